@@ -1,0 +1,126 @@
+// A synchronous, in-memory network of RaftNodes for the core's unit tests: every Ready is persisted at
+// once, then its messages are delivered (or dropped by a filter) in FIFO order until nothing moves.
+
+import { SeededRng } from '../util/rng.ts';
+import { type RaftBugs, type RaftConfig, RaftNode } from './node.ts';
+import { MemoryStorage } from './storage.ts';
+import type { Entry, Message, NodeId, ReadState } from './types.ts';
+
+export interface HarnessNode {
+  node: RaftNode;
+  storage: MemoryStorage;
+  applied: Entry[];
+  readStates: ReadState[];
+}
+
+export type MessageFilter = (m: Message) => boolean;
+
+export class Harness {
+  readonly nodes = new Map<NodeId, HarnessNode>();
+  /** Return false to drop a message. */
+  filter: MessageFilter = () => true;
+  readonly delivered: Message[] = [];
+  private queue: Message[] = [];
+
+  constructor(
+    ids: readonly NodeId[],
+    private readonly opts: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng'>> & { seed?: number; bugs?: RaftBugs } = {},
+  ) {
+    for (const id of ids) this.add(id, new MemoryStorage({ voters: [...ids], learners: [] }));
+  }
+
+  add(id: NodeId, storage: MemoryStorage, applied = 0): HarnessNode {
+    const node = new RaftNode({
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      ...this.opts,
+      id,
+      storage,
+      applied,
+      rng: new SeededRng((this.opts.seed ?? 1) * 1000 + id),
+    });
+    const h: HarnessNode = { node, storage, applied: [], readStates: [] };
+    this.nodes.set(id, h);
+    return h;
+  }
+
+  get(id: NodeId): RaftNode {
+    return this.nodes.get(id)!.node;
+  }
+
+  /** Persist and collect every pending Ready, queueing its messages. */
+  flushReadies(): boolean {
+    let any = false;
+    for (const h of this.nodes.values()) {
+      while (h.node.hasReady()) {
+        any = true;
+        const rd = h.node.ready();
+        if (rd.snapshot !== undefined) h.storage.applySnapshot(rd.snapshot);
+        h.storage.append(rd.entries);
+        if (rd.hardState !== undefined) h.storage.setHardState(rd.hardState);
+        for (const m of rd.messages) this.queue.push(m);
+        for (const e of rd.committedEntries) h.applied.push(e);
+        for (const r of rd.readStates) h.readStates.push(r);
+        h.node.advance();
+      }
+    }
+    return any;
+  }
+
+  /** Deliver until quiescent (bounded: a livelock is a test failure, not a hang). */
+  stabilize(maxSteps = 100_000): void {
+    for (let steps = 0; ; steps++) {
+      if (steps > maxSteps) throw new Error('harness did not stabilize');
+      this.flushReadies();
+      const m = this.queue.shift();
+      if (m === undefined) return;
+      if (!this.filter(m)) continue;
+      const target = this.nodes.get(m.to);
+      if (target === undefined) continue;
+      this.delivered.push(m);
+      target.node.step(m);
+    }
+  }
+
+  tick(id: NodeId, n = 1): void {
+    for (let i = 0; i < n; i++) this.get(id).tick();
+  }
+
+  tickAll(n = 1): void {
+    for (let i = 0; i < n; i++) {
+      for (const h of this.nodes.values()) h.node.tick();
+      this.stabilize();
+    }
+  }
+
+  /** Make `id` campaign and run the election to completion. */
+  elect(id: NodeId): void {
+    this.get(id).campaign();
+    this.stabilize();
+  }
+
+  propose(id: NodeId, text: string): { index: number; term: number } {
+    const r = this.get(id).propose(new TextEncoder().encode(text));
+    this.stabilize();
+    return r;
+  }
+
+  leaders(): NodeId[] {
+    return [...this.nodes.values()].filter((h) => h.node.status().role === 'leader').map((h) => h.node.id);
+  }
+
+  appliedTexts(id: NodeId): string[] {
+    return this.nodes
+      .get(id)!
+      .applied.filter((e) => e.type === 'normal' && e.data.byteLength > 0)
+      .map((e) => (e.type === 'normal' ? new TextDecoder().decode(e.data) : ''));
+  }
+
+  isolate(id: NodeId): void {
+    this.filter = (m) => m.from !== id && m.to !== id;
+  }
+
+  heal(): void {
+    this.filter = () => true;
+  }
+}
