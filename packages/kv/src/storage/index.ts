@@ -1,0 +1,8 @@
+// Public surface of the durable raft storage.
+export { DiskStorage, STORAGE_FORMAT_VERSION, SNAPSHOT_SIZE_BYTES_MAX_DEFAULT, COMPACT_BATCH_KEYS_MAX } from './disk-storage.ts';
+export type { DiskStorageOptions, LoadedState, ReadyWrite } from './disk-storage.ts';
+export { StorageError, StorageCorruptError } from './errors.ts';
+export type { StorageErrorCode } from './errors.ts';
+export { SnapshotAssembler, SnapshotChunkError, chunkSnapshot, snapshotChunkAt, snapshotChunkCount, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT } from './snapshot-chunks.ts';
+export type { SnapshotChunk, SnapshotChunkErrorCode } from './snapshot-chunks.ts';
+export { crc32 } from './crc32.ts';
