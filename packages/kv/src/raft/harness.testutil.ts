@@ -70,7 +70,10 @@ export class Harness {
   /** Deliver until quiescent (bounded: a livelock is a test failure, not a hang). */
   stabilize(maxSteps = 100_000): void {
     for (let steps = 0; ; steps++) {
-      if (steps > maxSteps) throw new Error('harness did not stabilize');
+      if (steps > maxSteps) {
+        const tail = this.delivered.slice(-6).map((m) => `${m.from}->${m.to} ${m.type} term ${m.term}`);
+        throw new Error(`harness did not stabilize; last delivered: ${tail.join('; ')}`);
+      }
       this.flushReadies();
       const m = this.queue.shift();
       if (m === undefined) return;
