@@ -18,6 +18,12 @@ export type Op =
       readonly puts: readonly { readonly key: string; readonly value: string }[];
     };
 
+/**
+ * `revision` is always the store revision: for an effective write (a put, a delete that deleted something,
+ * a cas or txn that succeeded with at least one put) the revision the write created; for anything else the
+ * revision the store was at when the operation was served. A get of an absent key returns value null and
+ * modRevision 0.
+ */
 export type Result =
   | { readonly type: 'get'; readonly value: string | null; readonly modRevision: number; readonly revision: number }
   | { readonly type: 'put'; readonly revision: number }

@@ -1,0 +1,168 @@
+// checkHistory: validate, run the cheap cross-key revision rules, then search each component of keys.
+// A violation anywhere is definitive; a search that runs out of budget makes the verdict 'unknown' only when
+// nothing else failed.
+
+import type { History, HistoryOp } from './history.ts';
+import { ComponentModel } from './model.ts';
+import { describeHistoryOp } from './ops.ts';
+import { partitionHistory } from './partition.ts';
+import { checkRevisions } from './revisions.ts';
+import type { RevisionViolation } from './revisions.ts';
+import { validateHistory } from './validate.ts';
+import { searchLinearization } from './wgl.ts';
+import type { DeadEnd, SearchBudget } from './wgl.ts';
+import type { ComponentState } from './model.ts';
+
+export interface CheckOptions {
+  /**
+   * Bound on the (linearized set, state) configurations cached over the whole check: it bounds memory and,
+   * roughly, time. Default 2,000,000 (a few hundred MB at worst).
+   */
+  readonly maxStates?: number;
+  /** Wall-clock bound on the whole check. Default 60,000 ms. */
+  readonly timeBudgetMs?: number;
+  /** Search all keys as one component instead of per component; slower, used to cross-check. Default true. */
+  readonly partitionByKey?: boolean;
+  /** Clock for the time budget; injectable for tests. */
+  readonly now?: () => number;
+}
+
+export const CHECK_MAX_STATES_DEFAULT = 2_000_000;
+export const CHECK_TIME_BUDGET_MS_DEFAULT = 60_000;
+
+export interface CheckStats {
+  readonly operations: number;
+  readonly components: number;
+  readonly largestComponentOps: number;
+  readonly statesExplored: number;
+  readonly elapsedMs: number;
+}
+
+/** Why one component of keys has no linearization. */
+export interface ComponentViolation {
+  readonly keys: readonly string[];
+  readonly opCount: number;
+  /** Op ids of the longest linearizable prefix found, in linearization order. */
+  readonly longestPrefix: readonly number[];
+  /** The model state after that prefix, in words. */
+  readonly stateAfterPrefix: string;
+  /** The operation that returned before any order of what came earlier allowed it to take effect. */
+  readonly blockedOpId: number;
+  /** Each operation that could have gone next after the prefix, and why it could not. */
+  readonly candidates: readonly { readonly opId: number; readonly reason: string }[];
+  /** The whole explanation as text. */
+  readonly explanation: string;
+}
+
+export interface UndecidedComponent {
+  readonly keys: readonly string[];
+  readonly opCount: number;
+  readonly reason: string;
+}
+
+export type CheckResult =
+  | { readonly outcome: 'linearizable'; readonly stats: CheckStats }
+  | {
+      readonly outcome: 'not-linearizable';
+      readonly components: readonly ComponentViolation[];
+      readonly revisionViolations: readonly RevisionViolation[];
+      /** Every operation named by a violation: what a reader should look at first. */
+      readonly offendingOpIds: readonly number[];
+      readonly summary: string;
+      readonly stats: CheckStats;
+    }
+  | {
+      readonly outcome: 'unknown';
+      readonly reason: string;
+      readonly undecided: readonly UndecidedComponent[];
+      readonly stats: CheckStats;
+    };
+
+export function checkHistory(history: History, options: CheckOptions = {}): CheckResult {
+  const now = options.now ?? (() => performance.now());
+  const startMs = now();
+  validateHistory(history);
+  const budget: SearchBudget = {
+    statesLeft: options.maxStates ?? CHECK_MAX_STATES_DEFAULT,
+    deadlineMs: startMs + (options.timeBudgetMs ?? CHECK_TIME_BUDGET_MS_DEFAULT),
+    now,
+  };
+
+  const revisionViolations = checkRevisions(history);
+  const { components } = partitionHistory(history, options.partitionByKey ?? true);
+  const violations: ComponentViolation[] = [];
+  const undecided: UndecidedComponent[] = [];
+  let statesExplored = 0;
+  for (const c of components) {
+    const model = new ComponentModel(c.keys, c.ops);
+    const result = searchLinearization(c.ops, model, budget);
+    statesExplored += result.statesExplored;
+    if (result.outcome === 'not-linearizable') violations.push(explain(c.keys, c.ops, model, result.deadEnd));
+    if (result.outcome === 'unknown') undecided.push({ keys: c.keys, opCount: c.ops.length, reason: result.reason });
+  }
+
+  const stats: CheckStats = {
+    operations: history.length,
+    components: components.length,
+    largestComponentOps: components.reduce((m, c) => Math.max(m, c.ops.length), 0),
+    statesExplored,
+    elapsedMs: now() - startMs,
+  };
+  if (violations.length > 0 || revisionViolations.length > 0) {
+    const offending = new Set<number>();
+    for (const v of violations) {
+      offending.add(v.blockedOpId);
+      for (const c of v.candidates) offending.add(c.opId);
+    }
+    for (const v of revisionViolations) for (const id of v.opIds) offending.add(id);
+    const summary = [
+      ...violations.map((v) => v.explanation),
+      ...revisionViolations.map((v) => `revision rule '${v.rule}': ${v.message}`),
+    ].join('\n\n');
+    return {
+      outcome: 'not-linearizable',
+      components: violations,
+      revisionViolations,
+      offendingOpIds: [...offending],
+      summary,
+      stats,
+    };
+  }
+  if (undecided.length > 0) {
+    const reason = `${undecided.length} component(s) undecided (${undecided[0]!.reason}); largest has ${Math.max(...undecided.map((u) => u.opCount))} ops`;
+    return { outcome: 'unknown', reason, undecided, stats };
+  }
+  return { outcome: 'linearizable', stats };
+}
+
+function explain(
+  keys: readonly string[],
+  ops: readonly HistoryOp[],
+  model: ComponentModel,
+  deadEnd: DeadEnd<ComponentState>,
+): ComponentViolation {
+  const blocked = ops[deadEnd.blocked]!;
+  const candidates = deadEnd.candidates.map((i) => ({
+    opId: ops[i]!.id,
+    reason:
+      model.whyRejected(deadEnd.state, i) ??
+      'it can take effect here, but every order that continues from it reaches a dead end',
+  }));
+  const prefix = deadEnd.prefix.map((i) => ops[i]!);
+  const lines = [
+    `keys ${keys.join(', ')} (${ops.length} ops): no linearization.`,
+    `Longest linearizable prefix (${prefix.length} ops)${prefix.length > 0 ? `, last ones: ${prefix.slice(-5).map((h) => `#${h.id}`).join(' ')}` : ''}.`,
+    `State after it: ${model.describe(deadEnd.state)}.`,
+    `#${blocked.id} had to take effect before it returned, but nothing could go next:`,
+    ...deadEnd.candidates.map((i, j) => `  ${describeHistoryOp(ops[i]!)} — ${candidates[j]!.reason}`),
+  ];
+  return {
+    keys,
+    opCount: ops.length,
+    longestPrefix: prefix.map((h) => h.id),
+    stateAfterPrefix: model.describe(deadEnd.state),
+    blockedOpId: blocked.id,
+    candidates,
+    explanation: lines.join('\n'),
+  };
+}

@@ -1,0 +1,338 @@
+// The sequential specification of the KV store, restricted to one component of keys (a single key, or the
+// keys linked by multi-key txns), compiled for the search.
+//
+// The real store has one global revision shared by all keys. A component cannot see writes to other keys, so
+// instead of the exact store revision the state carries `revLow`, a lower bound on it: the largest revision
+// this component has observed so far. Along any real linearization the store revision never decreases and
+// every effective write raises it, so a component can demand exactly that of its own operations:
+//   - an effective write returning R needs R > revLow, and then revLow = R;
+//   - any other operation returning revision r needs r >= revLow, and then revLow = r.
+// Gaps are allowed (writes to other keys, lease expiry, writes outside the history). These are necessary
+// conditions of the global model, so rejecting on them is sound; revisions.ts checks what crosses keys.
+//
+// A write with an unknown outcome has an unknown revision. It leaves the key's modRevision as an interval
+// [modLo, modHi]: at least one more than revLow when it took effect, at most the revisions observed after it
+// (an effective write R after it caps it at R - 1). A later get or successful compare pins it to one value.
+
+import type { HistoryOp } from './history.ts';
+import { assertNever, describeOp } from './ops.ts';
+
+/** Value id of an absent key. */
+const ABSENT = -1;
+
+export interface ComponentState {
+  /** Interned value id per key slot, ABSENT when the key does not exist. */
+  readonly values: readonly number[];
+  /** modRevision of each key lies in [modLo, modHi]; equal when known. Absent keys have 0..0. */
+  readonly modLo: readonly number[];
+  readonly modHi: readonly number[];
+  /** Lower bound on the store revision: the largest revision observed so far in this component. */
+  readonly revLow: number;
+}
+
+/** The search's view of a model: a deterministic step function and a memoisation key. */
+export interface SearchModel<S> {
+  readonly init: S;
+  /**
+   * The state after operation `index` takes effect in `state`, or null when its recorded result is impossible
+   * there. For an operation with an unknown outcome, the state after it takes effect; null when taking effect
+   * could change nothing (then leaving it out is the same thing). When `why` is given, a rejection pushes its
+   * reason there: used only to explain failures, off the hot path.
+   */
+  step(state: S, index: number, why?: string[]): S | null;
+  /** Equal keys exactly when two states behave the same for every future operation. */
+  key(state: S): string;
+  describe(state: S): string;
+}
+
+/** One compare and one put list cover put, cas and txn; delete and get have their own forms. */
+type Compiled =
+  | { readonly t: 'get'; readonly slot: number; readonly value: number; readonly mod: number; readonly rev: number | null }
+  | { readonly t: 'delete'; readonly slot: number; readonly deleted: number | null; readonly rev: number }
+  | {
+      readonly t: 'write';
+      readonly compares: readonly { readonly slot: number; readonly expected: number }[];
+      readonly puts: readonly { readonly slot: number; readonly value: number }[];
+      /** null when the outcome is unknown. */
+      readonly succeeded: boolean | null;
+      readonly rev: number;
+    };
+
+export class ComponentModel implements SearchModel<ComponentState> {
+  readonly init: ComponentState;
+  private readonly compiled: readonly Compiled[];
+  private readonly valueNames: string[] = [];
+
+  constructor(
+    readonly keys: readonly string[],
+    readonly ops: readonly HistoryOp[],
+  ) {
+    const slotOf = new Map(keys.map((k, i) => [k, i] as const));
+    const valueIds = new Map<string, number>();
+    const slot = (key: string): number => {
+      const s = slotOf.get(key);
+      if (s === undefined) throw new Error(`key ${key} is not in this component`);
+      return s;
+    };
+    const intern = (v: string): number => {
+      let id = valueIds.get(v);
+      if (id === undefined) {
+        id = this.valueNames.length;
+        valueIds.set(v, id);
+        this.valueNames.push(v);
+      }
+      return id;
+    };
+    this.compiled = ops.map((h) => compile(h, slot, intern));
+    this.init = {
+      values: keys.map(() => ABSENT),
+      modLo: keys.map(() => 0),
+      modHi: keys.map(() => 0),
+      revLow: 0,
+    };
+  }
+
+  step(state: ComponentState, index: number, why?: string[]): ComponentState | null {
+    const c = this.compiled[index];
+    if (c === undefined) throw new Error(`no operation ${index}`);
+    const s = new Scratch(state);
+    const reject = (reason: string): null => {
+      why?.push(reason);
+      return null;
+    };
+    switch (c.t) {
+      case 'get': {
+        if (c.rev === null) return reject('a get with unknown outcome changes nothing');
+        const have = state.values[c.slot]!;
+        if (have !== c.value) {
+          return reject(`returned ${this.valueName(c.value)} but the key holds ${this.valueName(have)}`);
+        }
+        if (c.value === ABSENT ? c.mod !== 0 : !s.pin(c.slot, c.mod)) {
+          return reject(`returned modRevision ${c.mod} but the key's modRevision is ${this.modText(state, c.slot)}`);
+        }
+        return s.observe(c.rev) ? s.done() : reject(this.revisionReason(state, c.rev, false));
+      }
+      case 'delete': {
+        const present = state.values[c.slot] !== ABSENT;
+        if (c.deleted === null) {
+          if (!present) return reject('an unknown-outcome delete of an absent key changes nothing');
+          s.unknownWrite();
+          s.set(c.slot, ABSENT, 0, 0);
+          return s.done();
+        }
+        if (c.deleted > 0) {
+          if (!present) return reject('deleted a key that is absent');
+          if (!s.writeAt(c.rev)) return reject(this.revisionReason(state, c.rev, true));
+          s.set(c.slot, ABSENT, 0, 0);
+          return s.done();
+        }
+        if (present) return reject(`deleted nothing but the key holds ${this.valueName(state.values[c.slot]!)}`);
+        return s.observe(c.rev) ? s.done() : reject(this.revisionReason(state, c.rev, false));
+      }
+      case 'write': {
+        if (c.succeeded === false) {
+          // A failed compare only needs one compare that can be false; an interval of more than one value can
+          // always differ from `expected`, so only a known modRevision can make it true.
+          const canFail = c.compares.some(
+            (cmp) => !(state.modLo[cmp.slot] === cmp.expected && state.modHi[cmp.slot] === cmp.expected),
+          );
+          if (!canFail) return reject('failed but every compare holds');
+          return s.observe(c.rev) ? s.done() : reject(this.revisionReason(state, c.rev, false));
+        }
+        for (const cmp of c.compares) {
+          if (!s.pin(cmp.slot, cmp.expected)) {
+            return reject(
+              c.succeeded === null
+                ? 'an unknown-outcome write whose compare fails changes nothing'
+                : `succeeded but ${this.keys[cmp.slot]}'s modRevision is ${this.modText(state, cmp.slot)}, not ${cmp.expected}`,
+            );
+          }
+        }
+        if (c.puts.length === 0) {
+          if (c.succeeded === null) return reject('an unknown-outcome txn without puts changes nothing');
+          return s.observe(c.rev) ? s.done() : reject(this.revisionReason(state, c.rev, false));
+        }
+        if (c.succeeded === null) {
+          const lo = s.unknownWrite();
+          for (const p of c.puts) s.set(p.slot, p.value, lo, Infinity);
+          return s.done();
+        }
+        if (!s.writeAt(c.rev)) return reject(this.revisionReason(state, c.rev, true));
+        for (const p of c.puts) s.set(p.slot, p.value, c.rev, c.rev);
+        return s.done();
+      }
+      default:
+        return assertNever(c);
+    }
+  }
+
+  key(state: ComponentState): string {
+    if (state.values.length === 1) {
+      return `${state.values[0]},${state.modLo[0]},${state.modHi[0]},${state.revLow}`;
+    }
+    return `${state.values.join(',')};${state.modLo.join(',')};${state.modHi.join(',')};${state.revLow}`;
+  }
+
+  describe(state: ComponentState): string {
+    const keys = this.keys.map((k, i) => {
+      const v = state.values[i]!;
+      return v === ABSENT ? `${k} absent` : `${k}=${this.valueName(v)} (mod ${this.modText(state, i)})`;
+    });
+    return `${keys.join(', ')}; store revision ≥ ${state.revLow}`;
+  }
+
+  /** Why operation `index` cannot take effect next in `state`, or null if it can. */
+  whyRejected(state: ComponentState, index: number): string | null {
+    const why: string[] = [];
+    return this.step(state, index, why) === null ? `${describeOp(this.ops[index]!.op)}: ${why.join('; ')}` : null;
+  }
+
+  private valueName(id: number): string {
+    return id === ABSENT ? 'absent' : JSON.stringify(this.valueNames[id]);
+  }
+
+  private modText(state: ComponentState, slot: number): string {
+    const lo = state.modLo[slot]!;
+    const hi = state.modHi[slot]!;
+    return lo === hi ? String(lo) : `unknown in [${lo}, ${hi === Infinity ? '∞' : hi}]`;
+  }
+
+  private revisionReason(state: ComponentState, rev: number, write: boolean): string {
+    return write
+      ? `wrote at revision ${rev}, but revision ${state.revLow} was already observed or a pinned modRevision conflicts`
+      : `served at revision ${rev}, but revision ${state.revLow} was already observed or a pinned modRevision conflicts`;
+  }
+}
+
+function compile(h: HistoryOp, slot: (key: string) => number, intern: (v: string) => number): Compiled {
+  const op = h.op;
+  const r = h.result;
+  switch (op.type) {
+    case 'get':
+      if (r === null) return { t: 'get', slot: slot(op.key), value: ABSENT, mod: 0, rev: null };
+      if (r.type !== 'get') throw new Error(`#${h.id}: get with a ${r.type} result`);
+      return {
+        t: 'get',
+        slot: slot(op.key),
+        value: r.value === null ? ABSENT : intern(r.value),
+        mod: r.modRevision,
+        rev: r.revision,
+      };
+    case 'delete':
+      if (r !== null && r.type !== 'delete') throw new Error(`#${h.id}: delete with a ${r.type} result`);
+      return { t: 'delete', slot: slot(op.key), deleted: r === null ? null : r.deleted, rev: r?.revision ?? 0 };
+    case 'put':
+      return {
+        t: 'write',
+        compares: [],
+        puts: [{ slot: slot(op.key), value: intern(op.value) }],
+        succeeded: r === null ? null : true,
+        rev: r?.revision ?? 0,
+      };
+    case 'cas':
+      if (r !== null && r.type !== 'cas') throw new Error(`#${h.id}: cas with a ${r.type} result`);
+      return {
+        t: 'write',
+        compares: [{ slot: slot(op.key), expected: op.expectedModRevision }],
+        puts: [{ slot: slot(op.key), value: intern(op.value) }],
+        succeeded: r === null ? null : r.succeeded,
+        rev: r?.revision ?? 0,
+      };
+    case 'txn':
+      if (r !== null && r.type !== 'txn') throw new Error(`#${h.id}: txn with a ${r.type} result`);
+      return {
+        t: 'write',
+        compares: op.compares.map((c) => ({ slot: slot(c.key), expected: c.expectedModRevision })),
+        puts: op.puts.map((p) => ({ slot: slot(p.key), value: intern(p.value) })),
+        succeeded: r === null ? null : r.succeeded,
+        rev: r?.revision ?? 0,
+      };
+    default:
+      return assertNever(op);
+  }
+}
+
+/** Copy-on-write edits of one state; every edit keeps modLo <= modHi or reports failure. */
+class Scratch {
+  private values: readonly number[] | number[];
+  private modLo: readonly number[] | number[];
+  private modHi: readonly number[] | number[];
+  private revLow: number;
+  private copied = false;
+
+  constructor(private readonly base: ComponentState) {
+    this.values = base.values;
+    this.modLo = base.modLo;
+    this.modHi = base.modHi;
+    this.revLow = base.revLow;
+  }
+
+  private own(): { values: number[]; modLo: number[]; modHi: number[] } {
+    if (!this.copied) {
+      this.values = this.values.slice();
+      this.modLo = this.modLo.slice();
+      this.modHi = this.modHi.slice();
+      this.copied = true;
+    }
+    return this as unknown as { values: number[]; modLo: number[]; modHi: number[] };
+  }
+
+  /** Narrow a key's modRevision to exactly `mod`; false when it cannot be `mod`. */
+  pin(slot: number, mod: number): boolean {
+    const lo = this.modLo[slot]!;
+    const hi = this.modHi[slot]!;
+    if (mod < lo || mod > hi) return false;
+    if (lo !== hi) {
+      const o = this.own();
+      o.modLo[slot] = mod;
+      o.modHi[slot] = mod;
+    }
+    // The store revision is never below any key's modRevision.
+    if (mod > this.revLow) this.revLow = mod;
+    return true;
+  }
+
+  /** A non-writing operation served at `rev`. */
+  observe(rev: number): boolean {
+    if (rev < this.revLow) return false;
+    this.revLow = rev;
+    return this.capOpen(rev);
+  }
+
+  /** An effective write that created revision `rev`. */
+  writeAt(rev: number): boolean {
+    if (rev <= this.revLow) return false;
+    this.revLow = rev;
+    return this.capOpen(rev - 1);
+  }
+
+  /** An effective write with an unknown revision; returns the least revision it can have. */
+  unknownWrite(): number {
+    this.revLow += 1;
+    return this.revLow;
+  }
+
+  set(slot: number, value: number, lo: number, hi: number): void {
+    const o = this.own();
+    o.values[slot] = value;
+    o.modLo[slot] = lo;
+    o.modHi[slot] = hi;
+  }
+
+  /** Unknown-revision writes that came earlier have revisions no greater than what is seen now. */
+  private capOpen(max: number): boolean {
+    for (let i = 0; i < this.modHi.length; i++) {
+      const hi = this.modHi[i]!;
+      if (hi > max) {
+        if (this.modLo[i]! > max) return false;
+        this.own().modHi[i] = max;
+      }
+    }
+    return true;
+  }
+
+  done(): ComponentState {
+    if (!this.copied && this.revLow === this.base.revLow) return this.base;
+    return { values: this.values, modLo: this.modLo, modHi: this.modHi, revLow: this.revLow };
+  }
+}
