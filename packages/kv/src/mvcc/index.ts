@@ -1,0 +1,7 @@
+// Public surface of the MVCC state machine.
+export { MvccStore, type MvccStoreOptions, type RevisionListener, type WatchRange } from './store.ts';
+export { MvccError, isMvccError, type MvccErrorCode } from './errors.ts';
+export { prefixEnd, compareBytes } from './key-range.ts';
+export { txnOpsMax, leaseTtlMaxSeconds } from './validate.ts';
+export type { EventsSince } from './event-log.ts';
+export type * from './types.ts';

@@ -1,0 +1,147 @@
+// The store's data and its two primitive operations: read a range at a revision, and write (put / delete) a
+// key within one revision being built. Everything above (txn, compaction, leases, the apply switch) is
+// expressed with these. Data structures: the key index (ordered keys) + one history per key (etcd's treeIndex
+// + keyIndex) holding the KeyValues themselves, + the event log for watchers, + the lease table.
+
+import { invariant, MvccError } from './errors.ts';
+import { EventLog } from './event-log.ts';
+import { KeyIndex } from './key-index.ts';
+import { keyString, type KeyRange, type KeyString } from './key-range.ts';
+import { LeaseTable } from './lease.ts';
+import { appendRecord, kvAt, latestKv, type KeyHistory } from './revision.ts';
+import type { Event, KeyValue } from './types.ts';
+
+const emptyBytes = new Uint8Array(0);
+
+export class MvccState {
+  /** etcd starts an empty store at revision 1; the first write is revision 2. */
+  currentRevision = 1;
+  /** 0 = never compacted. Reads below it fail; reads at it succeed. */
+  compactRevision = 0;
+  readonly keys = new KeyIndex();
+  readonly histories = new Map<KeyString, KeyHistory>();
+  leases = new LeaseTable();
+  events = new EventLog();
+
+  /** The current value of a key, if live. */
+  latest(key: KeyString): KeyValue | undefined {
+    return latestKv(this.histories.get(key));
+  }
+
+  /** etcd's rangeKeys checks: revision ≤ 0 means current; a future or compacted revision is an error. */
+  resolveReadRevision(revision: number | undefined, currentRevision = this.currentRevision): number {
+    const rev = revision ?? 0;
+    if (rev > currentRevision) {
+      throw new MvccError('FutureRevision', `revision ${rev} is a future revision (current ${currentRevision})`, {
+        currentRevision,
+      });
+    }
+    if (rev <= 0) return currentRevision;
+    if (rev < this.compactRevision) {
+      throw new MvccError('Compacted', `revision ${rev} is compacted (compact revision ${this.compactRevision})`, {
+        compactRevision: this.compactRevision,
+        currentRevision,
+      });
+    }
+    return rev;
+  }
+
+  /** Live KeyValues in `range` as of `revision` (already resolved), ascending by key. */
+  *kvsAt(range: KeyRange, revision: number): Generator<KeyValue> {
+    if (range.kind === 'single') {
+      const history = this.histories.get(range.key);
+      const kv = history === undefined ? undefined : kvAt(history, revision);
+      if (kv !== undefined) yield kv;
+      return;
+    }
+    for (const key of this.keys.range(range.start, range.end)) {
+      const kv = kvAt(this.histories.get(key) as KeyHistory, revision);
+      if (kv !== undefined) yield kv;
+    }
+  }
+}
+
+/**
+ * One revision under construction: every change of one write request (a put, a delete, a txn, a lease
+ * revoke) gets main = current + 1 and a growing sub. `finish` bumps the store revision only if something
+ * changed (etcd: a delete of nothing, or a txn of reads only, leaves the revision alone).
+ */
+export class RevisionWriter {
+  readonly main: number;
+  private sub = 0;
+  private readonly changes: Event[] = [];
+  private finished = false;
+
+  constructor(private readonly state: MvccState) {
+    this.main = state.currentRevision + 1;
+  }
+
+  get changed(): boolean {
+    return this.changes.length > 0;
+  }
+
+  /** The revision a read inside this write sees: etcd storeTxnWrite.Range reads at main once a change exists. */
+  get readRevision(): number {
+    return this.changed ? this.main : this.main - 1;
+  }
+
+  /** Puts `key`. Preconditions (lease exists; key exists for ignoreValue/ignoreLease) are the caller's. */
+  put(
+    keyBytes: Uint8Array,
+    value: Uint8Array | undefined /* undefined = keep (ignoreValue) */,
+    lease: number | undefined /* undefined = keep (ignoreLease) */,
+  ): { kv: KeyValue; prevKv: KeyValue | undefined } {
+    invariant(!this.finished, 'write after finish');
+    const key = keyString(keyBytes);
+    let history = this.state.histories.get(key);
+    const prevKv = latestKv(history);
+    invariant(value !== undefined || prevKv !== undefined, 'ignoreValue on a missing key');
+    invariant(lease !== undefined || prevKv !== undefined, 'ignoreLease on a missing key');
+    const newLease = lease ?? (prevKv as KeyValue).lease;
+    const kv: KeyValue = {
+      key: prevKv?.key ?? Uint8Array.from(keyBytes),
+      createRevision: prevKv?.createRevision ?? this.main,
+      modRevision: this.main,
+      version: (prevKv?.version ?? 0) + 1,
+      // Copy: the command's buffer belongs to the caller (and may be a view into a Raft entry).
+      value: value === undefined ? (prevKv as KeyValue).value : Uint8Array.from(value),
+      lease: newLease,
+    };
+    if (history === undefined) {
+      history = [];
+      this.state.histories.set(key, history);
+      this.state.keys.insert(key);
+    }
+    appendRecord(history, { main: this.main, sub: this.sub++, kv });
+    if (prevKv !== undefined && prevKv.lease !== 0 && prevKv.lease !== newLease) this.state.leases.detach(prevKv.lease, key);
+    if (newLease !== 0) this.state.leases.attach(newLease, key);
+    this.changes.push({ type: 'put', kv, prevKv });
+    return { kv, prevKv };
+  }
+
+  /** Deletes every live key in `range`; returns the deleted KeyValues, ascending by key. */
+  deleteRange(range: KeyRange): KeyValue[] {
+    invariant(!this.finished, 'write after finish');
+    // Collect first: deleting while walking the index would be walking a structure we change.
+    const victims = [...this.state.kvsAt(range, Number.MAX_SAFE_INTEGER)];
+    for (const prevKv of victims) {
+      const key = keyString(prevKv.key);
+      appendRecord(this.state.histories.get(key) as KeyHistory, { main: this.main, sub: this.sub++, kv: undefined });
+      if (prevKv.lease !== 0) this.state.leases.detach(prevKv.lease, key);
+      const kv: KeyValue = { key: prevKv.key, createRevision: 0, modRevision: this.main, version: 0, value: emptyBytes, lease: 0 };
+      this.changes.push({ type: 'delete', kv, prevKv });
+    }
+    return victims;
+  }
+
+  /** Commits the revision if anything changed; returns its events (empty if nothing changed). */
+  finish(): readonly Event[] {
+    invariant(!this.finished, 'finish twice');
+    this.finished = true;
+    if (this.changes.length === 0) return this.changes;
+    invariant(this.state.currentRevision === this.main - 1, 'concurrent writers');
+    this.state.currentRevision = this.main;
+    this.state.events.append({ revision: this.main, events: this.changes });
+    return this.changes;
+  }
+}

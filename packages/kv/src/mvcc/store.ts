@@ -1,0 +1,244 @@
+// The MVCC state machine: what Raft-committed commands are applied to. `apply` is a pure function of
+// (state, command): no clocks, no randomness, no I/O; the same log gives the same state and the same
+// responses on every replica. Errors are MvccErrors thrown before anything changed, so a refused command
+// leaves the store exactly as it was (and every replica refuses it the same way).
+//
+// Persistence design (see docs/kv-mvcc.md): the whole state lives in memory (key index + per-key histories
+// + event log + leases) and is made durable by the Raft log plus snapshots (`serialize` / `restore`) that
+// the storage layer keeps in LevelDB. Each apply also hands its events to subscribers; they are exactly the
+// revision-keyed records an incremental LevelDB backend would write, should we need one later.
+
+import { compact, checkCompaction } from './compaction.ts';
+import { MvccError, invariant } from './errors.ts';
+import { keyBytes, keyRange, type KeyString } from './key-range.ts';
+import type { EventsSince } from './event-log.ts';
+import { executeRange } from './range.ts';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
+import { MvccState, RevisionWriter } from './state.ts';
+import { executeDelete, executePut, checkPut, executeTxn } from './txn.ts';
+import { validateCommand } from './validate.ts';
+import type {
+  Command,
+  CompactionResponse,
+  DeleteRangeRequest,
+  LeaseCheckpointRequest,
+  LeaseCheckpointResponse,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseInfo,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  PutRequest,
+  RangeRequest,
+  RangeResponse,
+  Response,
+  ResponseFor,
+  RevisionEvents,
+  TxnRequest,
+  TxnResponse,
+  DeleteRangeResponse,
+  PutResponse,
+} from './types.ts';
+
+export interface MvccStoreOptions {
+  /**
+   * Grants below this TTL are raised to it, as etcd's lessor does with its minLeaseTTL (derived from the
+   * election timeout: ⌈1.5 × election timeout⌉ = 2 s with etcd's defaults), so a lease cannot expire before
+   * a new leader could even be elected. Part of the replicated configuration: every member must agree.
+   */
+  readonly leaseTtlMinSeconds?: number;
+}
+
+/** Called after each applied revision with its events, in revision order. Must not throw. */
+export type RevisionListener = (applied: RevisionEvents) => void;
+
+/** Where watchers read from: events of an optional key range (`rangeEnd` as in a range request). */
+export interface WatchRange {
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+}
+
+export class MvccStore {
+  private readonly listeners = new Set<RevisionListener>();
+  private readonly leaseTtlMinSeconds: number;
+
+  constructor(options: MvccStoreOptions = {}, private readonly state: MvccState = new MvccState()) {
+    this.leaseTtlMinSeconds = options.leaseTtlMinSeconds ?? 2;
+  }
+
+  /** The store's current revision (1 when empty). */
+  get revision(): number {
+    return this.state.currentRevision;
+  }
+
+  /** The last compact revision; 0 if never compacted. */
+  get compactRevision(): number {
+    return this.state.compactRevision;
+  }
+
+  /** Applies one committed command. Throws MvccError (and changes nothing) when the command is refused. */
+  apply<C extends Command>(command: C): ResponseFor[C['type']] {
+    validateCommand(command);
+    const response: Response = this.dispatch(command);
+    return response as ResponseFor[C['type']];
+  }
+
+  /** A read of the current state (or a historical revision); for ReadIndex / serializable reads. */
+  range(request: Omit<RangeRequest, 'type'>): RangeResponse {
+    const req: RangeRequest = { ...request, type: 'range' };
+    validateCommand(req);
+    return executeRange(this.state, req, this.state.currentRevision);
+  }
+
+  /**
+   * Events at revisions ≥ startRevision (optionally only for a key range), in order, at most `revisionsMax`
+   * revisions' worth. 'Compacted' (with `compactRevision`) when startRevision < the compact revision.
+   */
+  eventsSince(startRevision: number, range?: WatchRange, revisionsMax?: number): EventsSince {
+    const keys = range === undefined ? undefined : keyRange(range.key, range.rangeEnd);
+    return this.state.events.eventsSince(startRevision, keys, this.state.compactRevision, this.state.currentRevision, revisionsMax);
+  }
+
+  /** Subscribes to newly applied revisions; returns the unsubscribe function. */
+  subscribe(listener: RevisionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** etcd LeaseTimeToLive, minus the clock: the server adds the remaining TTL from the leader's deadline. */
+  leaseTimeToLive(id: number, withKeys = false): LeaseInfo {
+    const lease = this.state.leases.get(id);
+    if (lease === undefined) throw new MvccError('LeaseNotFound', 'lease not found');
+    const info = { id, grantedTtlSeconds: lease.grantedTtlSeconds, remainingTtlSeconds: lease.remainingTtlSeconds };
+    return withKeys ? { ...info, keys: [...lease.keys].sort().map(keyBytes) } : info;
+  }
+
+  /** etcd LeaseLeases: every lease, ascending by id. */
+  leases(): LeaseInfo[] {
+    return this.state.leases.ids().map((id) => this.leaseTimeToLive(id));
+  }
+
+  serialize(): Uint8Array {
+    return encodeSnapshot(this.state);
+  }
+
+  static restore(bytes: Uint8Array, options: MvccStoreOptions = {}): MvccStore {
+    const store = new MvccStore(options, decodeSnapshot(bytes));
+    store.assertInvariants();
+    return store;
+  }
+
+  /** Checks the relationships between the store's structures. O(size): for tests and after restore. */
+  assertInvariants(): void {
+    const s = this.state;
+    invariant(s.currentRevision >= 1 && s.compactRevision <= s.currentRevision, 'revision bounds');
+    s.keys.assertValid();
+    invariant(s.keys.size === s.histories.size, 'key index and histories disagree');
+    const attached = new Map<number, Set<KeyString>>();
+    for (const key of s.keys.keys()) {
+      const history = s.histories.get(key);
+      invariant(history !== undefined && history.length > 0, 'indexed key without history');
+      let previous: { main: number; sub: number } | undefined;
+      for (const r of history) {
+        invariant(r.main <= s.currentRevision, 'record from the future');
+        invariant(previous === undefined || r.main > previous.main || (r.main === previous.main && r.sub > previous.sub), 'history order');
+        previous = r;
+      }
+      const last = history[history.length - 1];
+      if (last?.kv !== undefined && last.kv.lease !== 0) {
+        const set = attached.get(last.kv.lease) ?? new Set<KeyString>();
+        set.add(key);
+        attached.set(last.kv.lease, set);
+      }
+    }
+    for (const id of s.leases.ids()) {
+      const lease = s.leases.get(id);
+      invariant(lease !== undefined, 'lease id without lease');
+      const expected = attached.get(id) ?? new Set<KeyString>();
+      invariant(lease.keys.size === expected.size && [...lease.keys].every((k) => expected.has(k)), `lease ${id} keys disagree with the keys`);
+      attached.delete(id);
+    }
+    invariant(attached.size === 0, 'a live key is attached to a lease that does not exist');
+  }
+
+  private dispatch(command: Command): Response {
+    switch (command.type) {
+      case 'range':
+        return executeRange(this.state, command, this.state.currentRevision);
+      case 'put':
+        return this.put(command);
+      case 'deleteRange':
+        return this.deleteRange(command);
+      case 'txn':
+        return this.txn(command);
+      case 'compaction':
+        return this.compaction(command.revision);
+      case 'leaseGrant':
+        return this.leaseGrant(command);
+      case 'leaseRevoke':
+        return this.leaseRevoke(command);
+      case 'leaseCheckpoint':
+        return this.leaseCheckpoint(command);
+      default: {
+        const unknown: never = command;
+        throw new MvccError('InvalidRequest', `unknown command ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private put(put: PutRequest): PutResponse {
+    checkPut(this.state, put);
+    return this.write((writer) => executePut(writer, put));
+  }
+
+  private deleteRange(del: DeleteRangeRequest): DeleteRangeResponse {
+    return this.write((writer) => executeDelete(writer, del));
+  }
+
+  private txn(txn: TxnRequest): TxnResponse {
+    // A read-only txn goes through the same path: a writer that writes nothing commits no revision.
+    return this.write((writer) => executeTxn(this.state, writer, txn));
+  }
+
+  private compaction(revision: number): CompactionResponse {
+    checkCompaction(this.state, revision);
+    compact(this.state, revision);
+    return { type: 'compaction', header: { revision: this.state.currentRevision } };
+  }
+
+  private leaseGrant(grant: LeaseGrantRequest): LeaseGrantResponse {
+    const id = grant.id === 0 ? this.state.leases.allocateId() : grant.id;
+    const ttlSeconds = Math.max(grant.ttlSeconds, this.leaseTtlMinSeconds);
+    this.state.leases.grant(id, ttlSeconds);
+    return { type: 'leaseGrant', header: { revision: this.state.currentRevision }, id, ttlSeconds };
+  }
+
+  /** etcd lessor.Revoke: deletes the attached keys, in key order, in one revision; then drops the lease. */
+  private leaseRevoke(revoke: LeaseRevokeRequest): LeaseRevokeResponse {
+    const lease = this.state.leases.get(revoke.id);
+    if (lease === undefined) throw new MvccError('LeaseNotFound', 'lease not found');
+    const keys = [...lease.keys].sort();
+    return this.write((writer) => {
+      for (const key of keys) writer.deleteRange({ kind: 'single', key });
+      this.state.leases.remove(revoke.id);
+      return { type: 'leaseRevoke', header: { revision: writer.readRevision } };
+    });
+  }
+
+  private leaseCheckpoint(cp: LeaseCheckpointRequest): LeaseCheckpointResponse {
+    for (const c of cp.checkpoints) this.state.leases.checkpoint(c.id, c.remainingTtlSeconds);
+    return { type: 'leaseCheckpoint', header: { revision: this.state.currentRevision } };
+  }
+
+  /** Runs `body` in one revision; commits it if anything changed, then tells subscribers. */
+  private write<R>(body: (writer: RevisionWriter) => R): R {
+    const writer = new RevisionWriter(this.state);
+    const result = body(writer);
+    const events = writer.finish();
+    if (events.length > 0) {
+      const applied: RevisionEvents = { revision: writer.main, events };
+      for (const listener of this.listeners) listener(applied);
+    }
+    return result;
+  }
+}
