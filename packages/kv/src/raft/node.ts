@@ -422,12 +422,13 @@ export class RaftNode {
       self.match = this.durableIndex();
       self.next = this.log.lastIndex() + 1;
     }
-    // No configuration change before every earlier entry is applied: this closes the single-server
-    // change bug where a new leader's change overlaps an uncommitted one from an earlier term.
-    this.pendingConfIndex = this.log.lastIndex();
     // An empty entry of the new term commits everything before it (§5.4.2) and unblocks ReadIndex.
     const empty: Entry = { type: 'normal', term: this.term, index: this.log.lastIndex() + 1, data: new Uint8Array(0) };
     this.log.append([empty]);
+    // No configuration change until that entry is applied: a leader must commit an entry of its own term
+    // before changing membership, which closes the one-at-a-time change bug (Ongaro, raft-dev 2015) where
+    // a new leader's change overlaps an uncommitted change from an earlier term.
+    this.pendingConfIndex = empty.index;
     this.bcastAppend();
   }
 
