@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// `halyard`: the command line. Each subcommand lives in its own file; this one only wires them.
+import { Command } from 'commander';
+import { registerStart } from './start.ts';
+
+const program = new Command();
+program.name('halyard').description('Halyard: a Raft-replicated KV store, leader election and a thin API server').showHelpAfterError();
+registerStart(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`halyard: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
