@@ -1,0 +1,644 @@
+// The deterministic simulator: N members, their disks, a faulty network and K clients, all driven by
+// one event queue on a virtual clock and one seeded RNG. Same options ⇒ the same run, event for event,
+// which is what makes every failure replayable from its seed.
+
+import type { History } from '../check/history.ts';
+import { applyConfChange } from '../raft/membership.ts';
+import type { MemoryStorage } from '../raft/storage.ts';
+import type { RaftBugs } from '../raft/node.ts';
+import { RaftError } from '../raft/types.ts';
+import type { ConfChange, ConfState, Message, NodeId } from '../raft/types.ts';
+import { SeededRng } from '../util/rng.ts';
+import { EventQueue } from './clock.ts';
+import { ClientPool } from './client.ts';
+import type { ClientConfig, ClientEnv, ClientWake } from './client.ts';
+import { DEFAULT_FAULTS, FaultInjector, formatFaults, parseFaults } from './faults.ts';
+import type { FaultEnv, FaultKind, FaultSet } from './faults.ts';
+import { InvariantChecker } from './invariants.ts';
+import type { Violation } from './invariants.ts';
+import { Network } from './network.ts';
+import type { NetworkConfig } from './network.ts';
+import { NodeHost } from './node-host.ts';
+import type { HostConfig, HostEnv } from './node-host.ts';
+import { encodeCommand } from './state-machine.ts';
+import type { Command } from './state-machine.ts';
+import type { Result } from '../check/history.ts';
+import { Trace } from './trace.ts';
+
+export interface SimOptions {
+  readonly seed: number;
+  /** Voters at bootstrap (3 or 5 usually). */
+  readonly nodes?: number;
+  /** Length of the run in ticks of one member's clock (virtual time = ticks × tickMs). */
+  readonly ticks?: number;
+  /** A fault spec ("partition,drop,dup,reorder,crash", "all", "none") or a set. */
+  readonly faults?: string | FaultSet;
+  readonly clients?: number;
+  readonly bugs?: RaftBugs;
+  /** Keep every trace line (for diffing runs); the hash is always computed. */
+  readonly keepTrace?: boolean;
+  /** Stop at the first violation (default) or keep going to collect more. */
+  readonly stopOnViolation?: boolean;
+  readonly electionTicks?: number;
+  readonly tickMs?: number;
+  /** When discrete faults stop and the network stops losing messages; default leaves room for the liveness bound. */
+  readonly faultsStopAtTick?: number;
+  /** After faults stop, a leader must be elected and a proposal committed within this many ticks. */
+  readonly livenessBoundTicks?: number;
+  readonly snapshotEveryEntries?: number;
+}
+
+export interface SimStats {
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly messagesSent: number;
+  readonly messagesDropped: number;
+  readonly messagesDuplicated: number;
+  readonly messagesCut: number;
+  readonly crashes: number;
+  readonly restarts: number;
+  readonly partitions: number;
+  readonly heals: number;
+  readonly transfers: number;
+  readonly membershipChanges: number;
+  readonly leaderTerms: number;
+  readonly committedIndexMax: number;
+  readonly snapshotsInstalled: number;
+  readonly opsOk: number;
+  readonly opsUnknown: number;
+  readonly opsGivenUp: number;
+  /** Ticks from the end of faults to the first committed probe; undefined if never reached. */
+  readonly livenessTicks: number | undefined;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly traceHash: string;
+  readonly trace: readonly string[] | undefined;
+  /** The last events before the end (or the violation), for a failure report. */
+  readonly lastEvents: readonly string[];
+  readonly history: History;
+  readonly violations: readonly Violation[];
+  readonly stats: SimStats;
+  readonly replayCommand: string;
+}
+
+type SimEvent =
+  | { readonly kind: 'tick'; readonly id: NodeId }
+  | { readonly kind: 'deliver'; readonly message: Message }
+  | { readonly kind: 'persisted'; readonly id: NodeId; readonly incarnation: number }
+  | { readonly kind: 'client'; readonly wake: ClientWake }
+  | { readonly kind: 'fault' }
+  | { readonly kind: 'restart'; readonly id: NodeId }
+  | { readonly kind: 'report'; readonly from: NodeId; readonly to: NodeId; readonly snapshot: boolean }
+  | { readonly kind: 'shutdown'; readonly id: NodeId }
+  | { readonly kind: 'stopFaults' }
+  | { readonly kind: 'probe' };
+
+interface Resolved {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly ticks: number;
+  readonly faults: FaultSet;
+  readonly clients: number;
+  readonly bugs: RaftBugs;
+  readonly electionTicks: number;
+  readonly tickMs: number;
+  readonly faultsStopAtTick: number;
+  readonly livenessBoundTicks: number;
+  readonly snapshotEveryEntries: number;
+}
+
+function resolve(o: SimOptions): Resolved {
+  if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${o.seed}`);
+  const electionTicks = o.electionTicks ?? 10;
+  const ticks = o.ticks ?? 1500;
+  const livenessBoundTicks = o.livenessBoundTicks ?? 20 * electionTicks;
+  return {
+    seed: o.seed,
+    nodes: o.nodes ?? 3,
+    ticks,
+    faults: typeof o.faults === 'string' ? parseFaults(o.faults) : (o.faults ?? parseFaults(DEFAULT_FAULTS)),
+    clients: o.clients ?? 3,
+    bugs: o.bugs ?? {},
+    electionTicks,
+    tickMs: o.tickMs ?? 10,
+    // Leave the liveness bound plus a margin for clients to finish after faults stop.
+    faultsStopAtTick: o.faultsStopAtTick ?? Math.max(0, ticks - livenessBoundTicks - 5 * electionTicks),
+    livenessBoundTicks,
+    snapshotEveryEntries: o.snapshotEveryEntries ?? 12,
+  };
+}
+
+const BUG_FLAGS = ['commitPreviousTermEntries', 'readIndexWithoutHeartbeat', 'voteWithoutLogCheck'] as const;
+
+/** The arguments that reproduce a run, shared by both replay commands. */
+export function replayArgs(o: SimOptions): string {
+  const r = resolve(o);
+  const bugs = BUG_FLAGS.filter((b) => r.bugs[b] === true);
+  return (
+    `--seed ${r.seed} --nodes ${r.nodes} --ticks ${r.ticks} --clients ${r.clients} --faults ${formatFaults(r.faults)}` +
+    (bugs.length > 0 ? ` --bugs ${bugs.join(',')}` : '')
+  );
+}
+
+export function replayCommand(o: SimOptions): string {
+  return `npx tsx packages/kv/src/sim/replay.ts ${replayArgs(o)}   (later: pnpm fuzz ${replayArgs(o)})`;
+}
+
+export function runSimulation(options: SimOptions): SimResult {
+  return new Simulation(options).run();
+}
+
+function describe(m: Message): string {
+  const head = `${m.type} ${m.from}>${m.to} t${m.term}`;
+  switch (m.type) {
+    case 'append':
+      return `${head} p${m.prevLogIndex}/${m.prevLogTerm} n${m.entries.length} c${m.commit}`;
+    case 'appendResponse':
+      return `${head} ${m.reject ? 'rej' : 'ok'} i${m.index} h${m.rejectHint}`;
+    case 'preVote':
+    case 'vote':
+      return `${head} l${m.lastLogIndex}/${m.lastLogTerm}`;
+    case 'preVoteResponse':
+    case 'voteResponse':
+      return `${head} ${m.reject ? 'rej' : 'ok'}`;
+    case 'heartbeat':
+      return `${head} c${m.commit}`;
+    case 'snapshot':
+      return `${head} @${m.snapshot.metadata.index}`;
+    case 'readIndex':
+    case 'readIndexResponse':
+      return `${head} ${m.requestId}`;
+    case 'heartbeatResponse':
+    case 'timeoutNow':
+      return head;
+    default: {
+      const never: never = m;
+      return `unknown ${JSON.stringify(never)}`;
+    }
+  }
+}
+
+class Simulation {
+  private readonly r: Resolved;
+  private readonly options: SimOptions;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly trace: Trace;
+  private readonly checker = new InvariantChecker();
+  private readonly network: Network;
+  private readonly hosts = new Map<NodeId, NodeHost>();
+  private readonly removed = new Set<NodeId>();
+  private readonly clients: ClientPool;
+  private readonly faults: FaultInjector;
+  private readonly rngFaults: SeededRng;
+  private readonly rngHosts: SeededRng;
+  private readonly touched = new Set<NodeId>();
+  private readonly stats = {
+    messagesSent: 0,
+    messagesDropped: 0,
+    messagesDuplicated: 0,
+    messagesCut: 0,
+    restarts: 0,
+    snapshotsInstalled: 0,
+  };
+  /** The configuration as applied by the cluster (ghost): each committed change, once, in log order. */
+  private ghostConf: ConfState;
+  private ghostConfIndex = 0;
+  private nextNewId: NodeId;
+  private faultsStopped = false;
+  private probeSeq = 0;
+  private probeMetAtMs: number | undefined;
+  private livenessReported = false;
+  private readonly endMs: number;
+  private readonly faultsStopMs: number;
+
+  constructor(options: SimOptions) {
+    this.options = options;
+    this.r = resolve(options);
+    const root = new SeededRng(this.r.seed);
+    // One independent stream per concern, forked in a fixed order, so adding draws in one concern does
+    // not shift another's (e.g. client choices do not change the network's).
+    const rngNet = root.fork();
+    this.rngFaults = root.fork();
+    const rngClients = root.fork();
+    this.rngHosts = root.fork();
+    const rngPhase = root.fork();
+    this.trace = new Trace(options.keepTrace === true);
+    this.endMs = this.r.ticks * this.r.tickMs;
+    this.faultsStopMs = this.r.faultsStopAtTick * this.r.tickMs;
+    this.network = new Network(this.networkConfig(false), rngNet);
+    this.ghostConf = { voters: Array.from({ length: this.r.nodes }, (_, i) => i + 1), learners: [] };
+    this.nextNewId = this.r.nodes + 1;
+    for (const id of this.ghostConf.voters) this.addHost(id, this.ghostConf, rngPhase);
+    this.clients = new ClientPool(this.clientConfig(), this.clientEnv(), rngClients);
+    this.faults = new FaultInjector(
+      this.r.faults,
+      { faultIntervalMsMin: 100, faultIntervalMsMax: 800, downtimeMsMin: 50, downtimeMsMax: 1500 },
+      this.faultEnv(),
+      this.rngFaults,
+    );
+    if (this.faults.active) this.queue.schedule(this.faults.nextWakeMs(), { kind: 'fault' });
+    this.queue.schedule(this.faultsStopMs, { kind: 'stopFaults' });
+  }
+
+  private has(f: FaultKind): boolean {
+    return this.r.faults.has(f);
+  }
+
+  private networkConfig(calm: boolean): NetworkConfig {
+    // Reordering comes from a wide random delay; without it every message takes the same time, so each
+    // link is FIFO (events at equal times keep their scheduling order).
+    const reorder = this.has('reorder');
+    return {
+      delayMsMin: reorder ? 1 : 5,
+      delayMsMax: reorder ? 30 : 5,
+      dropProbability: !calm && this.has('drop') ? 0.05 : 0,
+      duplicateProbability: !calm && this.has('dup') ? 0.05 : 0,
+    };
+  }
+
+  private clientConfig(): ClientConfig {
+    const electionMs = this.r.electionTicks * this.r.tickMs;
+    return {
+      clients: this.r.clients,
+      keys: 3,
+      thinkMsMin: 5,
+      thinkMsMax: 60,
+      timeoutMs: 8 * electionMs,
+      retryDelayMs: 2 * this.r.tickMs,
+      attemptsMax: 8,
+      readProbability: 0.35,
+      casProbability: 0.2,
+    };
+  }
+
+  private hostConfig(id: NodeId, initialConf: ConfState): HostConfig {
+    return {
+      id,
+      initialConf,
+      core: {
+        electionTicks: this.r.electionTicks,
+        heartbeatTicks: 1,
+        preVote: true,
+        checkQuorum: true,
+        // Small messages and windows, so flow control and batching paths run in short simulations.
+        maxSizePerMsgBytes: 512,
+        maxInflightMsgs: 8,
+        bugs: this.r.bugs,
+      },
+      disk: { fsyncDelayMsMin: 1, fsyncDelayMsMax: 8 },
+      snapshotEveryEntries: this.r.snapshotEveryEntries,
+      compactRetainEntries: 3,
+    };
+  }
+
+  private addHost(id: NodeId, initialConf: ConfState, rngPhase: SeededRng): NodeHost {
+    const host = new NodeHost(this.hostConfig(id, initialConf), this.hostEnv(), this.rngHosts.fork());
+    this.hosts.set(id, host);
+    // Members' clocks tick at the same rate but out of phase, as real processes do.
+    this.queue.after(1 + rngPhase.int(this.r.tickMs), { kind: 'tick', id });
+    return host;
+  }
+
+  private memberIds(): NodeId[] {
+    return [...this.hosts.keys()].filter((id) => !this.removed.has(id));
+  }
+
+  private record(line: string): void {
+    this.trace.record(`${this.queue.nowMs} ${line}`);
+  }
+
+  // ------------------------------------------------------------------ environments
+
+  private hostEnv(): HostEnv {
+    return {
+      nowMs: () => this.queue.nowMs,
+      schedulePersisted: (atMs, id, incarnation) => this.queue.schedule(atMs, { kind: 'persisted', id, incarnation }),
+      send: (m) => this.send(m),
+      trace: (line) => this.record(line),
+      checker: this.checker,
+      onApplied: (id, index, command, result) => this.onApplied(id, index, command, result),
+      onReadReady: (id, requestId, sm) => this.clients.onReadReady(id, requestId, sm),
+      onConfChangeApplied: (id, index, cc) => this.onConfChangeApplied(id, index, cc),
+      onSnapshotInstalled: () => {
+        this.stats.snapshotsInstalled++;
+      },
+    };
+  }
+
+  private clientEnv(): ClientEnv {
+    return {
+      nowMs: () => this.queue.nowMs,
+      scheduleClient: (atMs: number, wake: ClientWake) => this.queue.schedule(atMs, { kind: 'client', wake }),
+      host: (id: NodeId) => {
+        const h = this.hosts.get(id);
+        if (h === undefined || this.removed.has(id)) return undefined;
+        this.touched.add(id);
+        return h;
+      },
+      memberIds: () => this.memberIds(),
+      checker: this.checker,
+      trace: (line: string) => this.record(line),
+    };
+  }
+
+  private faultEnv(): FaultEnv {
+    return {
+      nowMs: () => this.queue.nowMs,
+      memberIds: () => this.memberIds(),
+      isAlive: (id) => this.hosts.get(id)?.alive === true,
+      cutLink: (from, to) => this.network.cutLink(from, to),
+      healAll: () => this.network.healAll(),
+      crash: (id) => this.crash(id),
+      scheduleRestart: (atMs, id) => this.queue.schedule(atMs, { kind: 'restart', id }),
+      leader: () => this.leader(),
+      transferLeadership: (from, to) => {
+        this.touched.add(from);
+        try {
+          this.hosts.get(from)!.transferLeadership(to);
+        } catch (e) {
+          if (!(e instanceof RaftError)) throw e;
+        }
+      },
+      changeMembership: () => this.changeMembership(),
+      trace: (line) => this.record(line),
+    };
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  run(): SimResult {
+    const stopOnViolation = this.options.stopOnViolation ?? true;
+    for (;;) {
+      const next = this.queue.pop();
+      if (next === undefined || next.timeMs > this.endMs) break;
+      this.checker.setTime(next.timeMs);
+      try {
+        this.handle(next.event);
+        this.afterStep();
+      } catch (e) {
+        // A core invariant (or any exception) mid-Ready leaves the member inconsistent: stop here.
+        const msg = e instanceof Error ? `${e.message}\n${(e.stack ?? '').split('\n').slice(1, 6).join('\n')}` : String(e);
+        this.checker.report('CoreError', undefined, `exception while handling ${JSON.stringify(next.event.kind)}: ${msg}`);
+        break;
+      }
+      if (stopOnViolation && !this.checker.ok) break;
+    }
+    if (this.checker.ok && this.faultsStopped && this.probeMetAtMs === undefined && !this.livenessReported) {
+      this.checker.report('Liveness', undefined, `no proposal committed by the end of the run, ${this.endMs - this.faultsStopMs}ms after faults stopped`);
+    }
+    return this.result();
+  }
+
+  private handle(ev: SimEvent): void {
+    switch (ev.kind) {
+      case 'tick': {
+        if (this.removed.has(ev.id)) return;
+        this.queue.after(this.r.tickMs, ev);
+        const h = this.hosts.get(ev.id)!;
+        if (!h.alive) return;
+        this.record(`n${ev.id} tick`);
+        h.tick();
+        this.touched.add(ev.id);
+        return;
+      }
+      case 'deliver': {
+        const m = ev.message;
+        const h = this.hosts.get(m.to);
+        if (this.network.isCut(m.from, m.to) || h === undefined || !h.alive || this.removed.has(m.to)) {
+          this.record(`lost ${describe(m)}`);
+          return;
+        }
+        this.record(`deliver ${describe(m)}`);
+        h.step(m);
+        this.touched.add(m.to);
+        return;
+      }
+      case 'persisted': {
+        const h = this.hosts.get(ev.id)!;
+        this.record(`n${ev.id} fsync done inc=${ev.incarnation}`);
+        h.onPersisted(ev.incarnation);
+        this.touched.add(ev.id);
+        return;
+      }
+      case 'client':
+        this.clients.wake(ev.wake);
+        return;
+      case 'fault':
+        if (this.faults.fire()) this.queue.schedule(this.faults.nextWakeMs(), { kind: 'fault' });
+        return;
+      case 'restart':
+        this.restart(ev.id);
+        return;
+      case 'report': {
+        const h = this.hosts.get(ev.from);
+        if (h === undefined || !h.alive) return;
+        this.record(`report n${ev.from} ${ev.snapshot ? 'snapshot-failed' : 'unreachable'} n${ev.to}`);
+        if (ev.snapshot) h.reportSnapshot(ev.to, false);
+        else h.reportUnreachable(ev.to);
+        this.touched.add(ev.from);
+        return;
+      }
+      case 'shutdown': {
+        const h = this.hosts.get(ev.id);
+        if (h === undefined) return;
+        this.record(`n${ev.id} shut down after removal`);
+        if (h.alive) h.crash();
+        this.removed.add(ev.id);
+        return;
+      }
+      case 'stopFaults':
+        this.stopFaults();
+        return;
+      case 'probe':
+        this.probe();
+        return;
+      default: {
+        const never: never = ev;
+        throw new Error(`unknown event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Pump and check every member the step touched; the checks of a step see its complete effect. */
+  private afterStep(): void {
+    for (const id of [...this.touched].sort((a, b) => a - b)) {
+      const h = this.hosts.get(id)!;
+      h.pump();
+      const v = h.view();
+      if (v !== undefined) this.checker.afterStep(v);
+    }
+    this.touched.clear();
+    const durable = new Map<NodeId, MemoryStorage>();
+    for (const [id, h] of this.hosts) durable.set(id, h.durable);
+    this.checker.checkDurability(durable, this.ghostConf);
+  }
+
+  private send(m: Message): void {
+    const { outcome, deliveries } = this.network.send(m, this.queue.nowMs);
+    this.stats.messagesSent++;
+    if (outcome === 'dropped') this.stats.messagesDropped++;
+    if (outcome === 'duplicated') this.stats.messagesDuplicated++;
+    if (outcome === 'cut') {
+      this.stats.messagesCut++;
+      // A transport notices a broken connection; the core then probes instead of pipelining.
+      this.queue.after(1, { kind: 'report', from: m.from, to: m.to, snapshot: false });
+    }
+    if ((outcome === 'cut' || outcome === 'dropped') && m.type === 'snapshot') {
+      this.queue.after(1, { kind: 'report', from: m.from, to: m.to, snapshot: true });
+    }
+    for (const d of deliveries) this.queue.schedule(d.atMs, { kind: 'deliver', message: d.message });
+  }
+
+  private crash(id: NodeId): void {
+    const h = this.hosts.get(id);
+    if (h === undefined || !h.alive) return;
+    h.crash();
+    this.record(`n${id} crash`);
+  }
+
+  private restart(id: NodeId): void {
+    const h = this.hosts.get(id);
+    if (h === undefined || h.alive || this.removed.has(id)) return;
+    h.restart();
+    this.stats.restarts++;
+    const st = h.status()!;
+    this.record(`n${id} restart term=${st.term} commit=${st.commit} first=${st.firstIndex} last=${st.lastIndex}`);
+    this.touched.add(id);
+  }
+
+  private leader(): NodeId | undefined {
+    let best: { id: NodeId; term: number } | undefined;
+    for (const id of this.memberIds()) {
+      const st = this.hosts.get(id)!.status();
+      if (st?.role === 'leader' && (best === undefined || st.term > best.term)) best = { id, term: st.term };
+    }
+    return best?.id;
+  }
+
+  // ------------------------------------------------------------------ applies and membership
+
+  private onApplied(id: NodeId, index: number, command: Command | undefined, result: Result | undefined): void {
+    if (command?.type === 'noop') {
+      if (command.reqId.startsWith('probe') && this.probeMetAtMs === undefined) {
+        this.probeMetAtMs = this.queue.nowMs;
+        this.record(`liveness probe committed at ${index} (n${id})`);
+      }
+      return;
+    }
+    this.clients.onApplied(id, index, command, result);
+  }
+
+  private onConfChangeApplied(id: NodeId, index: number, cc: ConfChange): void {
+    if (index <= this.ghostConfIndex) return;
+    this.ghostConfIndex = index;
+    this.ghostConf = applyConfChange(this.ghostConf, cc);
+    this.record(`conf ${cc.type} n${cc.nodeId} applied at ${index} (first by n${id}) → voters=${this.ghostConf.voters.join(',')} learners=${this.ghostConf.learners.join(',')}`);
+    // A removed member is shut down, as an operator would; a little later, so it may hear of its removal.
+    if (cc.type === 'removeNode') this.queue.after(30 * this.r.tickMs, { kind: 'shutdown', id: cc.nodeId });
+  }
+
+  /** One step of the cycle add learner → promote it → remove a voter, keeping the cluster near its size. */
+  private changeMembership(): string | undefined {
+    const leaderId = this.leader();
+    if (leaderId === undefined) return undefined;
+    const leader = this.hosts.get(leaderId)!;
+    const conf = leader.status()!.confState;
+    let cc: ConfChange;
+    if (conf.learners.length > 0) cc = { type: 'promoteLearner', nodeId: conf.learners[0]! };
+    else if (conf.voters.length > this.r.nodes) cc = { type: 'removeNode', nodeId: conf.voters[this.rngFaults.int(conf.voters.length)]! };
+    else cc = { type: 'addLearner', nodeId: this.nextNewId };
+    this.touched.add(leaderId);
+    try {
+      leader.proposeConfChange(cc);
+    } catch (e) {
+      if (e instanceof RaftError) return undefined;
+      throw e;
+    }
+    if (cc.type === 'addLearner') {
+      this.nextNewId++;
+      // A joining member starts empty and learns everything (configuration included) from the leader.
+      this.addHost(cc.nodeId, { voters: [], learners: [] }, this.rngFaults.fork());
+    }
+    return `${cc.type} n${cc.nodeId} via n${leaderId}`;
+  }
+
+  // ------------------------------------------------------------------ liveness
+
+  /**
+   * Faults stop: partitions heal, crashed members restart, the network stops losing messages (it still
+   * delays and reorders). From here a leader must be elected and a proposal committed within the bound.
+   */
+  private stopFaults(): void {
+    this.faultsStopped = true;
+    this.faults.stop();
+    this.network.healAll();
+    this.network.reconfigure(this.networkConfig(true));
+    this.record('faults stop');
+    for (const id of this.memberIds()) if (!this.hosts.get(id)!.alive) this.restart(id);
+    this.queue.after(this.r.tickMs, { kind: 'probe' });
+  }
+
+  private probe(): void {
+    if (this.probeMetAtMs !== undefined) return;
+    const deadlineMs = this.faultsStopMs + this.r.livenessBoundTicks * this.r.tickMs;
+    if (this.queue.nowMs > deadlineMs) {
+      if (!this.livenessReported) {
+        this.livenessReported = true;
+        this.checker.report('Liveness', this.leader(), `no proposal committed within ${this.r.livenessBoundTicks} ticks after faults stopped (leader: ${this.leader() ?? 'none'})`);
+      }
+      return;
+    }
+    const leaderId = this.leader();
+    if (leaderId !== undefined && this.probeSeq % 5 === 0) {
+      // Re-proposed every few rounds, since a probe proposed to a leader about to lose its term is lost.
+      const cmd: Command = { reqId: `probe${this.probeSeq}`, type: 'noop' };
+      try {
+        this.hosts.get(leaderId)!.propose(encodeCommand(cmd));
+        this.touched.add(leaderId);
+        this.record(`probe ${cmd.reqId} → n${leaderId}`);
+      } catch (e) {
+        if (!(e instanceof RaftError)) throw e;
+      }
+    }
+    this.probeSeq++;
+    this.queue.after(this.r.tickMs, { kind: 'probe' });
+  }
+
+  // ------------------------------------------------------------------ result
+
+  private result(): SimResult {
+    const f = this.faults.counts;
+    const c = this.clients.counts;
+    const cs = this.checker.stats();
+    const stats: SimStats = {
+      events: this.trace.eventCount,
+      virtualMs: this.queue.nowMs,
+      ...this.stats,
+      crashes: f.crashes,
+      partitions: f.partitions,
+      heals: f.heals,
+      transfers: f.transfers,
+      membershipChanges: f.membershipChanges,
+      leaderTerms: cs.leadersSeen,
+      committedIndexMax: cs.committedIndexMax,
+      opsOk: c.ok,
+      opsUnknown: c.unknown,
+      opsGivenUp: c.givenUp,
+      livenessTicks: this.probeMetAtMs === undefined ? undefined : Math.ceil((this.probeMetAtMs - this.faultsStopMs) / this.r.tickMs),
+    };
+    return {
+      seed: this.r.seed,
+      ok: this.checker.ok,
+      traceHash: this.trace.hex(),
+      trace: this.trace.lines,
+      lastEvents: [...this.trace.lastLines()],
+      history: this.clients.getHistory(),
+      violations: this.checker.violations,
+      stats,
+      replayCommand: replayCommand(this.options),
+    };
+  }
+}
