@@ -101,7 +101,8 @@ export function executeTxn(state: MvccState, writer: RevisionWriter, txn: TxnReq
   for (const op of opsOnPath(txn, path, { i: 0 })) {
     if (op.type === 'range') state.resolveReadRevision(op.revision);
   }
-  return runTxn(state, writer, txn, path, { i: 0 });
+  const response = runTxn(state, writer, txn, path, { i: 0 });
+  return { ...response, header: { revision: writer.readRevision } };
 }
 
 function runTxn(state: MvccState, writer: RevisionWriter, txn: TxnRequest, path: TxnPath, cursor: { i: number }): TxnResponse {
@@ -128,8 +129,9 @@ function runTxn(state: MvccState, writer: RevisionWriter, txn: TxnRequest, path:
       }
     }
   }
-  // etcd: the txn's revision is the new one if anything (so far, for a nested txn) changed.
-  return { type: 'txn', header: { revision: writer.readRevision }, succeeded, responses };
+  // etcd leaves a nested txn's response header zeroed (newTxnResp never fills it); the top-level header is
+  // set by executeTxn once all ops ran. We match it rather than invent a revision no client reads.
+  return { type: 'txn', header: { revision: 0 }, succeeded, responses };
 }
 
 /** A checked put. etcd's PutResponse header carries the write's revision. */
