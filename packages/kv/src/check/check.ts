@@ -93,7 +93,14 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
   const violations: ComponentViolation[] = [];
   const undecided: UndecidedComponent[] = [];
   let statesExplored = 0;
-  for (const c of components) {
+  // Smallest first: the budget is shared, so one pathological component must not starve the small ones,
+  // any of which may hold a definitive violation.
+  const bySize = [...components].sort((a, b) => a.ops.length - b.ops.length);
+  for (const c of bySize) {
+    if (now() > budget.deadlineMs) {
+      undecided.push({ keys: c.keys, opCount: c.ops.length, reason: 'time budget exhausted' });
+      continue;
+    }
     const model = new ComponentModel(c.keys, c.ops);
     const result = searchLinearization(c.ops, model, budget);
     statesExplored += result.statesExplored;

@@ -26,6 +26,11 @@ export interface ComponentState {
   /** modRevision of each key lies in [modLo, modHi]; equal when known. Absent keys have 0..0. */
   readonly modLo: readonly number[];
   readonly modHi: readonly number[];
+  /**
+   * Keys written by one unknown-outcome txn share one unknown revision: they carry the same nonzero group,
+   * and pinning one pins them all. 0 for a known modRevision.
+   */
+  readonly modGroup: readonly number[];
   /** Lower bound on the store revision: the largest revision observed so far in this component. */
   readonly revLow: number;
 }
@@ -88,6 +93,7 @@ export class ComponentModel implements SearchModel<ComponentState> {
       values: keys.map(() => ABSENT),
       modLo: keys.map(() => 0),
       modHi: keys.map(() => 0),
+      modGroup: keys.map(() => 0),
       revLow: 0,
     };
   }
@@ -117,13 +123,13 @@ export class ComponentModel implements SearchModel<ComponentState> {
         if (c.deleted === null) {
           if (!present) return reject('an unknown-outcome delete of an absent key changes nothing');
           s.unknownWrite();
-          s.set(c.slot, ABSENT, 0, 0);
+          s.set(c.slot, ABSENT, 0, 0, 0);
           return s.done();
         }
         if (c.deleted > 0) {
           if (!present) return reject('deleted a key that is absent');
           if (!s.writeAt(c.rev)) return reject(this.revisionReason(state, c.rev, true));
-          s.set(c.slot, ABSENT, 0, 0);
+          s.set(c.slot, ABSENT, 0, 0, 0);
           return s.done();
         }
         if (present) return reject(`deleted nothing but the key holds ${this.valueName(state.values[c.slot]!)}`);
@@ -154,11 +160,11 @@ export class ComponentModel implements SearchModel<ComponentState> {
         }
         if (c.succeeded === null) {
           const lo = s.unknownWrite();
-          for (const p of c.puts) s.set(p.slot, p.value, lo, Infinity);
+          for (const p of c.puts) s.set(p.slot, p.value, lo, Infinity, index + 1);
           return s.done();
         }
         if (!s.writeAt(c.rev)) return reject(this.revisionReason(state, c.rev, true));
-        for (const p of c.puts) s.set(p.slot, p.value, c.rev, c.rev);
+        for (const p of c.puts) s.set(p.slot, p.value, c.rev, c.rev, 0);
         return s.done();
       }
       default:
@@ -170,7 +176,7 @@ export class ComponentModel implements SearchModel<ComponentState> {
     if (state.values.length === 1) {
       return `${state.values[0]},${state.modLo[0]},${state.modHi[0]},${state.revLow}`;
     }
-    return `${state.values.join(',')};${state.modLo.join(',')};${state.modHi.join(',')};${state.revLow}`;
+    return `${state.values.join(',')};${state.modLo.join(',')};${state.modHi.join(',')};${state.modGroup.join(',')};${state.revLow}`;
   }
 
   describe(state: ComponentState): string {
@@ -257,6 +263,7 @@ class Scratch {
   private values: readonly number[] | number[];
   private modLo: readonly number[] | number[];
   private modHi: readonly number[] | number[];
+  private modGroup: readonly number[] | number[];
   private revLow: number;
   private copied = false;
 
@@ -264,17 +271,19 @@ class Scratch {
     this.values = base.values;
     this.modLo = base.modLo;
     this.modHi = base.modHi;
+    this.modGroup = base.modGroup;
     this.revLow = base.revLow;
   }
 
-  private own(): { values: number[]; modLo: number[]; modHi: number[] } {
+  private own(): { values: number[]; modLo: number[]; modHi: number[]; modGroup: number[] } {
     if (!this.copied) {
       this.values = this.values.slice();
       this.modLo = this.modLo.slice();
       this.modHi = this.modHi.slice();
+      this.modGroup = this.modGroup.slice();
       this.copied = true;
     }
-    return this as unknown as { values: number[]; modLo: number[]; modHi: number[] };
+    return this as unknown as { values: number[]; modLo: number[]; modHi: number[]; modGroup: number[] };
   }
 
   /** Narrow a key's modRevision to exactly `mod`; false when it cannot be `mod`. */
@@ -284,8 +293,14 @@ class Scratch {
     if (mod < lo || mod > hi) return false;
     if (lo !== hi) {
       const o = this.own();
-      o.modLo[slot] = mod;
-      o.modHi[slot] = mod;
+      const group = o.modGroup[slot]!;
+      for (let i = 0; i < o.modLo.length; i++) {
+        if (i === slot || (group !== 0 && o.modGroup[i] === group)) {
+          o.modLo[i] = mod;
+          o.modHi[i] = mod;
+          o.modGroup[i] = 0;
+        }
+      }
     }
     // The store revision is never below any key's modRevision.
     if (mod > this.revLow) this.revLow = mod;
@@ -312,11 +327,12 @@ class Scratch {
     return this.revLow;
   }
 
-  set(slot: number, value: number, lo: number, hi: number): void {
+  set(slot: number, value: number, lo: number, hi: number, group: number): void {
     const o = this.own();
     o.values[slot] = value;
     o.modLo[slot] = lo;
     o.modHi[slot] = hi;
+    o.modGroup[slot] = group;
   }
 
   /** Unknown-revision writes that came earlier have revisions no greater than what is seen now. */
@@ -333,6 +349,6 @@ class Scratch {
 
   done(): ComponentState {
     if (!this.copied && this.revLow === this.base.revLow) return this.base;
-    return { values: this.values, modLo: this.modLo, modHi: this.modHi, revLow: this.revLow };
+    return { values: this.values, modLo: this.modLo, modHi: this.modHi, modGroup: this.modGroup, revLow: this.revLow };
   }
 }
