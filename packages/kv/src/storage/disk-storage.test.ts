@@ -221,7 +221,7 @@ describe('DiskStorage corruption detection', () => {
     await seed();
     await withRawDb(async (db) => {
       const v = Buffer.from((await db.get(entryKey(4)))!);
-      v[v.length - 1] ^= 0x40;
+      v[v.length - 1] = v[v.length - 1]! ^ 0x40;
       await db.put(entryKey(4), v);
     });
     const err = await expectCorrupt(/^entry 4 \(key 020{15}4\)$/);
@@ -261,7 +261,7 @@ describe('DiskStorage corruption detection', () => {
     await seed();
     await withRawDb(async (db) => {
       const v = Buffer.from((await db.get(snapshotChunkKey(2, 1)))!);
-      v[10] ^= 1;
+      v[10] = v[10]! ^ 1;
       await db.put(snapshotChunkKey(2, 1), v);
     });
     await expectCorrupt(/^snapshot 2 chunk 1/);
@@ -273,7 +273,7 @@ describe('DiskStorage corruption detection', () => {
     await seed();
     await withRawDb(async (db) => {
       const v = Buffer.from((await db.get(KEY_HARD_STATE))!);
-      v[6] ^= 0xff;
+      v[6] = v[6]! ^ 0xff;
       await db.put(KEY_HARD_STATE, v);
     });
     await expectCorrupt(/^hardState/);

@@ -62,7 +62,7 @@ describe('snapshot chunks', () => {
     a.add(chunks[0]!);
     a.add(chunks[1]!);
     const bad = Uint8Array.from(chunks[2]!.data);
-    bad[5] ^= 1;
+    bad[5] = bad[5]! ^ 1;
     expect(code(() => a.add({ ...chunks[2]!, data: bad }))).toBe('Checksum');
     expect(code(() => new SnapshotAssembler(2999).add(chunks[0]!))).toBe('TooLarge');
     expect(code(() => a.add({ ...chunks[0]!, data: new Uint8Array(3001) }))).toBe('Mismatch');

@@ -1,0 +1,120 @@
+// The peer wire protocol: one msgpack value per binary WebSocket message.
+//
+//   dialer → listener  hello    {t, v, clusterId, fromId, toId}      first frame, always
+//   listener → dialer  welcome  {t, clusterId, fromId}               handshake accepted
+//   dialer → listener  msgs     {t, msgs: Message[]}                 a batch of raft messages
+//   dialer → listener  snap     {t, from, to, term, chunk}           one chunk of a snapshot message
+//   either way         error    {t, code, message}                   a refusal; may precede close
+//
+// Each member dials every peer and sends only on its own outbound connection; it receives on the
+// connections peers dialed to it. One direction per connection keeps ordering and backpressure simple.
+
+import type { Message, NodeId } from '../raft/types.ts';
+import { pack, unpack } from '../storage/msgpack.ts';
+import { ShapeError, decodeSnapshotMetadata, expectArray, expectBytes, expectNodeId, expectObject, expectString, expectUint } from '../storage/shape.ts';
+import type { SnapshotChunk } from '../storage/snapshot-chunks.ts';
+import { decodeMessage } from './decode-message.ts';
+import { FrameError, type FrameErrorCode } from './errors.ts';
+
+export const PROTOCOL_VERSION = 1;
+/** Cluster ids are operator-chosen names, not payloads. */
+export const CLUSTER_ID_LENGTH_MAX = 256;
+/** An error frame's text is for logs; bounded so a peer cannot make us log megabytes. */
+export const ERROR_MESSAGE_LENGTH_MAX = 1024;
+
+export type Frame =
+  | { readonly t: 'hello'; readonly v: number; readonly clusterId: string; readonly fromId: NodeId; readonly toId: NodeId }
+  | { readonly t: 'welcome'; readonly clusterId: string; readonly fromId: NodeId }
+  | { readonly t: 'msgs'; readonly msgs: readonly Message[] }
+  | { readonly t: 'snap'; readonly from: NodeId; readonly to: NodeId; readonly term: number; readonly chunk: SnapshotChunk }
+  | { readonly t: 'error'; readonly code: FrameErrorCode; readonly message: string };
+
+export interface FrameLimits {
+  readonly messagesPerFrameMax: number;
+}
+
+export function encodeFrame(frame: Frame): Uint8Array {
+  return pack(frame);
+}
+
+const ERROR_CODES: ReadonlySet<string> = new Set<FrameErrorCode>([
+  'NotBinary',
+  'NotMsgpack',
+  'BadFrame',
+  'BadMessage',
+  'TooLarge',
+  'ClusterIdMismatch',
+  'WrongMember',
+  'NoHandshake',
+  'WrongSender',
+  'BadSnapshotChunk',
+  'TooManyConnections',
+]);
+
+/** Decode and validate one received frame. Throws FrameError with the reason code. */
+export function decodeFrame(bytes: Uint8Array, limits: FrameLimits): Frame {
+  let value: unknown;
+  try {
+    value = unpack(bytes);
+  } catch (err) {
+    throw new FrameError('NotMsgpack', 'frame is not a msgpack value', { cause: err });
+  }
+  let t: unknown;
+  try {
+    const o = expectObject(value, 'frame');
+    t = o['t'];
+    switch (t) {
+      case 'hello':
+        return {
+          t,
+          v: expectUint(o['v'], 'frame.v'),
+          clusterId: expectString(o['clusterId'], 'frame.clusterId', CLUSTER_ID_LENGTH_MAX),
+          fromId: expectNodeId(o['fromId'], 'frame.fromId', false),
+          toId: expectNodeId(o['toId'], 'frame.toId', false),
+        };
+      case 'welcome':
+        return { t, clusterId: expectString(o['clusterId'], 'frame.clusterId', CLUSTER_ID_LENGTH_MAX), fromId: expectNodeId(o['fromId'], 'frame.fromId', false) };
+      case 'msgs': {
+        const raw = o['msgs'];
+        if (Array.isArray(raw) && raw.length > limits.messagesPerFrameMax) {
+          throw new FrameError('TooLarge', `${raw.length} messages in one frame (max ${limits.messagesPerFrameMax})`);
+        }
+        return { t, msgs: expectArray(raw, 'frame.msgs', limits.messagesPerFrameMax).map((m, i) => decodeMessage(m, `frame.msgs[${i}]`)) };
+      }
+      case 'snap': {
+        const c = expectObject(o['chunk'], 'frame.chunk');
+        return {
+          t,
+          from: expectNodeId(o['from'], 'frame.from', false),
+          to: expectNodeId(o['to'], 'frame.to', false),
+          term: expectUint(o['term'], 'frame.term'),
+          chunk: {
+            metadata: decodeSnapshotMetadata(c['metadata'], 'frame.chunk.metadata'),
+            offsetBytes: expectUint(c['offsetBytes'], 'frame.chunk.offsetBytes'),
+            totalSizeBytes: expectUint(c['totalSizeBytes'], 'frame.chunk.totalSizeBytes'),
+            crc32: expectUint(c['crc32'], 'frame.chunk.crc32'),
+            data: expectBytes(c['data'], 'frame.chunk.data'),
+          },
+        };
+      }
+      case 'error': {
+        const code = o['code'];
+        if (typeof code !== 'string' || !ERROR_CODES.has(code)) throw new ShapeError('frame.code', 'a known error code');
+        return { t, code: code as FrameErrorCode, message: expectString(o['message'], 'frame.message', ERROR_MESSAGE_LENGTH_MAX) };
+      }
+      default:
+        throw new ShapeError('frame.t', "one of 'hello', 'welcome', 'msgs', 'snap', 'error'");
+    }
+  } catch (err) {
+    if (err instanceof ShapeError) {
+      const code: FrameErrorCode = t === 'msgs' && err.fieldPath.startsWith('frame.msgs[') ? 'BadMessage' : 'BadFrame';
+      throw new FrameError(code, err.message, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** An error frame with its text cut to the wire limit. */
+export function errorFrame(code: FrameErrorCode, message: string): Uint8Array {
+  return encodeFrame({ t: 'error', code, message: message.slice(0, ERROR_MESSAGE_LENGTH_MAX) });
+}

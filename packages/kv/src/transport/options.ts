@@ -1,0 +1,100 @@
+// Configuration of the peer transport: limits with their defaults, TLS, logging and hooks.
+
+import type { SecureContextOptions } from 'node:tls';
+import type { Registry } from 'prom-client';
+import type { Message, NodeId } from '../raft/types.ts';
+import { SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT } from '../storage/snapshot-chunks.ts';
+
+export interface TransportLimits {
+  /** Largest frame sent or accepted; the listener's ws maxPayload. Oversize incoming frames close that connection (1009). */
+  readonly frameSizeBytesMax: number;
+  /** Messages in one batch frame; a longer queue goes out in several frames. */
+  readonly messagesPerFrameMax: number;
+  /** Per-peer send queue bound (count). When full the OLDEST message is dropped. */
+  readonly queueMessagesMax: number;
+  /** Per-peer send queue bound (estimated bytes). When full the OLDEST messages are dropped. */
+  readonly queueSizeBytesMax: number;
+  /** Stop writing to a socket while ws buffers more than this; the queue (bounded above) absorbs the rest. */
+  readonly socketBufferedBytesMax: number;
+  /** Snapshot data per chunk frame; must leave room for the envelope inside frameSizeBytesMax. */
+  readonly snapshotChunkSizeBytes: number;
+  /** Largest snapshot a receiver will reassemble (memory held per inbound connection while in progress). */
+  readonly snapshotSizeBytesMax: number;
+  /** Simultaneous inbound connections; a cluster needs one per peer, the rest is headroom for restarts. */
+  readonly inboundConnectionsMax: number;
+  /** Time for the hello/welcome exchange, on both sides. */
+  readonly handshakeTimeoutMs: number;
+  readonly backoffMsMin: number;
+  readonly backoffMsMax: number;
+}
+
+export const FRAME_SIZE_BYTES_MAX_DEFAULT = 1.5 * 1024 * 1024;
+/** Room for the snap frame's envelope and snapshot metadata (up to CONF_STATE_MEMBERS_MAX ids) besides the data. */
+export const FRAME_ENVELOPE_BYTES_MAX = 64 * 1024;
+
+export const DEFAULT_LIMITS: TransportLimits = {
+  frameSizeBytesMax: FRAME_SIZE_BYTES_MAX_DEFAULT,
+  messagesPerFrameMax: 4096,
+  queueMessagesMax: 4096,
+  queueSizeBytesMax: 64 * 1024 * 1024,
+  socketBufferedBytesMax: 4 * 1024 * 1024,
+  snapshotChunkSizeBytes: SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT,
+  snapshotSizeBytesMax: 512 * 1024 * 1024,
+  inboundConnectionsMax: 64,
+  handshakeTimeoutMs: 5000,
+  backoffMsMin: 50,
+  backoffMsMax: 5000,
+};
+
+/** PEM material. When `ca` is set, both sides require and verify the other's certificate (mutual TLS). */
+export interface TransportTlsOptions {
+  readonly cert: SecureContextOptions['cert'];
+  readonly key: SecureContextOptions['key'];
+  readonly ca?: SecureContextOptions['ca'];
+}
+
+export interface TransportLogger {
+  warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  info(message: string, fields?: Readonly<Record<string, unknown>>): void;
+}
+
+export const consoleLogger: TransportLogger = {
+  warn: (message, fields) => console.warn(`[transport] ${message}`, fields ?? ''),
+  info: () => undefined,
+};
+
+export const silentLogger: TransportLogger = { warn: () => undefined, info: () => undefined };
+
+export interface PeerTransportOptions {
+  readonly id: NodeId;
+  readonly clusterId: string;
+  /** Where to listen; port 0 picks a free port (see PeerTransport.url after start()). */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Peer id → URL (ws://host:port or wss://host:port). Change at runtime with setPeer/removePeer. */
+  readonly peers?: Iterable<readonly [NodeId, string]>;
+  /** Receives every validated message addressed to this member, in arrival order per peer. */
+  readonly handler: (msg: Message) => void;
+  /** Metrics go here; omitted, the counters exist but are registered nowhere. */
+  readonly registry?: Registry;
+  readonly tls?: TransportTlsOptions;
+  readonly logger?: TransportLogger;
+  readonly limits?: Partial<TransportLimits>;
+  /** Source of jitter for reconnect backoff; [0, 1). Tests inject a fixed one. */
+  readonly random?: () => number;
+  /** A connection to the peer failed or dropped (etcd's ReportUnreachable): the core may pause pipelining. */
+  readonly onUnreachable?: (peerId: NodeId) => void;
+  /** A snapshot message was fully written (ok) or abandoned on disconnect (etcd's ReportSnapshot). */
+  readonly onSnapshotSent?: (peerId: NodeId, snapshotIndex: number, ok: boolean) => void;
+}
+
+/** Runtime fault injection for one peer (tests, `halyard fuzz cluster`). */
+export interface PeerFault {
+  /** Drop every message this member sends to the peer (A→B cut, B→A untouched). */
+  readonly dropOutgoing: boolean;
+  /** Drop every message received from the peer before the handler sees it. */
+  readonly dropIncoming: boolean;
+  /** Hold each outgoing message this long before it may be sent (order is kept). */
+  readonly delayMs: number;
+}
+
+export const NO_FAULT: PeerFault = { dropOutgoing: false, dropIncoming: false, delayMs: 0 };
