@@ -83,13 +83,24 @@ function* opsOnPath(txn: TxnRequest, path: TxnPath, cursor: { i: number }): Gene
   }
 }
 
-/** etcd checkRequestPut: the key must exist for ignoreValue/ignoreLease; a non-zero lease must exist. */
-export function checkPut(state: MvccState, put: PutRequest): void {
-  if ((put.ignoreValue === true || put.ignoreLease === true) && state.latest(keyString(put.key)) === undefined) {
-    throw new MvccError('KeyNotFound', 'key not found');
-  }
+/**
+ * A put's preconditions: the key must exist for ignoreValue/ignoreLease; a non-zero lease must exist.
+ * When both fail, etcd reports the lease first for a plain put (applierV3backend.Put) but the key first for
+ * a put inside a txn (checkRequestPut); the differential test pinned both orders down.
+ */
+export function checkPut(state: MvccState, put: PutRequest, order: 'leaseFirst' | 'keyFirst' = 'leaseFirst'): void {
   const lease = put.lease ?? 0;
-  if (lease !== 0 && !state.leases.has(lease)) throw new MvccError('LeaseNotFound', 'lease not found');
+  const leaseMissing = lease !== 0 && !state.leases.has(lease);
+  const keyMissing = (put.ignoreValue === true || put.ignoreLease === true) && state.latest(keyString(put.key)) === undefined;
+  const leaseError = (): MvccError => new MvccError('LeaseNotFound', 'lease not found');
+  const keyError = (): MvccError => new MvccError('KeyNotFound', 'key not found');
+  if (order === 'leaseFirst') {
+    if (leaseMissing) throw leaseError();
+    if (keyMissing) throw keyError();
+  } else {
+    if (keyMissing) throw keyError();
+    if (leaseMissing) throw leaseError();
+  }
 }
 
 /** Runs a validated txn. Throws only before anything has been written. */
@@ -97,7 +108,7 @@ export function executeTxn(state: MvccState, writer: RevisionWriter, txn: TxnReq
   const path: TxnPath = [];
   computePath(state, txn, path);
   // etcd checks puts only for a write txn, then ranges; a read-only txn has no puts anyway.
-  for (const op of opsOnPath(txn, path, { i: 0 })) if (op.type === 'put') checkPut(state, op);
+  for (const op of opsOnPath(txn, path, { i: 0 })) if (op.type === 'put') checkPut(state, op, 'keyFirst');
   for (const op of opsOnPath(txn, path, { i: 0 })) {
     if (op.type === 'range') state.resolveReadRevision(op.revision);
   }
