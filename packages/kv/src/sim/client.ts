@@ -33,6 +33,8 @@ export interface ClientEnv {
   scheduleClient(atMs: number, wake: ClientWake): void;
   host(id: NodeId): NodeHost | undefined;
   memberIds(): readonly NodeId[];
+  /** When a paused member will run again, or undefined if it is running. */
+  pausedUntilMs(id: NodeId): number | undefined;
   readonly checker: InvariantChecker;
   trace(line: string): void;
 }
@@ -131,6 +133,13 @@ export class ClientPool {
     const guess = this.env.host(c.leaderGuess);
     const target = guess !== undefined && guess.alive ? c.leaderGuess : members[this.rng.int(members.length)]!;
     const host = this.env.host(target)!;
+    const pausedUntilMs = this.env.pausedUntilMs(target);
+    if (pausedUntilMs !== undefined) {
+      // A frozen process does not refuse a request: it sits in its socket buffer until it wakes up.
+      p.attempts--;
+      this.env.scheduleClient(pausedUntilMs + this.rng.int(10), { clientId: c.id, action: 'retry', opId: p.opId });
+      return;
+    }
     try {
       if (!host.alive) throw new RaftError('Unavailable', `member ${target} is down`);
       if (p.op.type === 'get') {

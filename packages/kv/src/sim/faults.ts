@@ -6,12 +6,12 @@
 import type { NodeId } from '../raft/types.ts';
 import type { Rng } from '../util/rng.ts';
 
-export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'transfer', 'membership'] as const;
+export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'pause', 'transfer', 'membership'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultSet = ReadonlySet<FaultKind>;
 
 /** The default for fuzzing: every fault the simulator can inject without changing membership. */
-export const DEFAULT_FAULTS = 'partition,drop,dup,reorder,crash,transfer';
+export const DEFAULT_FAULTS = 'partition,drop,dup,reorder,crash,pause,transfer';
 
 /** Parse "partition,drop,…", "all" or "none"/"" into a set; unknown names are an error, not ignored. */
 export function parseFaults(spec: string): FaultSet {
@@ -42,6 +42,8 @@ export interface FaultEnv {
   cutLink(from: NodeId, to: NodeId): void;
   healAll(): void;
   crash(id: NodeId): void;
+  /** Freeze a member's process (GC pause, SIGSTOP) until `untilMs`: no ticks; input waits in buffers. */
+  pause(id: NodeId, untilMs: number): void;
   scheduleRestart(atMs: number, id: NodeId): void;
   /** The live member that believes it is leader with the highest term, if any. */
   leader(): NodeId | undefined;
@@ -56,9 +58,11 @@ export interface FaultTiming {
   readonly faultIntervalMsMax: number;
   readonly downtimeMsMin: number;
   readonly downtimeMsMax: number;
+  readonly pauseMsMin: number;
+  readonly pauseMsMax: number;
 }
 
-type Action = 'partition' | 'heal' | 'crash' | 'transfer' | 'membership';
+type Action = 'partition' | 'heal' | 'crash' | 'pause' | 'transfer' | 'membership';
 
 export class FaultInjector {
   private readonly faults: FaultSet;
@@ -66,7 +70,7 @@ export class FaultInjector {
   private readonly rng: Rng;
   private readonly env: FaultEnv;
   private stopped = false;
-  readonly counts = { partitions: 0, heals: 0, crashes: 0, transfers: 0, membershipChanges: 0 };
+  readonly counts = { partitions: 0, heals: 0, crashes: 0, pauses: 0, transfers: 0, membershipChanges: 0 };
 
   constructor(faults: FaultSet, timing: FaultTiming, env: FaultEnv, rng: Rng) {
     this.faults = faults;
@@ -92,6 +96,7 @@ export class FaultInjector {
     const a: Action[] = [];
     if (this.faults.has('partition')) a.push('partition', 'partition', 'heal');
     if (this.faults.has('crash')) a.push('crash');
+    if (this.faults.has('pause')) a.push('pause');
     if (this.faults.has('transfer')) a.push('transfer');
     if (this.faults.has('membership')) a.push('membership');
     return a;
@@ -114,6 +119,9 @@ export class FaultInjector {
         break;
       case 'crash':
         this.crash();
+        break;
+      case 'pause':
+        this.pause();
         break;
       case 'transfer':
         this.transfer();
@@ -194,6 +202,21 @@ export class FaultInjector {
     this.env.scheduleRestart(this.env.nowMs() + downMs, victim);
     this.counts.crashes++;
     this.env.trace(`fault crash n${victim} for ${downMs}ms`);
+  }
+
+  /**
+   * A frozen process is the classic stale-leader case: a paused leader wakes up still believing it
+   * leads, its election clock having stood still. Leaders are picked half the time for that reason.
+   */
+  private pause(): void {
+    const alive = this.env.memberIds().filter((id) => this.env.isAlive(id));
+    if (alive.length === 0) return;
+    const leader = this.env.leader();
+    const victim = leader !== undefined && this.rng.int(2) === 0 ? leader : alive[this.rng.int(alive.length)]!;
+    const pauseMs = this.timing.pauseMsMin + this.rng.int(this.timing.pauseMsMax - this.timing.pauseMsMin + 1);
+    this.env.pause(victim, this.env.nowMs() + pauseMs);
+    this.counts.pauses++;
+    this.env.trace(`fault pause n${victim} for ${pauseMs}ms`);
   }
 
   private transfer(): void {

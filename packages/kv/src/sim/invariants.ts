@@ -13,17 +13,21 @@ import type { ConfState, Entry, NodeId, Role, Snapshot } from '../raft/types.ts'
 import type { DiskWrite } from './disk.ts';
 import { entryFingerprint } from './state-machine.ts';
 
-export type ViolationKind =
-  | 'ElectionSafety'
-  | 'LeaderAppendOnly'
-  | 'LogMatching'
-  | 'LeaderCompleteness'
-  | 'StateMachineSafety'
-  | 'CommittedLost'
-  | 'StaleRead'
-  | 'Liveness'
-  | 'MemberInvariant'
-  | 'CoreError';
+export const VIOLATION_KINDS = [
+  'ElectionSafety',
+  'LeaderAppendOnly',
+  'LogMatching',
+  'LeaderCompleteness',
+  'StateMachineSafety',
+  'CommitRule',
+  'CommittedLost',
+  'StaleRead',
+  'Liveness',
+  'Linearizability',
+  'MemberInvariant',
+  'CoreError',
+] as const;
+export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -63,7 +67,7 @@ export class InvariantChecker {
   private readonly commitTerm = new Map<number, number>();
   private commitObservedMax = 0;
   /** Per member, within one incarnation: last term and commit seen, to assert they never decrease. */
-  private readonly lastSeen = new Map<NodeId, { term: number; commit: number }>();
+  private readonly lastSeen = new Map<NodeId, { term: number; commit: number; role: Role }>();
   /** Per leader: the log shape last checked for Leader Completeness, to skip unchanged re-checks. */
   private readonly completenessCheckedKey = new Map<NodeId, string>();
   /** ReadIndex ghost: per key, the highest revision of a write acknowledged so far. */
@@ -73,6 +77,12 @@ export class InvariantChecker {
   private readonly readFloors = new Map<number, { key: string; modRevisionMin: number; revisionMin: number }>();
 
   private nowMs = 0;
+  /** Kinds a run asked not to report, e.g. CommitRule when hunting the figure 8 bug's consequences. */
+  private readonly disabled: ReadonlySet<ViolationKind>;
+
+  constructor(disabled: readonly ViolationKind[] = []) {
+    this.disabled = new Set(disabled);
+  }
 
   setTime(nowMs: number): void {
     this.nowMs = nowMs;
@@ -83,6 +93,7 @@ export class InvariantChecker {
   }
 
   report(kind: ViolationKind, nodeId: NodeId | undefined, message: string): void {
+    if (this.disabled.has(kind)) return;
     this.violations.push({ kind, timeMs: this.nowMs, nodeId, message });
   }
 
@@ -202,7 +213,10 @@ export class InvariantChecker {
       if (v.term < last.term) this.report('MemberInvariant', v.id, `term went back from ${last.term} to ${v.term}`);
       if (v.commit < last.commit) this.report('MemberInvariant', v.id, `commit went back from ${last.commit} to ${v.commit}`);
     }
-    this.lastSeen.set(v.id, { term: v.term, commit: v.commit });
+    if (last !== undefined && last.role === 'leader' && v.role === 'leader' && last.term === v.term && v.commit > last.commit) {
+      this.checkCommitRule(v, last.commit);
+    }
+    this.lastSeen.set(v.id, { term: v.term, commit: v.commit, role: v.role });
     if (!(v.applied <= v.commit && v.commit <= v.lastIndex)) {
       this.report('MemberInvariant', v.id, `need applied ${v.applied} ≤ commit ${v.commit} ≤ last index ${v.lastIndex}`);
     }
@@ -211,6 +225,20 @@ export class InvariantChecker {
     if (v.role === 'leader') {
       this.learnCommittedFromLeader(v);
       this.checkLeaderCompleteness(v);
+    }
+  }
+
+  /**
+   * Commit rule (§5.4.2, figure 8): a leader advances its commit index only to an entry of its own
+   * term, counting replicas; earlier entries become committed indirectly. Committing an older-term
+   * entry by counting replicas is what lets a later leader overwrite a "committed" entry.
+   */
+  private checkCommitRule(v: MemberView, commitBefore: number): void {
+    const s = v.storage;
+    if (v.commit < s.firstIndex() || v.commit > s.lastIndex()) return;
+    const t = s.term(v.commit);
+    if (t !== v.term) {
+      this.report('CommitRule', v.id, `leader of term ${v.term} advanced commit from ${commitBefore} to ${v.commit}, an entry of term ${t}`);
     }
   }
 

@@ -15,7 +15,7 @@ import type { ClientConfig, ClientEnv, ClientWake } from './client.ts';
 import { DEFAULT_FAULTS, FaultInjector, formatFaults, parseFaults } from './faults.ts';
 import type { FaultEnv, FaultKind, FaultSet } from './faults.ts';
 import { InvariantChecker } from './invariants.ts';
-import type { Violation } from './invariants.ts';
+import type { Violation, ViolationKind } from './invariants.ts';
 import { Network } from './network.ts';
 import type { NetworkConfig } from './network.ts';
 import { NodeHost } from './node-host.ts';
@@ -24,6 +24,9 @@ import { encodeCommand } from './state-machine.ts';
 import type { Command } from './state-machine.ts';
 import type { Result } from '../check/history.ts';
 import { Trace } from './trace.ts';
+import { PROFILES } from './profiles.ts';
+import type { ProfileName, Tuning } from './profiles.ts';
+import { checkHistory } from '../check/index.ts';
 
 export interface SimOptions {
   readonly seed: number;
@@ -45,7 +48,12 @@ export interface SimOptions {
   readonly faultsStopAtTick?: number;
   /** After faults stop, a leader must be elected and a proposal committed within this many ticks. */
   readonly livenessBoundTicks?: number;
-  readonly snapshotEveryEntries?: number;
+  /** Named knob set (profiles.ts); default "default". */
+  readonly profile?: ProfileName;
+  /** Checks not to report (e.g. CommitRule, to see whether the figure 8 bug's consequences are found too). */
+  readonly disabledChecks?: readonly ViolationKind[];
+  /** Also run the linearizability checker (check/) over the client history at the end. */
+  readonly checkLinearizability?: boolean;
 }
 
 export interface SimStats {
@@ -57,6 +65,7 @@ export interface SimStats {
   readonly messagesCut: number;
   readonly crashes: number;
   readonly restarts: number;
+  readonly pauses: number;
   readonly partitions: number;
   readonly heals: number;
   readonly transfers: number;
@@ -94,6 +103,7 @@ type SimEvent =
   | { readonly kind: 'report'; readonly from: NodeId; readonly to: NodeId; readonly snapshot: boolean }
   | { readonly kind: 'shutdown'; readonly id: NodeId }
   | { readonly kind: 'stopFaults' }
+  | { readonly kind: 'unpause'; readonly id: NodeId }
   | { readonly kind: 'probe' };
 
 interface Resolved {
@@ -107,7 +117,8 @@ interface Resolved {
   readonly tickMs: number;
   readonly faultsStopAtTick: number;
   readonly livenessBoundTicks: number;
-  readonly snapshotEveryEntries: number;
+  readonly profile: ProfileName;
+  readonly tuning: Tuning;
 }
 
 function resolve(o: SimOptions): Resolved {
@@ -127,7 +138,8 @@ function resolve(o: SimOptions): Resolved {
     // Leave the liveness bound plus a margin for clients to finish after faults stop.
     faultsStopAtTick: o.faultsStopAtTick ?? Math.max(0, ticks - livenessBoundTicks - 5 * electionTicks),
     livenessBoundTicks,
-    snapshotEveryEntries: o.snapshotEveryEntries ?? 12,
+    profile: o.profile ?? 'default',
+    tuning: PROFILES[o.profile ?? 'default'],
   };
 }
 
@@ -139,7 +151,12 @@ export function replayArgs(o: SimOptions): string {
   const bugs = BUG_FLAGS.filter((b) => r.bugs[b] === true);
   return (
     `--seed ${r.seed} --nodes ${r.nodes} --ticks ${r.ticks} --clients ${r.clients} --faults ${formatFaults(r.faults)}` +
-    (bugs.length > 0 ? ` --bugs ${bugs.join(',')}` : '')
+    (bugs.length > 0 ? ` --bugs ${bugs.join(',')}` : '') +
+    (r.profile !== 'default' ? ` --profile ${r.profile}` : '') +
+    (r.electionTicks !== 10 ? ` --election-ticks ${r.electionTicks}` : '') +
+    (o.faultsStopAtTick !== undefined ? ` --faults-stop-at-tick ${o.faultsStopAtTick}` : '') +
+    (o.checkLinearizability === true ? ' --linearizability' : '') +
+    (o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? ` --disable-checks ${o.disabledChecks.join(',')}` : '')
   );
 }
 
@@ -171,6 +188,8 @@ function describe(m: Message): string {
     case 'readIndex':
     case 'readIndexResponse':
       return `${head} ${m.requestId}`;
+    case 'propose':
+      return `${head} ${m.data.byteLength}b`;
     case 'heartbeatResponse':
     case 'timeoutNow':
       return head;
@@ -186,7 +205,7 @@ class Simulation {
   private readonly options: SimOptions;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly trace: Trace;
-  private readonly checker = new InvariantChecker();
+  private readonly checker: InvariantChecker;
   private readonly network: Network;
   private readonly hosts = new Map<NodeId, NodeHost>();
   private readonly removed = new Set<NodeId>();
@@ -195,6 +214,9 @@ class Simulation {
   private readonly rngFaults: SeededRng;
   private readonly rngHosts: SeededRng;
   private readonly touched = new Set<NodeId>();
+  /** Frozen members and when they wake; their input waits (in "socket buffers") until then. */
+  private readonly pausedUntil = new Map<NodeId, number>();
+  private readonly rngPause: SeededRng;
   private readonly stats = {
     messagesSent: 0,
     messagesDropped: 0,
@@ -217,6 +239,7 @@ class Simulation {
   constructor(options: SimOptions) {
     this.options = options;
     this.r = resolve(options);
+    this.checker = new InvariantChecker(options.disabledChecks ?? []);
     const root = new SeededRng(this.r.seed);
     // One independent stream per concern, forked in a fixed order, so adding draws in one concern does
     // not shift another's (e.g. client choices do not change the network's).
@@ -225,6 +248,7 @@ class Simulation {
     const rngClients = root.fork();
     this.rngHosts = root.fork();
     const rngPhase = root.fork();
+    this.rngPause = root.fork();
     this.trace = new Trace(options.keepTrace === true);
     this.endMs = this.r.ticks * this.r.tickMs;
     this.faultsStopMs = this.r.faultsStopAtTick * this.r.tickMs;
@@ -235,7 +259,7 @@ class Simulation {
     this.clients = new ClientPool(this.clientConfig(), this.clientEnv(), rngClients);
     this.faults = new FaultInjector(
       this.r.faults,
-      { faultIntervalMsMin: 100, faultIntervalMsMax: 800, downtimeMsMin: 50, downtimeMsMax: 1500 },
+      this.r.tuning,
       this.faultEnv(),
       this.rngFaults,
     );
@@ -250,27 +274,30 @@ class Simulation {
   private networkConfig(calm: boolean): NetworkConfig {
     // Reordering comes from a wide random delay; without it every message takes the same time, so each
     // link is FIFO (events at equal times keep their scheduling order).
+    const t = this.r.tuning;
     const reorder = this.has('reorder');
     return {
-      delayMsMin: reorder ? 1 : 5,
-      delayMsMax: reorder ? 30 : 5,
-      dropProbability: !calm && this.has('drop') ? 0.05 : 0,
-      duplicateProbability: !calm && this.has('dup') ? 0.05 : 0,
+      delayMsMin: reorder ? t.delayMsMin : t.delayMsFixed,
+      delayMsMax: reorder ? t.delayMsMax : t.delayMsFixed,
+      dropProbability: !calm && this.has('drop') ? t.dropProbability : 0,
+      duplicateProbability: !calm && this.has('dup') ? t.duplicateProbability : 0,
     };
   }
 
   private clientConfig(): ClientConfig {
     const electionMs = this.r.electionTicks * this.r.tickMs;
+    const t = this.r.tuning;
     return {
       clients: this.r.clients,
-      keys: 3,
-      thinkMsMin: 5,
-      thinkMsMax: 60,
+      keys: t.clientKeys,
+      thinkMsMin: t.clientThinkMsMin,
+      thinkMsMax: t.clientThinkMsMax,
+      // Long enough to ride out one election and a pause, so most outcomes are known.
       timeoutMs: 8 * electionMs,
       retryDelayMs: 2 * this.r.tickMs,
       attemptsMax: 8,
-      readProbability: 0.35,
-      casProbability: 0.2,
+      readProbability: t.readProbability,
+      casProbability: t.casProbability,
     };
   }
 
@@ -284,13 +311,13 @@ class Simulation {
         preVote: true,
         checkQuorum: true,
         // Small messages and windows, so flow control and batching paths run in short simulations.
-        maxSizePerMsgBytes: 512,
-        maxInflightMsgs: 8,
+        maxSizePerMsgBytes: this.r.tuning.maxSizePerMsgBytes,
+        maxInflightMsgs: this.r.tuning.maxInflightMsgs,
         bugs: this.r.bugs,
       },
-      disk: { fsyncDelayMsMin: 1, fsyncDelayMsMax: 8 },
-      snapshotEveryEntries: this.r.snapshotEveryEntries,
-      compactRetainEntries: 3,
+      disk: { fsyncDelayMsMin: this.r.tuning.fsyncDelayMsMin, fsyncDelayMsMax: this.r.tuning.fsyncDelayMsMax },
+      snapshotEveryEntries: this.r.tuning.snapshotEveryEntries,
+      compactRetainEntries: this.r.tuning.compactRetainEntries,
     };
   }
 
@@ -339,6 +366,7 @@ class Simulation {
         return h;
       },
       memberIds: () => this.memberIds(),
+      pausedUntilMs: (id: NodeId) => this.pausedUntil.get(id),
       checker: this.checker,
       trace: (line: string) => this.record(line),
     };
@@ -352,6 +380,10 @@ class Simulation {
       cutLink: (from, to) => this.network.cutLink(from, to),
       healAll: () => this.network.healAll(),
       crash: (id) => this.crash(id),
+      pause: (id, untilMs) => {
+        this.pausedUntil.set(id, untilMs);
+        this.queue.schedule(untilMs, { kind: 'unpause', id });
+      },
       scheduleRestart: (atMs, id) => this.queue.schedule(atMs, { kind: 'restart', id }),
       leader: () => this.leader(),
       transferLeadership: (from, to) => {
@@ -389,7 +421,16 @@ class Simulation {
     if (this.checker.ok && this.faultsStopped && this.probeMetAtMs === undefined && !this.livenessReported) {
       this.checker.report('Liveness', undefined, `no proposal committed by the end of the run, ${this.endMs - this.faultsStopMs}ms after faults stopped`);
     }
+    if (this.options.checkLinearizability === true && this.checker.ok) this.checkLinearizability();
     return this.result();
+  }
+
+  /** Input for a frozen member is held until it wakes, then arrives in a random order. */
+  private deferIfPaused(id: NodeId, ev: SimEvent): boolean {
+    const until = this.pausedUntil.get(id);
+    if (until === undefined) return false;
+    this.queue.schedule(until + this.rngPause.int(10), ev);
+    return true;
   }
 
   private handle(ev: SimEvent): void {
@@ -398,7 +439,8 @@ class Simulation {
         if (this.removed.has(ev.id)) return;
         this.queue.after(this.r.tickMs, ev);
         const h = this.hosts.get(ev.id)!;
-        if (!h.alive) return;
+        // A frozen process's clock stands still: its ticks are lost, not delayed.
+        if (!h.alive || this.pausedUntil.has(ev.id)) return;
         this.record(`n${ev.id} tick`);
         h.tick();
         this.touched.add(ev.id);
@@ -406,6 +448,7 @@ class Simulation {
       }
       case 'deliver': {
         const m = ev.message;
+        if (this.deferIfPaused(m.to, ev)) return;
         const h = this.hosts.get(m.to);
         if (this.network.isCut(m.from, m.to) || h === undefined || !h.alive || this.removed.has(m.to)) {
           this.record(`lost ${describe(m)}`);
@@ -417,6 +460,7 @@ class Simulation {
         return;
       }
       case 'persisted': {
+        if (this.deferIfPaused(ev.id, ev)) return;
         const h = this.hosts.get(ev.id)!;
         this.record(`n${ev.id} fsync done inc=${ev.incarnation}`);
         h.onPersisted(ev.incarnation);
@@ -433,6 +477,7 @@ class Simulation {
         this.restart(ev.id);
         return;
       case 'report': {
+        if (this.deferIfPaused(ev.from, ev)) return;
         const h = this.hosts.get(ev.from);
         if (h === undefined || !h.alive) return;
         this.record(`report n${ev.from} ${ev.snapshot ? 'snapshot-failed' : 'unreachable'} n${ev.to}`);
@@ -451,6 +496,12 @@ class Simulation {
       }
       case 'stopFaults':
         this.stopFaults();
+        return;
+      case 'unpause':
+        if ((this.pausedUntil.get(ev.id) ?? Number.POSITIVE_INFINITY) <= this.queue.nowMs) {
+          this.pausedUntil.delete(ev.id);
+          this.record(`n${ev.id} resumes`);
+        }
         return;
       case 'probe':
         this.probe();
@@ -496,6 +547,7 @@ class Simulation {
     const h = this.hosts.get(id);
     if (h === undefined || !h.alive) return;
     h.crash();
+    this.pausedUntil.delete(id);
     this.record(`n${id} crash`);
   }
 
@@ -576,6 +628,8 @@ class Simulation {
     this.faults.stop();
     this.network.healAll();
     this.network.reconfigure(this.networkConfig(true));
+    // Frozen members wake now; input held for them still arrives at their old wake-up time, like a delay.
+    this.pausedUntil.clear();
     this.record('faults stop');
     for (const id of this.memberIds()) if (!this.hosts.get(id)!.alive) this.restart(id);
     this.queue.after(this.r.tickMs, { kind: 'probe' });
@@ -607,6 +661,17 @@ class Simulation {
     this.queue.after(this.r.tickMs, { kind: 'probe' });
   }
 
+  /**
+   * The whole client history against the KV model. The checker's time budget is wall-clock (it lives
+   * outside the simulation); an undecided check is not a failure.
+   */
+  private checkLinearizability(): void {
+    const c = checkHistory(this.clients.getHistory(), { timeBudgetMs: 30_000 });
+    if (c.outcome === 'not-linearizable') {
+      this.checker.report('Linearizability', undefined, `client history is not linearizable (ops ${c.offendingOpIds.join(',')}):\n${c.summary}`);
+    }
+  }
+
   // ------------------------------------------------------------------ result
 
   private result(): SimResult {
@@ -618,6 +683,7 @@ class Simulation {
       virtualMs: this.queue.nowMs,
       ...this.stats,
       crashes: f.crashes,
+      pauses: f.pauses,
       partitions: f.partitions,
       heals: f.heals,
       transfers: f.transfers,
