@@ -34,6 +34,7 @@ const MESSAGE_TYPES: Readonly<Record<MessageType, true>> = {
   timeoutNow: true,
   readIndex: true,
   readIndexResponse: true,
+  propose: true,
 };
 
 function isMessageType(v: unknown): v is MessageType {
@@ -117,6 +118,8 @@ export function decodeMessage(v: unknown, path = 'msg'): Message {
       return { type, from, to, term };
     case 'readIndex':
       return { type, from, to, term, requestId: expectString(f('requestId'), p('requestId'), REQUEST_ID_LENGTH_MAX) };
+    case 'propose':
+      return { type, from, to, term, data: expectBytes(f('data'), p('data')) };
     case 'readIndexResponse':
       return {
         type,
