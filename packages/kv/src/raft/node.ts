@@ -230,6 +230,19 @@ export class RaftNode {
     return this.appendProposal({ type: 'normal', term: this.term, index: 0, data });
   }
 
+  /**
+   * Propose from any member: the leader appends, a follower forwards to its leader. Fire-and-forget:
+   * the caller learns the outcome only by seeing the entry applied (or not).
+   */
+  forwardProposal(data: Uint8Array): void {
+    if (this.role === 'leader') {
+      this.propose(data);
+      return;
+    }
+    if (this.leaderId === NONE) throw new RaftError('ProposalDropped', 'no leader to forward the proposal to', NONE);
+    this.send({ type: 'propose', from: this.id, to: this.leaderId, term: this.term, data });
+  }
+
   proposeConfChange(cc: ConfChange): { index: number; term: number } {
     this.requireLeader();
     if (this.pendingConfIndex > this.log.applied) {
@@ -564,6 +577,7 @@ export class RaftNode {
       case 'heartbeatResponse':
       case 'preVote':
       case 'vote':
+      case 'propose':
         return;
       default: {
         const never: never = m;
@@ -608,6 +622,7 @@ export class RaftNode {
       case 'voteResponse':
       case 'preVote':
       case 'vote':
+      case 'propose':
         return;
       default: {
         const never: never = m;
@@ -670,6 +685,14 @@ export class RaftNode {
         return;
       case 'readIndex':
         this.handleReadIndex(m.requestId, m.from);
+        return;
+      case 'propose':
+        try {
+          this.propose(m.data);
+        } catch (e) {
+          // A forwarded proposal that cannot be appended is dropped; the follower retries if it cares.
+          if (!(e instanceof RaftError)) throw e;
+        }
         return;
       case 'append':
       case 'heartbeat':

@@ -86,6 +86,8 @@ export type Message =
   | (MessageBase & { readonly type: 'heartbeatResponse'; readonly context: number })
   | (MessageBase & { readonly type: 'snapshot'; readonly snapshot: Snapshot })
   | (MessageBase & { readonly type: 'timeoutNow' })
+  /** A follower forwards a proposal to its leader (etcd's MsgProp); dropped if it cannot be appended. */
+  | (MessageBase & { readonly type: 'propose'; readonly data: Uint8Array })
   /** A follower forwards a ReadIndex request to its leader. */
   | (MessageBase & { readonly type: 'readIndex'; readonly requestId: string })
   | (MessageBase & { readonly type: 'readIndexResponse'; readonly requestId: string; readonly index: number; readonly reject: boolean });

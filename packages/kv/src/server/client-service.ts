@@ -1,0 +1,258 @@
+// A member's client port: the msgpack-over-WebSocket client protocol, plus GET /health and GET /metrics.
+// Every frame is validated (protocol/decode.ts); a bad one gets a typed error and the connection keeps
+// serving. Requests on one connection run concurrently; responses carry the request id.
+
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { decodeClientRequest, frameIdOf } from '../protocol/decode.ts';
+import { KvError, toWireError } from '../protocol/errors.ts';
+import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
+import type { ClientRequest, Header, Methods, ServerFrame } from '../protocol/messages.ts';
+import type { Command, Response } from '../mvcc/types.ts';
+import type { Outcome } from './dedupe.ts';
+import { type KvMember, VERSION } from './member.ts';
+import { memberIdOf } from './ids.ts';
+import { encodeMemberContext } from './payload.ts';
+import type { WatchSink } from './watch-hub.ts';
+
+/** Requests in flight on one connection; past it the connection is refused more until some finish. */
+export const CONNECTION_REQUESTS_IN_FLIGHT_MAX = 10_000;
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+export class ClientService {
+  private server: Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private readonly sockets = new Set<WebSocket>();
+
+  constructor(private readonly member: KvMember) {}
+
+  async start(): Promise<string> {
+    const url = new URL(this.member.config.clientUrl);
+    const server = createServer((req, res) => void this.onHttp(req, res));
+    const wss = new WebSocketServer({ server, maxPayload: this.member.config.requestSizeBytesMax });
+    wss.on('connection', (ws) => this.onConnection(ws));
+    wss.on('error', (e) => this.member.logger.warn('client listener error', { message: e.message }));
+    this.server = server;
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(Number(url.port), url.hostname, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.member.config.clientUrl;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss?.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health') {
+      const ok = !this.member.isStopped() && this.member.leaderId() !== 0;
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ health: String(ok), reason: ok ? '' : 'no leader' }));
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      try {
+        const body = await this.member.registry.metrics();
+        res.writeHead(200, { 'content-type': this.member.registry.contentType });
+        res.end(body);
+      } catch (e) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(e instanceof Error ? e.message : String(e));
+      }
+      return;
+    }
+    if (req.method === 'GET' && path === '/version') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ halyard: VERSION }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: the client protocol is a WebSocket on this port; see docs/kv.md\n');
+  }
+
+  private onConnection(ws: WebSocket): void {
+    this.sockets.add(ws);
+    let inFlight = 0;
+    const sink: WatchSink = {
+      send: (frame) => this.send(ws, frame),
+      bufferedBytes: () => ws.bufferedAmount,
+    };
+    ws.on('message', (data, isBinary) => {
+      let id: number | undefined;
+      try {
+        if (!isBinary) throw new KvError('BadFrame', 'frames must be binary msgpack');
+        const raw = decodeFrame(toBytes(data), this.member.config.requestSizeBytesMax);
+        id = frameIdOf(raw);
+        const req = decodeClientRequest(raw);
+        if (inFlight >= CONNECTION_REQUESTS_IN_FLIGHT_MAX) throw new KvError('Unavailable', `more than ${CONNECTION_REQUESTS_IN_FLIGHT_MAX} requests in flight on this connection`);
+        inFlight++;
+        void this.handle(req, sink)
+          .then((result) => this.send(ws, { type: 'response', id: req.id, result }))
+          .catch((e: unknown) => this.fail(ws, req.method, req.id, e))
+          .finally(() => {
+            inFlight--;
+          });
+      } catch (e) {
+        if (id !== undefined) this.fail(ws, 'frame', id, e);
+        else this.send(ws, { type: 'frameError', error: toWireError(e) });
+      }
+    });
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      this.member.watchHub.detach(sink);
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  private fail(ws: WebSocket, method: string, id: number, e: unknown): void {
+    const error = toWireError(e);
+    this.member.metrics.clientRequests.inc({ method, code: error.code });
+    if (error.code === 'Internal') this.member.logger.warn('internal error serving a request', { method, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    this.send(ws, { type: 'error', id, error });
+  }
+
+  private send(ws: WebSocket, frame: ServerFrame): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(encodeFrame(frame));
+  }
+
+  private header(revision?: number): Header {
+    return this.member.header(revision);
+  }
+
+  private async write(command: Command, requestId: string | undefined): Promise<Response> {
+    const outcome: Outcome = await this.member.write(command, requestId);
+    if (!outcome.ok) throw KvError.fromWire(outcome.error);
+    return outcome.response;
+  }
+
+  private async handle(req: ClientRequest, sink: WatchSink): Promise<Methods[typeof req.method]['result']> {
+    const m = this.member;
+    m.metrics.clientRequests.inc({ method: req.method, code: 'OK' });
+    switch (req.method) {
+      case 'range': {
+        const { serializable, ...params } = req.params;
+        if (serializable !== true) await m.linearizableBarrier();
+        const r = m.sm.mvcc.range(params);
+        return { ...r, header: this.header(r.header.revision) };
+      }
+      case 'put':
+      case 'deleteRange':
+      case 'txn': {
+        const r = await this.write({ type: req.method, ...req.params } as Command, req.requestId);
+        return { ...r, header: this.header(r.header.revision) } as Methods[typeof req.method]['result'];
+      }
+      case 'compact': {
+        const r = await this.write({ type: 'compaction', revision: req.params.revision }, req.requestId);
+        return { header: this.header(r.header.revision) };
+      }
+      case 'leaseGrant': {
+        const r = await this.write({ type: 'leaseGrant', id: req.params.id ?? 0, ttlSeconds: req.params.ttlSeconds }, req.requestId);
+        if (r.type !== 'leaseGrant') throw new KvError('Internal', 'unexpected response to a lease grant');
+        return { header: this.header(r.header.revision), id: r.id, ttlSeconds: r.ttlSeconds };
+      }
+      case 'leaseRevoke': {
+        const r = await this.write({ type: 'leaseRevoke', id: req.params.id }, req.requestId);
+        return { header: this.header(r.header.revision) };
+      }
+      case 'leaseKeepAlive': {
+        // Only the leader keeps lease time (etcd forwards keep-alives to it; our clients go there).
+        m.requireLeader();
+        await m.linearizableBarrier();
+        const info = m.sm.mvcc.leaseTimeToLive(req.params.id);
+        if (!m.lessor.renew(req.params.id, info.grantedTtlSeconds)) throw new KvError('LeaseNotFound', 'lease not found');
+        return { header: this.header(), id: req.params.id, ttlSeconds: info.grantedTtlSeconds };
+      }
+      case 'leaseTimeToLive': {
+        m.requireLeader();
+        await m.linearizableBarrier();
+        const info = m.sm.mvcc.leaseTimeToLive(req.params.id, req.params.keys === true);
+        const ttl = m.lessor.remainingSeconds(req.params.id) ?? info.grantedTtlSeconds;
+        return { header: this.header(), id: info.id, ttlSeconds: ttl, grantedTtlSeconds: info.grantedTtlSeconds, keys: [...(info.keys ?? [])] };
+      }
+      case 'leaseLeases': {
+        await m.linearizableBarrier();
+        return { header: this.header(), leases: m.sm.mvcc.leases().map((l) => ({ id: l.id })) };
+      }
+      case 'watchCreate': {
+        const r = m.watchHub.create(sink, req.params);
+        if ('error' in r) throw new KvError('Unavailable', r.error);
+        return r;
+      }
+      case 'watchCancel': {
+        if (!m.watchHub.cancel(req.params.watchId, sink)) throw new KvError('InvalidRequest', `no watcher ${req.params.watchId} on this connection`);
+        return { header: this.header() };
+      }
+      case 'watchProgress': {
+        m.watchHub.progress(sink);
+        return { header: this.header() };
+      }
+      case 'memberList': {
+        await m.linearizableBarrier();
+        return { header: this.header(), members: m.members() };
+      }
+      case 'memberAdd': {
+        const name = req.params.name ?? '';
+        const id = memberIdOf(name, req.params.peerUrls, m.config.clusterToken);
+        if (m.members().some((x) => x.id === id || x.peerUrls.some((u) => req.params.peerUrls.includes(u)))) {
+          throw new KvError('MemberExists', 'a member with these peer URLs already exists');
+        }
+        await m.changeMembership({
+          type: req.params.isLearner === true ? 'addLearner' : 'addVoter',
+          nodeId: id,
+          context: encodeMemberContext({ name, peerUrls: req.params.peerUrls }),
+        });
+        const members = m.members();
+        const member = members.find((x) => x.id === id);
+        if (member === undefined) throw new KvError('Internal', 'added member missing from the member list');
+        return { header: this.header(), member, members };
+      }
+      case 'memberRemove': {
+        if (!m.members().some((x) => x.id === req.params.id)) throw new KvError('MemberNotFound', `member ${req.params.id.toString(16)} not found`);
+        await m.changeMembership({ type: 'removeNode', nodeId: req.params.id });
+        return { header: this.header(), members: m.members() };
+      }
+      case 'memberPromote': {
+        const target = m.members().find((x) => x.id === req.params.id);
+        if (target === undefined) throw new KvError('MemberNotFound', `member ${req.params.id.toString(16)} not found`);
+        if (!target.isLearner) throw new KvError('InvalidConfChange', 'can only promote a learner member');
+        m.requireLeader();
+        if (!m.learnerCaughtUp(req.params.id)) throw new KvError('InvalidConfChange', 'can only promote a learner member which is in sync with leader');
+        await m.changeMembership({ type: 'promoteLearner', nodeId: req.params.id });
+        return { header: this.header(), members: m.members() };
+      }
+      case 'status': {
+        const st = m.status();
+        const me = m.members().find((x) => x.id === m.ids.memberId);
+        return {
+          header: this.header(),
+          version: VERSION,
+          leader: st.leaderId,
+          raftTerm: st.term,
+          raftIndex: st.commit,
+          raftAppliedIndex: st.applied,
+          dbSizeBytes: m.dbSizeBytes(),
+          isLearner: me?.isLearner ?? false,
+          errors: m.fatalError() !== undefined ? [String(m.fatalError())] : [],
+        };
+      }
+      default: {
+        const never: never = req;
+        throw new KvError('BadFrame', `unknown method ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}

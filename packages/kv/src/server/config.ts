@@ -1,0 +1,114 @@
+// A member's configuration, validated once at startup. Flags come from the CLI (`halyard kv member`)
+// or from code (tests, `cluster up`).
+
+import { clusterIdOf, memberIdOf } from './ids.ts';
+
+export interface MemberConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  /** URL peers connect to (ws server for Raft traffic). */
+  readonly peerUrl: string;
+  /** URL clients connect to (ws client protocol + /health + /metrics). */
+  readonly clientUrl: string;
+  /** name → peer URL for every member of the initial cluster (including this one). */
+  readonly initialCluster: ReadonlyMap<string, string>;
+  readonly initialClusterState: 'new' | 'existing';
+  readonly clusterToken: string;
+  /** Real time per Raft tick. */
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Applied entries between two snapshots (etcd --snapshot-count). */
+  readonly snapshotCount: number;
+  /** Entries kept behind a snapshot so slightly slow followers catch up from the log, not a snapshot. */
+  readonly catchUpEntries: number;
+  readonly requestSizeBytesMax: number;
+  /** How long a write may wait for its entry to apply before the client gets Timeout. */
+  readonly requestTimeoutMs: number;
+  /** 0 = off. Otherwise compact to (current revision − retention) every interval, like etcd's revision mode. */
+  readonly autoCompactionRetentionRevisions: number;
+  readonly autoCompactionIntervalMs: number;
+}
+
+export const MEMBER_DEFAULTS = {
+  initialClusterState: 'new',
+  clusterToken: 'halyard-cluster',
+  tickMs: 100,
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  snapshotCount: 10_000,
+  catchUpEntries: 5_000,
+  requestSizeBytesMax: 1.5 * 1024 * 1024,
+  requestTimeoutMs: 7_000,
+  autoCompactionRetentionRevisions: 0,
+  autoCompactionIntervalMs: 5 * 60_000,
+} as const;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parse `a=http://127.0.0.1:2380,b=http://…` (etcd's --initial-cluster). */
+export function parseInitialCluster(s: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of s.split(',').map((p) => p.trim()).filter((p) => p.length > 0)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--initial-cluster: "${part}" is not name=url`);
+    const name = part.slice(0, eq);
+    const url = part.slice(eq + 1);
+    checkUrl(url, `--initial-cluster ${name}`);
+    if (out.has(name)) throw new ConfigError(`--initial-cluster: member ${name} listed twice`);
+    out.set(name, url);
+  }
+  if (out.size === 0) throw new ConfigError('--initial-cluster is empty');
+  return out;
+}
+
+export function checkUrl(url: string, what: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`${what}: not a URL: ${url}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${what}: must be http:// or https://, got ${url}`);
+  if (u.port === '') throw new ConfigError(`${what}: needs an explicit port: ${url}`);
+  return u;
+}
+
+export function validateConfig(c: MemberConfig): void {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(c.name)) throw new ConfigError(`--name must be 1–64 characters of [A-Za-z0-9._-], got "${c.name}"`);
+  checkUrl(c.peerUrl, '--listen-peer-url');
+  checkUrl(c.clientUrl, '--listen-client-url');
+  if (c.initialCluster.get(c.name) !== c.peerUrl) {
+    throw new ConfigError(`--initial-cluster must list this member as ${c.name}=${c.peerUrl}`);
+  }
+  const positive: [string, number][] = [
+    ['--tick-ms', c.tickMs],
+    ['--election-ticks', c.electionTicks],
+    ['--heartbeat-ticks', c.heartbeatTicks],
+    ['--snapshot-count', c.snapshotCount],
+    ['--request-timeout-ms', c.requestTimeoutMs],
+    ['--max-request-bytes', c.requestSizeBytesMax],
+  ];
+  for (const [flag, v] of positive) if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(`${flag} must be a positive integer, got ${v}`);
+  if (c.electionTicks <= c.heartbeatTicks) throw new ConfigError('--election-ticks must exceed --heartbeat-ticks');
+  if (!Number.isSafeInteger(c.catchUpEntries) || c.catchUpEntries < 0) throw new ConfigError('--catch-up-entries must be ≥ 0');
+}
+
+export interface ClusterIds {
+  readonly memberId: number;
+  readonly clusterId: number;
+  /** id → { name, peerUrl } of the initial cluster. */
+  readonly initialMembers: ReadonlyMap<number, { name: string; peerUrl: string }>;
+}
+
+export function clusterIds(c: MemberConfig): ClusterIds {
+  const initialMembers = new Map<number, { name: string; peerUrl: string }>();
+  for (const [name, peerUrl] of c.initialCluster) initialMembers.set(memberIdOf(name, [peerUrl], c.clusterToken), { name, peerUrl });
+  return {
+    memberId: memberIdOf(c.name, [c.peerUrl], c.clusterToken),
+    clusterId: clusterIdOf(c.clusterToken),
+    initialMembers,
+  };
+}

@@ -1,0 +1,41 @@
+// A running member: the Raft member plus its client service.
+import { ClientService } from './client-service.ts';
+import { type MemberConfig, MEMBER_DEFAULTS } from './config.ts';
+import { KvMember } from './member.ts';
+import type { TransportLogger } from '../transport/index.ts';
+
+export { KvMember, VERSION, toWsUrl } from './member.ts';
+export { ClientService } from './client-service.ts';
+export { type MemberConfig, MEMBER_DEFAULTS, ConfigError, parseInitialCluster, validateConfig, clusterIds } from './config.ts';
+export { memberIdOf, clusterIdOf, idToHex } from './ids.ts';
+
+export interface RunningMember {
+  readonly member: KvMember;
+  readonly service: ClientService;
+  stop(): Promise<void>;
+}
+
+export type MemberFlags = Pick<MemberConfig, 'name' | 'dataDir' | 'peerUrl' | 'clientUrl' | 'initialCluster'> & Partial<MemberConfig>;
+
+export function memberConfig(flags: MemberFlags): MemberConfig {
+  return { ...MEMBER_DEFAULTS, ...flags };
+}
+
+export async function startMember(flags: MemberFlags, logger?: TransportLogger): Promise<RunningMember> {
+  const member = await KvMember.start(memberConfig(flags), logger);
+  const service = new ClientService(member);
+  try {
+    await service.start();
+  } catch (e) {
+    await member.stop();
+    throw e;
+  }
+  return {
+    member,
+    service,
+    async stop() {
+      await service.close();
+      await member.stop();
+    },
+  };
+}

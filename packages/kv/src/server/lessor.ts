@@ -1,0 +1,85 @@
+// Lease expiry, decided only by the leader (the state machine has no clock). The leader keeps a
+// deadline per lease on its monotonic clock and proposes a revoke through Raft when one passes; keys
+// attached to the lease are deleted by that revoke, in one revision.
+//
+// After a leader change the new leader starts each lease from its checkpointed remaining TTL, or its
+// full TTL if it has none (etcd's lessor.Promote): a leader change never expires a lease early. To bound
+// how late it can be, the leader checkpoints remaining TTLs through Raft every checkpoint interval, so a
+// lease survives a leader change with at most one interval of extra life, never an unbounded one.
+
+import type { LeaseInfo } from '../mvcc/types.ts';
+
+export interface LessorClock {
+  nowMs(): number;
+}
+
+export const monotonicClock: LessorClock = { nowMs: () => performance.now() };
+
+/** Revokes proposed per tick at most (etcd: leaseRevokeRate 1000/s), so a mass expiry cannot flood Raft. */
+export const REVOKES_PER_TICK_MAX = 100;
+
+export class Lessor {
+  private deadlines = new Map<number, number>();
+  private primary = false;
+
+  constructor(private readonly clock: LessorClock = monotonicClock) {}
+
+  isPrimary(): boolean {
+    return this.primary;
+  }
+
+  /** Became leader: rebuild deadlines from the replicated lease table. */
+  promote(leases: readonly LeaseInfo[]): void {
+    this.primary = true;
+    const now = this.clock.nowMs();
+    this.deadlines = new Map();
+    for (const l of leases) {
+      const ttl = l.remainingTtlSeconds > 0 ? l.remainingTtlSeconds : l.grantedTtlSeconds;
+      this.deadlines.set(l.id, now + ttl * 1000);
+    }
+  }
+
+  demote(): void {
+    this.primary = false;
+    this.deadlines = new Map();
+  }
+
+  /** A grant was applied (on the leader it starts the clock). */
+  granted(id: number, ttlSeconds: number): void {
+    if (this.primary) this.deadlines.set(id, this.clock.nowMs() + ttlSeconds * 1000);
+  }
+
+  revoked(id: number): void {
+    this.deadlines.delete(id);
+  }
+
+  /** Keep-alive: returns false when the lease is unknown here. */
+  renew(id: number, ttlSeconds: number): boolean {
+    if (!this.primary || !this.deadlines.has(id)) return false;
+    this.deadlines.set(id, this.clock.nowMs() + ttlSeconds * 1000);
+    return true;
+  }
+
+  /** Remaining TTL in whole seconds (rounded up), or undefined if not tracked here. */
+  remainingSeconds(id: number): number | undefined {
+    const d = this.deadlines.get(id);
+    if (d === undefined) return undefined;
+    return Math.max(0, Math.ceil((d - this.clock.nowMs()) / 1000));
+  }
+
+  /** Leases whose deadline has passed, oldest first, at most `max`. */
+  expired(max = REVOKES_PER_TICK_MAX): number[] {
+    if (!this.primary) return [];
+    const now = this.clock.nowMs();
+    const out: [number, number][] = [];
+    for (const [id, d] of this.deadlines) if (d <= now) out.push([id, d]);
+    out.sort((a, b) => a[1] - b[1]);
+    return out.slice(0, max).map(([id]) => id);
+  }
+
+  /** Remaining TTLs to checkpoint through Raft. */
+  checkpoints(): { id: number; remainingTtlSeconds: number }[] {
+    if (!this.primary) return [];
+    return [...this.deadlines.keys()].map((id) => ({ id, remainingTtlSeconds: Math.max(1, this.remainingSeconds(id) ?? 1) }));
+  }
+}

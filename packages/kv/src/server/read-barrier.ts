@@ -1,0 +1,95 @@
+// Linearizable reads (ReadIndex, thesis §6.4), batched the way etcd's linearizableReadLoop does: one
+// read-index round in flight at a time; every read that arrives while a round is in flight joins the
+// next one. Joining the in-flight round would be wrong: its index was fixed before the read arrived
+// and may miss a write that completed in between.
+
+import { KvError } from '../protocol/errors.ts';
+
+export interface ReadIndexSource {
+  /** Ask the Raft core for a read index; the answer arrives through `answered`. Throws if impossible. */
+  requestReadIndex(requestId: string): void;
+  /** Resolves once the local state machine has applied `index`. */
+  waitApplied(index: number, timeoutMs: number): Promise<void>;
+}
+
+interface Round {
+  readonly requestId: string;
+  readonly waiters: { resolve: (index: number) => void; reject: (e: Error) => void }[];
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+export class ReadBarrier {
+  private inFlight: Round | undefined;
+  private next: Round['waiters'] = [];
+  private seq = 0;
+
+  constructor(
+    private readonly source: ReadIndexSource,
+    private readonly memberId: number,
+    /** A round not answered within this (lost message, leader change) is asked again. */
+    private readonly retryMs: number,
+  ) {}
+
+  /** Resolves when a read started now may be served from the local state machine. */
+  async barrier(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const index = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new KvError('Timeout', 'no read index in time (is there a leader?)')), timeoutMs);
+      this.next.push({
+        resolve: (i) => {
+          clearTimeout(timer);
+          resolve(i);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.maybeStartRound();
+    });
+    await this.source.waitApplied(index, Math.max(1, deadline - Date.now()));
+  }
+
+  private maybeStartRound(): void {
+    if (this.inFlight !== undefined || this.next.length === 0) return;
+    const round: Round = { requestId: `${this.memberId}-r${++this.seq}`, waiters: this.next, retryTimer: undefined };
+    this.next = [];
+    this.inFlight = round;
+    this.ask(round);
+  }
+
+  private ask(round: Round): void {
+    try {
+      this.source.requestReadIndex(round.requestId);
+    } catch {
+      // No leader known yet: keep the readers waiting and ask again shortly (their own deadlines bound it).
+    }
+    round.retryTimer = setTimeout(() => {
+      if (this.inFlight !== round) return;
+      // Ask again under a fresh id so a late answer to the old one cannot be mistaken for this one.
+      const again: Round = { requestId: `${this.memberId}-r${++this.seq}`, waiters: round.waiters, retryTimer: undefined };
+      this.inFlight = again;
+      this.ask(again);
+    }, this.retryMs);
+  }
+
+  /** The Raft core answered a read-index request. */
+  answered(requestId: string, index: number): void {
+    const round = this.inFlight;
+    if (round === undefined || round.requestId !== requestId) return;
+    clearTimeout(round.retryTimer);
+    this.inFlight = undefined;
+    for (const w of round.waiters) w.resolve(index);
+    this.maybeStartRound();
+  }
+
+  close(err: Error): void {
+    if (this.inFlight !== undefined) {
+      clearTimeout(this.inFlight.retryTimer);
+      for (const w of this.inFlight.waiters) w.reject(err);
+    }
+    for (const w of this.next) w.reject(err);
+    this.inFlight = undefined;
+    this.next = [];
+  }
+}

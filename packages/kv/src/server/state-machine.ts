@@ -1,0 +1,109 @@
+// The replicated state machine of a member: the MVCC store, the dedupe table and the member list. A pure
+// function of the applied log (no clock, no I/O), identical on every member at the same index.
+
+import { MvccStore } from '../mvcc/store.ts';
+import type { Command } from '../mvcc/types.ts';
+import { toWireError } from '../protocol/errors.ts';
+import type { Member } from '../protocol/messages.ts';
+import type { ConfChange } from '../raft/types.ts';
+import { DedupeTable, type Outcome } from './dedupe.ts';
+import { type EntryPayload, decodeMemberContext, packValue, unpackValue } from './payload.ts';
+
+interface Serialized {
+  readonly v: 1;
+  readonly mvcc: Uint8Array;
+  readonly dedupe: [string, Outcome][];
+  readonly members: Member[];
+}
+
+export class KvStateMachine {
+  mvcc: MvccStore;
+  dedupe: DedupeTable;
+  readonly members = new Map<number, Member>();
+
+  constructor(mvcc = new MvccStore(), dedupe = new DedupeTable(), members: readonly Member[] = []) {
+    this.mvcc = mvcc;
+    this.dedupe = dedupe;
+    for (const m of members) this.members.set(m.id, m);
+  }
+
+  /** Apply one normal entry's payload; returns the outcome of a command (undefined for bookkeeping). */
+  applyPayload(p: EntryPayload): Outcome | undefined {
+    switch (p.kind) {
+      case 'command': {
+        const seen = this.dedupe.get(p.requestId);
+        if (seen !== undefined) return seen;
+        const outcome = this.applyCommand(p.command);
+        this.dedupe.record(p.requestId, outcome);
+        return outcome;
+      }
+      case 'publish': {
+        const m = this.members.get(p.memberId);
+        if (m !== undefined) this.members.set(p.memberId, { ...m, clientUrls: [...p.clientUrls] });
+        return undefined;
+      }
+      default: {
+        const never: never = p;
+        throw new Error(`unknown payload ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private applyCommand(c: Command): Outcome {
+    try {
+      return { ok: true, response: this.mvcc.apply(c) };
+    } catch (e) {
+      // MVCC errors are deterministic outcomes (every member fails the same way); anything else is a bug.
+      const w = toWireError(e);
+      if (w.code === 'Internal') throw e;
+      return { ok: false, error: w };
+    }
+  }
+
+  applyConfChange(cc: ConfChange): void {
+    switch (cc.type) {
+      case 'addVoter':
+      case 'addLearner': {
+        const ctx = decodeMemberContext(cc.context);
+        const prev = this.members.get(cc.nodeId);
+        this.members.set(cc.nodeId, {
+          id: cc.nodeId,
+          name: ctx.name !== '' ? ctx.name : (prev?.name ?? ''),
+          peerUrls: ctx.peerUrls.length > 0 ? ctx.peerUrls : (prev?.peerUrls ?? []),
+          clientUrls: prev?.clientUrls ?? [],
+          isLearner: cc.type === 'addLearner',
+        });
+        return;
+      }
+      case 'promoteLearner': {
+        const m = this.members.get(cc.nodeId);
+        if (m !== undefined) this.members.set(cc.nodeId, { ...m, isLearner: false });
+        return;
+      }
+      case 'removeNode':
+        this.members.delete(cc.nodeId);
+        return;
+      default: {
+        const never: never = cc.type;
+        throw new Error(`unknown conf change ${String(never)}`);
+      }
+    }
+  }
+
+  memberList(): Member[] {
+    return [...this.members.values()].sort((a, b) => a.id - b.id);
+  }
+
+  serialize(): Uint8Array {
+    const s: Serialized = { v: 1, mvcc: this.mvcc.serialize(), dedupe: this.dedupe.entries(), members: this.memberList() };
+    return packValue(s);
+  }
+
+  static restore(bytes: Uint8Array): KvStateMachine {
+    const s = unpackValue(bytes) as Partial<Serialized> | null;
+    if (s === null || typeof s !== 'object' || s.v !== 1 || !(s.mvcc instanceof Uint8Array) || !Array.isArray(s.dedupe) || !Array.isArray(s.members)) {
+      throw new Error('corrupt state machine snapshot');
+    }
+    return new KvStateMachine(MvccStore.restore(s.mvcc), DedupeTable.from(s.dedupe), s.members);
+  }
+}

@@ -1,0 +1,99 @@
+// Callers waiting for something the Raft loop will produce: the outcome of a proposed write (by its
+// requestId), or the apply of an index. Every wait has a deadline; nothing waits forever.
+
+import { KvError } from '../protocol/errors.ts';
+import type { Outcome } from './dedupe.ts';
+
+interface Pending<T> {
+  resolve(v: T): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Outstanding writes at once on one member; beyond it a write is refused (a bound on memory). */
+export const PENDING_WRITES_MAX = 100_000;
+
+export class ProposalWaiters {
+  private readonly pending = new Map<string, Pending<Outcome>>();
+
+  wait(requestId: string, timeoutMs: number): Promise<Outcome> {
+    if (this.pending.size >= PENDING_WRITES_MAX) return Promise.reject(new KvError('Unavailable', 'too many writes in flight on this member'));
+    if (this.pending.has(requestId)) return Promise.reject(new KvError('InvalidRequest', `request ${requestId} is already in flight`));
+    return new Promise<Outcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new KvError('Timeout', 'the write did not apply in time; its outcome is unknown (retry with the same requestId)'));
+      }, timeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
+    });
+  }
+
+  has(requestId: string): boolean {
+    return this.pending.has(requestId);
+  }
+
+  resolve(requestId: string, outcome: Outcome): void {
+    const p = this.pending.get(requestId);
+    if (p === undefined) return;
+    this.pending.delete(requestId);
+    clearTimeout(p.timer);
+    p.resolve(outcome);
+  }
+
+  /** Fail one waiter (its proposal was refused before it entered the log). */
+  reject(requestId: string, err: Error): void {
+    const p = this.pending.get(requestId);
+    if (p === undefined) return;
+    this.pending.delete(requestId);
+    clearTimeout(p.timer);
+    p.reject(err);
+  }
+
+  rejectAll(err: Error): void {
+    for (const id of [...this.pending.keys()]) this.reject(id, err);
+  }
+
+  size(): number {
+    return this.pending.size;
+  }
+}
+
+/** Waiters for "applied index ≥ n", kept sorted by n. */
+export class AppliedWaiters {
+  private waiters: { index: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
+
+  wait(index: number, applied: number, timeoutMs: number): Promise<void> {
+    if (applied >= index) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const w = {
+        index,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          reject(new KvError('Timeout', `this member did not apply index ${index} in time`));
+        }, timeoutMs),
+      };
+      this.waiters.push(w);
+      this.waiters.sort((a, b) => a.index - b.index);
+    });
+  }
+
+  applied(index: number): void {
+    let n = 0;
+    while (n < this.waiters.length && this.waiters[n]!.index <= index) {
+      clearTimeout(this.waiters[n]!.timer);
+      this.waiters[n]!.resolve();
+      n++;
+    }
+    if (n > 0) this.waiters = this.waiters.slice(n);
+  }
+
+  rejectAll(err: Error): void {
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.waiters = [];
+  }
+}
