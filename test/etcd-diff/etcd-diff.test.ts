@@ -30,7 +30,7 @@ import { startEtcd, type EtcdProcess } from './etcd-process.ts';
 import { runOnEtcd } from './etcd-runner.ts';
 
 const seed = Number(process.env['HALYARD_DIFF_SEED'] ?? 20_260_125);
-const numRuns = Number(process.env['HALYARD_DIFF_RUNS'] ?? 25);
+const numRuns = Number(process.env['HALYARD_DIFF_RUNS'] ?? 60);
 const opsPerRunMax = 40;
 /** Bound on the revisions read back at the end of a run. */
 const readBackRevisionsMax = 60;
@@ -46,6 +46,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  if (process.env['HALYARD_DIFF_STATS'] === '1') console.log([...stats].sort().map(([k, n]) => `${n}\t${k}`).join('\n'));
   client?.close();
   await etcd?.stop();
 });
@@ -54,10 +55,28 @@ function describeStep(step: Step): string {
   return JSON.stringify(step, (_k, v: unknown) => (v instanceof Uint8Array ? `b'${Buffer.from(v).toString('latin1')}'` : v));
 }
 
+/** Outcome kinds seen, to print with HALYARD_DIFF_STATS=1 (is the generator reaching the corners?). */
+const stats = new Map<string, number>();
+function outcomeKind(o: Outcome): string[] {
+  if ('error' in o) return [`error ${o.error}`];
+  const r = o.ok;
+  switch (r.type) {
+    case 'range':
+      return [`range${r.more ? ' more' : ''}${r.kvs.length === 0 ? ' empty' : ''}`];
+    case 'txn':
+      return [`txn ${r.succeeded ? 'then' : 'else'}`, ...r.responses.flatMap((x) => outcomeKind({ ok: x }).map((k) => `  in txn: ${k}`))];
+    case 'deleteRange':
+      return [`deleteRange ${r.deleted > 0 ? 'some' : 'none'}`];
+    default:
+      return [r.type];
+  }
+}
+
 async function both(step: Step, label: string): Promise<Outcome> {
   const theirs = await runOnEtcd(client as Etcd3, step);
   const ours = runOnStore(store, step);
   expect(ours, `${label}: ${describeStep(step)}\netcd: ${JSON.stringify(theirs)}`).toEqual(theirs);
+  for (const k of outcomeKind(ours)) stats.set(k, (stats.get(k) ?? 0) + 1);
   return ours;
 }
 
@@ -97,7 +116,7 @@ describe('Halyard MVCC vs a real etcd', () => {
 
   it('matches etcd step by step on random sequences', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(opSpecArb(), { minLength: 5, maxLength: opsPerRunMax }), runSequence),
+      fc.asyncProperty(fc.array(opSpecArb(), { minLength: 10, maxLength: opsPerRunMax, size: 'max' }), runSequence),
       // No shrinking: a failed run leaves the two sides out of lockstep, so shrunk replays would mislead.
       // The failing step is reported with its index; the seed replays the run.
       { seed, numRuns, endOnFailure: true },

@@ -41,6 +41,8 @@ export type OpSpec =
     }
   | { kind: 'txn'; compares: CompareSpec[]; success: OpSpec[]; failure: OpSpec[] }
   | { kind: 'bigTxn'; ops: number }
+  /** A request with an empty key (etcd: "key is not provided"). */
+  | { kind: 'emptyKey'; in: 'put' | 'range' | 'del' | 'compare' }
   | { kind: 'compact'; rev: RevSpec }
   | { kind: 'leaseGrant'; id: number }
   | { kind: 'leaseRevoke'; id: number }
@@ -57,7 +59,14 @@ export type CompareSpec =
 const keyArb = fc.constantFrom(...keyAlphabet);
 const valueArb = fc.constantFrom(...valueAlphabet);
 const endArb: fc.Arbitrary<RangeEndSpec> = fc.oneof(
-  { weight: 3, arbitrary: fc.constant({ kind: 'none' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'none' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'prefix' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'all' as const }) },
+  { weight: 1, arbitrary: keyArb.map((end) => ({ kind: 'to' as const, end })) },
+);
+/** Deletes of everything are kept rare, or the store would rarely hold enough keys for `more` to show. */
+const delEndArb: fc.Arbitrary<RangeEndSpec> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({ kind: 'none' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'prefix' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'all' as const }) },
   { weight: 1, arbitrary: keyArb.map((end) => ({ kind: 'to' as const, end })) },
@@ -96,7 +105,7 @@ const putArb = fc
   .record({
     key: keyArb,
     value: valueArb,
-    lease: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(...leaseIds) }),
+    lease: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(...leaseIds) }),
     prevKv: fc.boolean(),
     flags: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
   })
@@ -110,7 +119,7 @@ const putArb = fc
     ignoreLease: (flags & 2) !== 0,
   }));
 
-const delArb = fc.record({ kind: fc.constant('del' as const), key: keyArb, end: endArb, prevKv: fc.boolean() });
+const delArb = fc.record({ kind: fc.constant('del' as const), key: keyArb, end: delEndArb, prevKv: fc.boolean() });
 
 const sortArb = fc.option(
   fc.record({
@@ -124,7 +133,7 @@ const rangeArb = fc.record({
   kind: fc.constant('range' as const),
   key: keyArb,
   end: endArb,
-  limit: fc.integer({ min: 0, max: 3 }),
+  limit: fc.constantFrom(0, 0, 1, 1, 1, 2, 3),
   rev: revArb,
   countOnly: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   keysOnly: fc.boolean(),
@@ -148,20 +157,21 @@ export function opSpecArb(options: { leases: boolean; bigTxn: boolean } = { leas
     failure: fc.array(txnOp, { maxLength: 3 }),
   });
   const arbs: { weight: number; arbitrary: fc.Arbitrary<OpSpec> }[] = [
-    { weight: 8, arbitrary: putArb },
+    { weight: 14, arbitrary: putArb },
     { weight: 3, arbitrary: delArb },
-    { weight: 5, arbitrary: rangeArb },
-    { weight: 5, arbitrary: txnArb },
+    { weight: 6, arbitrary: rangeArb },
+    { weight: 7, arbitrary: txnArb },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('compact' as const), rev: revArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('emptyKey' as const), in: fc.constantFrom('put' as const, 'range' as const, 'del' as const, 'compare' as const) }) },
   ];
   if (options.bigTxn) {
     arbs.push({ weight: 1, arbitrary: fc.record({ kind: fc.constant('bigTxn' as const), ops: fc.constantFrom(128, 129) }) });
   }
   if (options.leases) {
     arbs.push(
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('leaseGrant' as const), id: fc.constantFrom(...leaseIds) }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('leaseGrant' as const), id: fc.constantFrom(...leaseIds) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('leaseRevoke' as const), id: fc.constantFrom(...leaseIds) }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('leaseTimeToLive' as const), id: fc.constantFrom(...leaseIds), keys: fc.boolean() }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('leaseTimeToLive' as const), id: fc.constantFrom(...leaseIds), keys: fc.boolean() }) },
       { weight: 1, arbitrary: fc.constant({ kind: 'leases' as const }) },
     );
   }
@@ -281,6 +291,23 @@ function resolveOp(spec: OpSpec, c: Counters): RequestOp {
         success: Array.from({ length: spec.ops }, (_, i) => ({ type: 'range' as const, key: bytes(keyAlphabet[i % keyAlphabet.length] as string) })),
         failure: [],
       };
+    case 'emptyKey': {
+      const empty = new Uint8Array(0);
+      switch (spec.in) {
+        case 'put':
+          return { type: 'put', key: empty, value: bytes('x') };
+        case 'range':
+          return { type: 'range', key: empty };
+        case 'del':
+          return { type: 'deleteRange', key: empty };
+        case 'compare':
+          return { type: 'txn', compare: [{ key: empty, target: 'version', result: 'equal', operand: 0 }], success: [], failure: [] };
+        default: {
+          const unknown: never = spec.in;
+          throw new Error(`unknown emptyKey ${String(unknown)}`);
+        }
+      }
+    }
     case 'compact':
     case 'leaseGrant':
     case 'leaseRevoke':
