@@ -31,6 +31,7 @@ const VALID: readonly Message[] = [
   { ...base, type: 'heartbeatResponse', context: 99 },
   { ...base, type: 'snapshot', snapshot: { metadata: { index: 40, term: 4, confState: { voters: [1, 2, 3], learners: [4] } }, data: Uint8Array.of(7, 7) } },
   { ...base, type: 'timeoutNow' },
+  { ...base, type: 'propose', data: Uint8Array.of(4, 2) },
   { ...base, type: 'readIndex', requestId: 'r-1' },
   { ...base, type: 'readIndexResponse', requestId: 'r-1', index: 9, reject: false },
 ];
@@ -115,6 +116,7 @@ describe('decodeMessage', () => {
       { ...base, type: 'snapshot', snapshot: { metadata: { index: 1, term: 1, confState: { voters: [1, 1], learners: [] } }, data: new Uint8Array(0) } },
       'msg.snapshot.metadata.confState.voters',
     ],
+    ['propose without data', { ...base, type: 'propose' }, 'msg.data'],
     ['readIndex id too long', { ...base, type: 'readIndex', requestId: 'x'.repeat(300) }, 'msg.requestId'],
     ['readIndexResponse missing index', { ...base, type: 'readIndexResponse', requestId: 'a', reject: false }, 'msg.index'],
     ['not an object', [1, 2, 3], ''],

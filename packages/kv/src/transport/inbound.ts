@@ -24,6 +24,8 @@ export interface InboundContext {
   readonly logger: TransportLogger;
   /** Deliver one validated message from `peerId` (fault hooks and the handler live behind this). */
   readonly deliver: (peerId: NodeId, msg: Message) => void;
+  /** The handshake of `peerId` succeeded on `ws` (the transport keeps one inbound connection per peer). */
+  readonly accepted: (peerId: NodeId, ws: WebSocket) => void;
 }
 
 export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext): void {
@@ -40,6 +42,13 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
     ws.close(CLOSE_POLICY, code);
   };
 
+  // A half-open socket (peer gone without FIN or RST) would otherwise hold a connection slot forever.
+  const idleTimer = setTimeout(() => {
+    ctx.logger.warn('inbound connection idle, closing', { remote, peer: peerId, inboundIdleTimeoutMs: ctx.limits.inboundIdleTimeoutMs });
+    ws.terminate();
+  }, ctx.limits.inboundIdleTimeoutMs);
+  ws.on('ping', () => idleTimer.refresh());
+
   const handshakeTimer = setTimeout(() => refuse('NoHandshake', `no hello within ${ctx.limits.handshakeTimeoutMs} ms`), ctx.limits.handshakeTimeoutMs);
 
   const onHello = (frame: Frame): void => {
@@ -50,6 +59,7 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
     clearTimeout(handshakeTimer);
     peerId = frame.fromId;
     ws.send(encodeFrame({ t: 'welcome', clusterId: ctx.clusterId, fromId: ctx.localId }));
+    ctx.accepted(peerId, ws);
     ctx.logger.info('peer accepted', { remote, peer: peerId });
   };
 
@@ -89,6 +99,7 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
   };
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
+    idleTimer.refresh();
     if (!isBinary) return peerId === undefined ? refuse('NotBinary', 'text frame') : reject('NotBinary', 'text frame');
     let frame: Frame;
     try {
@@ -107,6 +118,7 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
   });
   ws.on('close', () => {
     clearTimeout(handshakeTimer);
+    clearTimeout(idleTimer);
     assembler.reset();
   });
 }

@@ -24,6 +24,13 @@ export interface TransportLimits {
   readonly inboundConnectionsMax: number;
   /** Time for the hello/welcome exchange, on both sides. */
   readonly handshakeTimeoutMs: number;
+  /**
+   * The dialer pings at this interval and drops a connection whose previous ping got no pong: a peer
+   * behind a silent partition (no FIN, no RST) is detected and redialed instead of buffering forever.
+   */
+  readonly pingIntervalMs: number;
+  /** The listener drops an inbound connection with no frame and no ping for this long (a half-open socket). */
+  readonly inboundIdleTimeoutMs: number;
   readonly backoffMsMin: number;
   readonly backoffMsMax: number;
 }
@@ -42,6 +49,8 @@ export const DEFAULT_LIMITS: TransportLimits = {
   snapshotSizeBytesMax: 512 * 1024 * 1024,
   inboundConnectionsMax: 64,
   handshakeTimeoutMs: 5000,
+  pingIntervalMs: 5000,
+  inboundIdleTimeoutMs: 15_000,
   backoffMsMin: 50,
   backoffMsMax: 5000,
 };

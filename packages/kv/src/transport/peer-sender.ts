@@ -73,6 +73,7 @@ export class PeerSender {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private dueTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
   private flushScheduled: NodeJS.Immediate | undefined;
   private closed = false;
 
@@ -290,6 +291,7 @@ export class PeerSender {
         }
         if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
         this.ready = true;
+        this.startPinging(ws);
         this.failedAttempts = 0;
         this.lastError = undefined;
         this.ctx.logger.info('peer connected', { peer: this.peerId, url: this.url });
@@ -314,6 +316,23 @@ export class PeerSender {
     }
   }
 
+  private startPinging(ws: WebSocket): void {
+    let awaitingPong = false;
+    ws.on('pong', () => (awaitingPong = false));
+    this.stopPinging();
+    this.pingTimer = setInterval(() => {
+      if (this.socket !== ws) return this.stopPinging();
+      if (awaitingPong) return this.fail(ws, 'PingTimeout', `no pong within ${this.ctx.limits.pingIntervalMs} ms`);
+      awaitingPong = true;
+      ws.ping();
+    }, this.ctx.limits.pingIntervalMs);
+  }
+
+  private stopPinging(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
   /** Give up on this connection attempt with a reason; the close handler schedules the redial. */
   private fail(ws: WebSocket, code: string, message: string): void {
     this.lastError = { code, message };
@@ -325,6 +344,7 @@ export class PeerSender {
     const wasReady = this.ready;
     this.socket = undefined;
     this.ready = false;
+    this.stopPinging();
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.stream) {
       // Chunks already sent are lost with the connection; Raft resends a snapshot after a failure report.
@@ -349,6 +369,7 @@ export class PeerSender {
     const ws = this.socket;
     this.socket = undefined;
     this.ready = false;
+    this.stopPinging();
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (ws) {
       ws.removeAllListeners('message');

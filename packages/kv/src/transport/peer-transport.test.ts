@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { Message } from '../raft/types.ts';
 import { pack } from '../storage/msgpack.ts';
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type Frame } from './frames.ts';
@@ -327,6 +327,52 @@ describe('PeerTransport refuses bad peers and bad frames, and keeps serving', ()
   });
 });
 
+describe('PeerTransport liveness of connections', () => {
+  it('the dialer drops a connection whose pings go unanswered, and redials', async () => {
+    fresh();
+    // A listener that completes the handshake and then goes silent, as a peer behind a silent partition.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections++;
+      ws.once('message', () => ws.send(encodeFrame({ t: 'welcome', clusterId: CLUSTER_ID, fromId: 2 })));
+    });
+    try {
+      const a = await net.add(1, { limits: { pingIntervalMs: 100 } });
+      a.transport.setPeer(2, `ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
+      await waitFor('ping timeout', () => a.transport.peerStatus(2)?.lastError?.code === 'PingTimeout');
+      await waitFor('redialed', () => connections >= 2);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+
+  it('the listener closes an inbound connection idle past inboundIdleTimeoutMs', async () => {
+    fresh();
+    const a = await net.add(1, { limits: { inboundIdleTimeoutMs: 200 } });
+    const p = await RawPeer.connect(a.transport.url);
+    p.hello(5, 1);
+    await waitFor('closed', () => p.closeCode !== undefined);
+    expect(a.logs.some((l) => l.message === 'inbound connection idle, closing')).toBe(true);
+  });
+
+  it('a newer connection from the same peer replaces the older one', async () => {
+    fresh();
+    const a = await net.add(1);
+    const first = await RawPeer.connect(a.transport.url);
+    first.hello(5, 1);
+    await waitFor('first welcomed', () => first.frames.some((f) => f.t === 'welcome'));
+    const second = await RawPeer.connect(a.transport.url);
+    second.hello(5, 1);
+    await waitFor('first closed', () => first.closeCode !== undefined);
+    second.send(encodeFrame({ t: 'msgs', msgs: [heartbeat(5, 1, 1)] }));
+    await waitFor('second serves', () => a.received.length === 1);
+    expect(second.closeCode).toBeUndefined();
+  });
+});
+
 describe('PeerTransport fault hooks', () => {
   it('cuts one direction only, then heals', async () => {
     fresh();
@@ -407,6 +453,7 @@ describe('PeerTransport snapshots', () => {
     p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, offsetBytes: 0, totalSizeBytes: 4, crc32: 12345, data: new Uint8Array(4) } }));
     p.send(encodeFrame({ t: 'msgs', msgs: [heartbeat(5, 1, 1)] }));
     await waitFor('delivered after', () => a.received.length === 1);
+    await waitFor('two error frames back', () => p.errorCodes().length === 2);
     expect(p.errorCodes()).toEqual(['BadSnapshotChunk', 'BadSnapshotChunk']);
   });
 

@@ -35,6 +35,8 @@ export class PeerTransport {
   private readonly senders = new Map<NodeId, PeerSender>();
   private readonly faults = new Map<NodeId, PeerFault>();
   private readonly inbound = new Set<WebSocket>();
+  /** The accepted inbound connection of each peer; a newer one from the same peer replaces it. */
+  private readonly inboundByPeer = new Map<NodeId, WebSocket>();
   private server: HttpServer | undefined;
   private wss: WebSocketServer | undefined;
   private listenUrl: string | undefined;
@@ -155,6 +157,7 @@ export class PeerTransport {
     this.senders.clear();
     for (const ws of this.inbound) ws.terminate();
     this.inbound.clear();
+    this.inboundByPeer.clear();
     const wss = this.wss;
     const server = this.server;
     if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -186,6 +189,21 @@ export class PeerTransport {
       metrics: this.metrics,
       logger: this.logger,
       deliver: (peerId, msg) => this.deliver(peerId, msg),
+      accepted: (peerId, accepted) => this.onAccepted(peerId, accepted),
+    });
+  }
+
+  private onAccepted(peerId: NodeId, ws: WebSocket): void {
+    // A peer dials again only when it considers its old connection dead (restart, ping timeout); the
+    // old socket may still look open here, so the newest connection wins and the slot is freed.
+    const old = this.inboundByPeer.get(peerId);
+    if (old && old !== ws) {
+      this.logger.info('inbound connection replaced by a newer one from the same peer', { peer: peerId });
+      old.terminate();
+    }
+    this.inboundByPeer.set(peerId, ws);
+    ws.once('close', () => {
+      if (this.inboundByPeer.get(peerId) === ws) this.inboundByPeer.delete(peerId);
     });
   }
 
