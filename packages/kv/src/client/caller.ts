@@ -1,0 +1,193 @@
+// Sends a request to the cluster: picks an endpoint (the known leader first), dials lazily, follows
+// NotLeader redirects, fails over to the next endpoint on Unavailable or a lost connection, and retries
+// within the request's deadline as the method's RetryPolicy allows (see retry.ts).
+import { KvError } from '../protocol/errors.ts';
+import type { Method, Methods } from '../protocol/messages.ts';
+import { Connection, type ConnectionOptions } from './connection.ts';
+import { normalizeEndpoint } from './endpoints.ts';
+import { backoffMs, decideRetry, REQUEST_ATTEMPTS_MAX, sleep, type RetryPolicy } from './retry.ts';
+
+/** Connections kept open at once: the configured endpoints plus leaders learned from redirects. */
+export const CONNECTIONS_MAX = 32;
+
+export interface CallOptions {
+  /** Overrides the client's requestTimeoutMs for this call; the deadline covers every retry. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface CallSpec extends CallOptions {
+  readonly retry: RetryPolicy;
+  readonly requestId?: string;
+  /** Send to this endpoint only (no failover): `status(endpoint)`. */
+  readonly endpoint?: string;
+  /** Runs synchronously when the result arrives (see Connection.request). */
+  readonly onResult?: (result: unknown, connection: Connection) => void;
+}
+
+export class Caller {
+  readonly endpoints: readonly string[];
+  private readonly connections = new Map<string, Promise<Connection>>();
+  /** Where requests go first: the leader once a redirect named it, else the endpoint that last worked. */
+  private preferred: string;
+  private closed = false;
+
+  constructor(
+    endpoints: readonly string[],
+    private readonly connectionOptions: ConnectionOptions,
+    private readonly requestTimeoutMs: number,
+  ) {
+    if (endpoints.length === 0) throw new KvError('InvalidRequest', 'at least one endpoint is required');
+    this.endpoints = [...new Set(endpoints.map(normalizeEndpoint))];
+    this.preferred = this.endpoints[0] as string;
+  }
+
+  /** The endpoint requests currently go to first. */
+  get currentEndpoint(): string {
+    return this.preferred;
+  }
+
+  async call<M extends Method>(method: M, params: Methods[M]['params'], spec: CallSpec): Promise<Methods[M]['result']> {
+    const timeoutMs = spec.timeoutMs ?? this.requestTimeoutMs;
+    return this.withDeadline(method, timeoutMs, spec.requestId !== undefined || spec.retry === 'unsent', spec.signal, async (signal) => {
+      const pinned = spec.endpoint === undefined ? undefined : normalizeEndpoint(spec.endpoint);
+      let lastErr: unknown;
+      for (let attempt = 0; attempt < REQUEST_ATTEMPTS_MAX; attempt++) {
+        const endpoint = pinned ?? this.preferred;
+        try {
+          const conn = await this.connect(endpoint, signal);
+          const onResult = spec.onResult;
+          const result = await conn.request(method, params, spec.requestId, signal, onResult === undefined ? undefined : (r) => onResult(r, conn));
+          return result;
+        } catch (err) {
+          if (signal.aborted) throw signal.reason;
+          lastErr = err;
+          const decision = decideRetry(err, spec.retry);
+          if (decision.kind === 'fail') throw err;
+          if (pinned !== undefined) {
+            await sleep(backoffMs(attempt), signal);
+            continue;
+          }
+          if (decision.kind === 'redirect') {
+            const leader = normalizeEndpoint(decision.leaderEndpoint);
+            // A redirect to the member that just refused means its hint is stale: back off, then rotate.
+            if (leader !== endpoint) {
+              this.preferred = leader;
+              continue;
+            }
+          }
+          this.rotate(endpoint);
+          await sleep(backoffMs(attempt), signal);
+        }
+      }
+      throw lastErr;
+    });
+  }
+
+  /** A live connection for a long-lived stream (watch), with the same failover as requests. */
+  async connectAny(signal: AbortSignal): Promise<Connection> {
+    const endpoint = this.preferred;
+    try {
+      return await this.connect(endpoint, signal);
+    } catch (err) {
+      if (!signal.aborted) this.rotate(endpoint);
+      throw err;
+    }
+  }
+
+  /** Move on from an endpoint that failed, unless another request already did. */
+  rotate(failed: string): void {
+    if (this.preferred !== failed) return;
+    const i = this.endpoints.indexOf(failed);
+    // A leader learned from a redirect but not in the list: fall back to the start of the list.
+    this.preferred = this.endpoints[(i + 1) % this.endpoints.length] as string;
+  }
+
+  close(): void {
+    this.closed = true;
+    const conns = [...this.connections.values()];
+    this.connections.clear();
+    for (const c of conns) c.then((conn) => conn.close(), () => {});
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private connect(endpoint: string, signal: AbortSignal): Promise<Connection> {
+    if (this.closed) return Promise.reject(new KvError('Unavailable', 'the client is closed'));
+    const existing = this.connections.get(endpoint);
+    const conn = existing === undefined ? this.dial(endpoint) : existing.then((c) => (c.isClosed ? this.dial(endpoint) : c));
+    return raceAbort(conn, signal);
+  }
+
+  private dial(endpoint: string): Promise<Connection> {
+    this.evictIfFull();
+    // Dials are shared by concurrent requests, so one request's abort must not fail the others' dial;
+    // the dial itself is bounded by dialTimeoutMs.
+    const dialing = Connection.open(endpoint, this.connectionOptions);
+    this.connections.set(endpoint, dialing);
+    dialing.then(
+      (conn) => {
+        if (this.closed) conn.close();
+        conn.onClose(() => {
+          if (this.connections.get(endpoint) === dialing) this.connections.delete(endpoint);
+        });
+      },
+      () => {
+        if (this.connections.get(endpoint) === dialing) this.connections.delete(endpoint);
+      },
+    );
+    return dialing;
+  }
+
+  private evictIfFull(): void {
+    if (this.connections.size < CONNECTIONS_MAX) return;
+    // Learned leader endpoints are the only ones not in the list; drop the oldest of them.
+    for (const [endpoint, conn] of this.connections) {
+      if (this.endpoints.includes(endpoint) || endpoint === this.preferred) continue;
+      this.connections.delete(endpoint);
+      conn.then((c) => c.close('evicted'), () => {});
+      return;
+    }
+  }
+
+  /**
+   * Runs `fn` with a signal that aborts on the caller's signal (with its reason) or when the deadline
+   * passes (with a Timeout KvError naming the method, and saying a write's outcome is then unknown).
+   */
+  private async withDeadline<T>(method: Method, timeoutMs: number, isWrite: boolean, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (outer?.aborted === true) throw outer.reason;
+    const controller = new AbortController();
+    const onOuterAbort = (): void => controller.abort(outer?.reason);
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    const timer = setTimeout(() => {
+      const outcome = isWrite ? '; the write may or may not have been applied (its outcome is unknown)' : '';
+      controller.abort(new KvError('Timeout', `${method} did not complete within ${timeoutMs} ms${outcome}`));
+    }, timeoutMs);
+    try {
+      return await fn(controller.signal);
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

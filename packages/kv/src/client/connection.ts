@@ -1,0 +1,219 @@
+// One WebSocket to one member's client port. Multiplexes requests by frame id and routes watch frames to
+// their watcher by watch id. Knows nothing about leaders or retries: it reports failures precisely
+// (ConnectionLostError says whether a request had been sent) and the caller decides.
+import WebSocket from 'ws';
+import { KvError, type WireError } from '../protocol/errors.ts';
+import { decodeFrame, encodeFrame, FRAME_SIZE_BYTES_MAX_DEFAULT } from '../protocol/frame.ts';
+import type { Method, Methods, ServerFrame } from '../protocol/messages.ts';
+import { wsUrlOf } from './endpoints.ts';
+import { ConnectionLostError } from './retry.ts';
+
+/** Requests in flight on one connection; beyond it a request fails at once instead of queueing. */
+export const PENDING_REQUESTS_MAX = 10_000;
+
+export interface ConnectionOptions {
+  readonly dialTimeoutMs: number;
+  /** How often an idle connection is pinged; a member that stops answering (SIGSTOP, partition) is detected. */
+  readonly keepAliveIntervalMs: number;
+  /** No pong (or any frame) for this long → the connection is declared dead and closed. */
+  readonly keepAliveTimeoutMs: number;
+  readonly frameSizeBytesMax?: number;
+}
+
+export type WatchFrame = Extract<ServerFrame, { type: 'watch' }>;
+export type WatchFrameHandler = (frame: WatchFrame) => void;
+
+interface Pending {
+  readonly method: Method;
+  resolve(result: unknown): void;
+  reject(err: unknown): void;
+  /** Runs synchronously when the result arrives, before any later frame is dispatched (watch registration). */
+  readonly onResult?: (result: unknown) => void;
+}
+
+export class Connection {
+  private nextFrameId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly watchHandlers = new Map<number, WatchFrameHandler>();
+  private readonly closeListeners = new Set<(reason: string) => void>();
+  private lastHeardAtMs = Date.now();
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private closedReason: string | undefined;
+
+  private constructor(
+    readonly endpoint: string,
+    private readonly ws: WebSocket,
+    private readonly options: ConnectionOptions,
+  ) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on('pong', () => (this.lastHeardAtMs = Date.now()));
+    ws.on('close', (code: number, reason: Buffer) => this.onClosed(`closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`));
+    ws.on('error', (err: Error) => this.onClosed(err.message));
+    this.keepAliveTimer = setInterval(() => this.checkAlive(), options.keepAliveIntervalMs);
+    this.keepAliveTimer.unref();
+  }
+
+  /** Dials `endpoint` (normalized); rejects with Unavailable when it cannot, or the signal's reason. */
+  static open(endpoint: string, options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted === true) return reject(signal.reason);
+      const ws = new WebSocket(wsUrlOf(endpoint), {
+        handshakeTimeout: options.dialTimeoutMs,
+        maxPayload: options.frameSizeBytesMax ?? FRAME_SIZE_BYTES_MAX_DEFAULT,
+        perMessageDeflate: false,
+      });
+      const cleanup = (): void => {
+        ws.off('open', onOpen);
+        ws.off('error', onError);
+        ws.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onOpen = (): void => {
+        cleanup();
+        resolve(new Connection(endpoint, ws, options));
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        ws.terminate();
+        reject(new ConnectionLostError(endpoint, false, `dial failed: ${err.message}`));
+      };
+      const onClose = (): void => onError(new Error('closed during the handshake'));
+      const onAbort = (): void => {
+        cleanup();
+        ws.terminate();
+        reject(signal?.reason);
+      };
+      ws.on('open', onOpen);
+      ws.on('error', onError);
+      ws.on('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  /**
+   * Sends one request. Rejects with the member's KvError, a ConnectionLostError, or the signal's reason
+   * (the request is then forgotten here; a late response is ignored).
+   */
+  request<M extends Method>(method: M, params: Methods[M]['params'], requestId: string | undefined, signal?: AbortSignal, onResult?: (result: Methods[M]['result']) => void): Promise<Methods[M]['result']> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted === true) return reject(signal.reason);
+      if (this.closedReason !== undefined) return reject(new ConnectionLostError(this.endpoint, false, this.closedReason));
+      if (this.pending.size >= PENDING_REQUESTS_MAX) {
+        return reject(new KvError('Unavailable', `more than ${PENDING_REQUESTS_MAX} requests in flight to ${this.endpoint}`));
+      }
+      const id = this.nextFrameId++;
+      const onAbort = (): void => {
+        this.pending.delete(id);
+        reject(signal?.reason);
+      };
+      this.pending.set(id, {
+        method,
+        resolve: (result) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(result as Methods[M]['result']);
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+        ...(onResult !== undefined ? { onResult: onResult as (result: unknown) => void } : {}),
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.ws.send(encodeFrame({ id, method, params, ...(requestId !== undefined ? { requestId } : {}) }), { binary: true });
+    });
+  }
+
+  /** Watch frames for `watchId` go to `handler` until `removeWatch`. */
+  addWatch(watchId: number, handler: WatchFrameHandler): void {
+    this.watchHandlers.set(watchId, handler);
+  }
+
+  removeWatch(watchId: number): void {
+    this.watchHandlers.delete(watchId);
+  }
+
+  /** Called once with the reason when the connection ends (at once if it already has). */
+  onClose(listener: (reason: string) => void): () => void {
+    if (this.closedReason !== undefined) {
+      listener(this.closedReason);
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  close(reason = 'closed by the client'): void {
+    this.ws.terminate();
+    this.onClosed(reason);
+  }
+
+  private checkAlive(): void {
+    if (Date.now() - this.lastHeardAtMs > this.options.keepAliveTimeoutMs) {
+      this.close(`no answer to keep-alive pings for ${this.options.keepAliveTimeoutMs} ms`);
+      return;
+    }
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.lastHeardAtMs = Date.now();
+    let frame: ServerFrame;
+    try {
+      if (!isBinary) throw new KvError('BadFrame', 'text frame from the server');
+      frame = decodeFrame(data, Number.POSITIVE_INFINITY) as ServerFrame;
+      if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') throw new KvError('BadFrame', 'server frame is not a map with a type');
+    } catch (err) {
+      // A member that speaks garbage cannot be trusted with the requests in flight: drop the connection.
+      this.close(`undecodable frame from the server: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    switch (frame.type) {
+      case 'response': {
+        const p = this.pending.get(frame.id);
+        if (p === undefined) return;
+        this.pending.delete(frame.id);
+        p.onResult?.(frame.result);
+        p.resolve(frame.result);
+        return;
+      }
+      case 'error': {
+        const p = this.pending.get(frame.id);
+        if (p === undefined) return;
+        this.pending.delete(frame.id);
+        p.reject(KvError.fromWire(frame.error));
+        return;
+      }
+      case 'frameError':
+        this.close(`the server could not read a frame: ${describe(frame.error)}`);
+        return;
+      case 'watch':
+        this.watchHandlers.get(frame.watchId)?.(frame);
+        return;
+      default: {
+        const unknownFrame: never = frame;
+        this.close(`unknown frame type ${JSON.stringify((unknownFrame as { type: unknown }).type)}`);
+      }
+    }
+  }
+
+  private onClosed(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    clearInterval(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(new ConnectionLostError(this.endpoint, true, reason));
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const l of listeners) l(reason);
+  }
+}
+
+function describe(err: WireError): string {
+  return `${err.code}: ${err.message}`;
+}
