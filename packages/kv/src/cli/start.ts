@@ -1,20 +1,17 @@
-// `halyard start`: the README's main job. The local HA control plane (KV members, API servers, load
-// balancer) is not built yet; until it is, this says so and points at what runs today.
+// `halyard start`: the README's main job. Until the whole HA control plane (API servers, load balancer)
+// exists, it runs a local 3-member KV cluster: `halyard kv cluster up`.
 import type { Command } from 'commander';
+import { clusterUp } from './cluster-up.ts';
 
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('start the local HA control plane (placeholder until the KV store exists)')
-    .action(() => {
-      process.stdout.write(
-        [
-          'halyard start: the local HA control plane is not built yet.',
-          'What exists today: the Raft core and its deterministic simulator.',
-          '  npx -y pnpm@10.20.0 fuzz -- --seeds 200     # simulated clusters with faults, checked step by step',
-          '  npx -y pnpm@10.20.0 test                    # every test',
-          '',
-        ].join('\n'),
-      );
+    .description('start the local HA control plane (today: a 3-member KV cluster on loopback)')
+    .option('--data <dir>', 'data directory', '.halyard/cluster')
+    .action(async (o: { data: string }) => {
+      const ac = new AbortController();
+      process.once('SIGINT', () => ac.abort());
+      process.once('SIGTERM', () => ac.abort());
+      await clusterUp({ size: 3, data: o.data, clientPortBase: 2379, tickMs: 100, statusIntervalMs: 5_000 }, ac.signal);
     });
 }

@@ -1,0 +1,65 @@
+// `halyard kv member`: run one KV member in this process until SIGINT/SIGTERM (etcd-style flags).
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { consoleLogger } from '../transport/index.ts';
+import { ConfigError, MEMBER_DEFAULTS, idToHex, parseInitialCluster, startMember } from '../server/index.ts';
+
+export function positiveInt(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive integer`);
+    return n;
+  };
+}
+
+export function registerMemberCommand(kv: Command): void {
+  kv.command('member')
+    .description('run one KV member (a Raft peer with LevelDB storage and a client port)')
+    .requiredOption('--name <name>', 'member name, unique in the cluster')
+    .requiredOption('--data-dir <dir>', 'where the Raft log, hard state and snapshots live')
+    .requiredOption('--listen-peer-url <url>', 'peer URL, e.g. http://127.0.0.1:2380 (also advertised)')
+    .requiredOption('--listen-client-url <url>', 'client URL, e.g. http://127.0.0.1:2379 (also advertised)')
+    .requiredOption('--initial-cluster <list>', 'name=peerURL,… for every member of the initial cluster')
+    .addOption(new Option('--initial-cluster-state <state>', 'new to bootstrap, existing to join').choices(['new', 'existing']).default('new'))
+    .option('--initial-cluster-token <token>', 'distinguishes clusters; the cluster id derives from it', MEMBER_DEFAULTS.clusterToken)
+    .option('--tick-ms <ms>', 'real time per Raft tick', positiveInt('--tick-ms'), MEMBER_DEFAULTS.tickMs)
+    .option('--election-ticks <n>', 'election timeout in ticks', positiveInt('--election-ticks'), MEMBER_DEFAULTS.electionTicks)
+    .option('--snapshot-count <n>', 'applied entries between snapshots', positiveInt('--snapshot-count'), MEMBER_DEFAULTS.snapshotCount)
+    .option('--max-request-bytes <n>', 'largest client frame accepted', positiveInt('--max-request-bytes'), MEMBER_DEFAULTS.requestSizeBytesMax)
+    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number }) => {
+      let running;
+      try {
+        running = await startMember(
+          {
+            name: o.name,
+            dataDir: o.dataDir,
+            peerUrl: o.listenPeerUrl,
+            clientUrl: o.listenClientUrl,
+            initialCluster: parseInitialCluster(o.initialCluster),
+            initialClusterState: o.initialClusterState,
+            clusterToken: o.initialClusterToken,
+            tickMs: o.tickMs,
+            electionTicks: o.electionTicks,
+            snapshotCount: o.snapshotCount,
+            requestSizeBytesMax: o.maxRequestBytes,
+          },
+          consoleLogger,
+        );
+      } catch (e) {
+        if (e instanceof ConfigError) throw new Error(e.message);
+        throw e;
+      }
+      const { member } = running;
+      // One line tests and `cluster up` wait for; keep its shape stable.
+      process.stdout.write(`member ${o.name} ready: id=${idToHex(member.ids.memberId)} cluster=${idToHex(member.ids.clusterId)} client=${o.listenClientUrl} peer=${o.listenPeerUrl}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await running.stop();
+    });
+}
