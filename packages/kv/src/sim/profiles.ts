@@ -26,6 +26,9 @@ export interface Tuning {
   readonly clientThinkMsMax: number;
   readonly readProbability: number;
   readonly casProbability: number;
+  /** Reactive nemesis (with the partition fault): isolate a leader right after its election / a commit. */
+  readonly isolateNewLeaderProbability: number;
+  readonly isolateCommittingLeaderProbability: number;
 }
 
 const DEFAULT: Tuning = {
@@ -51,6 +54,8 @@ const DEFAULT: Tuning = {
   clientThinkMsMax: 60,
   readProbability: 0.35,
   casProbability: 0.2,
+  isolateNewLeaderProbability: 0.1,
+  isolateCommittingLeaderProbability: 0.01,
 };
 
 /**
@@ -69,6 +74,8 @@ const AGGRESSIVE: Tuning = {
   clientThinkMsMin: 1,
   clientThinkMsMax: 20,
   readProbability: 0.5,
+  isolateNewLeaderProbability: 0.4,
+  isolateCommittingLeaderProbability: 0.05,
 };
 
 export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE } as const;

@@ -15,7 +15,7 @@ import type { ClientConfig, ClientEnv, ClientWake } from './client.ts';
 import { DEFAULT_FAULTS, FaultInjector, formatFaults, parseFaults } from './faults.ts';
 import type { FaultEnv, FaultKind, FaultSet } from './faults.ts';
 import { InvariantChecker } from './invariants.ts';
-import type { Violation, ViolationKind } from './invariants.ts';
+import type { MemberView, Violation, ViolationKind } from './invariants.ts';
 import { Network } from './network.ts';
 import type { NetworkConfig } from './network.ts';
 import { NodeHost } from './node-host.ts';
@@ -214,6 +214,9 @@ class Simulation {
   private readonly rngFaults: SeededRng;
   private readonly rngHosts: SeededRng;
   private readonly touched = new Set<NodeId>();
+  /** The nemesis's memory of each leader's term and commit, to see new leaders and commits. */
+  private readonly leaderSeen = new Map<NodeId, { term: number; commit: number }>();
+  private nemesisIsolations = 0;
   /** Frozen members and when they wake; their input waits (in "socket buffers") until then. */
   private readonly pausedUntil = new Map<NodeId, number>();
   private readonly rngPause: SeededRng;
@@ -227,6 +230,7 @@ class Simulation {
   };
   /** The configuration as applied by the cluster (ghost): each committed change, once, in log order. */
   private ghostConf: ConfState;
+  private readonly bootstrapConf: ConfState;
   private ghostConfIndex = 0;
   private nextNewId: NodeId;
   private faultsStopped = false;
@@ -253,7 +257,8 @@ class Simulation {
     this.endMs = this.r.ticks * this.r.tickMs;
     this.faultsStopMs = this.r.faultsStopAtTick * this.r.tickMs;
     this.network = new Network(this.networkConfig(false), rngNet);
-    this.ghostConf = { voters: Array.from({ length: this.r.nodes }, (_, i) => i + 1), learners: [] };
+    this.bootstrapConf = { voters: Array.from({ length: this.r.nodes }, (_, i) => i + 1), learners: [] };
+    this.ghostConf = this.bootstrapConf;
     this.nextNewId = this.r.nodes + 1;
     for (const id of this.ghostConf.voters) this.addHost(id, this.ghostConf, rngPhase);
     this.clients = new ClientPool(this.clientConfig(), this.clientEnv(), rngClients);
@@ -519,12 +524,40 @@ class Simulation {
       const h = this.hosts.get(id)!;
       h.pump();
       const v = h.view();
-      if (v !== undefined) this.checker.afterStep(v);
+      if (v !== undefined) {
+        this.checker.afterStep(v);
+        this.nemesis(v);
+      }
     }
     this.touched.clear();
     const durable = new Map<NodeId, MemoryStorage>();
     for (const [id, h] of this.hosts) durable.set(id, h.durable);
     this.checker.checkDurability(durable, this.ghostConf);
+  }
+
+  /**
+   * A reactive partition nemesis (Jepsen's "partition the leader"): right after a member becomes
+   * leader, or right after a leader advances its commit index, sometimes cut it off from everyone
+   * (healing older cuts). Random timing rarely lands in those short windows, and they are where the
+   * figure 8 cases live: a new leader's entries reach no one, an old-term entry is counted committed
+   * and its leader vanishes before its own-term entry replicates.
+   */
+  private nemesis(v: MemberView): void {
+    if (this.faultsStopped || !this.has('partition') || v.role !== 'leader') return;
+    const t = this.r.tuning;
+    const prev = this.leaderSeen.get(v.id);
+    const isNew = prev === undefined || prev.term !== v.term;
+    const committed = !isNew && v.commit > prev.commit;
+    this.leaderSeen.set(v.id, { term: v.term, commit: v.commit });
+    const p = isNew ? t.isolateNewLeaderProbability : committed ? t.isolateCommittingLeaderProbability : 0;
+    if (p === 0 || this.rngFaults.float() >= p) return;
+    this.network.healAll();
+    for (const o of this.memberIds()) {
+      this.network.cutLink(v.id, o);
+      this.network.cutLink(o, v.id);
+    }
+    this.nemesisIsolations++;
+    this.record(`nemesis isolates ${isNew ? 'new' : 'committing'} leader n${v.id} (term ${v.term}, commit ${v.commit})`);
   }
 
   private send(m: Message): void {
@@ -611,8 +644,11 @@ class Simulation {
     }
     if (cc.type === 'addLearner') {
       this.nextNewId++;
-      // A joining member starts empty and learns everything (configuration included) from the leader.
-      this.addHost(cc.nodeId, { voters: [], learners: [] }, this.rngFaults.fork());
+      // A joining member starts with the cluster's bootstrap configuration (etcd's --initial-cluster),
+      // not an empty one: the bootstrap configuration lives in the snapshot at index 0, not in the log,
+      // so a joiner that started empty and was sent the log from index 1 would replay only the later
+      // changes (add n4, promote n4), believe it is the only voter and elect itself (seed 1056831993).
+      this.addHost(cc.nodeId, this.bootstrapConf, this.rngFaults.fork());
     }
     return `${cc.type} n${cc.nodeId} via n${leaderId}`;
   }
@@ -684,7 +720,7 @@ class Simulation {
       ...this.stats,
       crashes: f.crashes,
       pauses: f.pauses,
-      partitions: f.partitions,
+      partitions: f.partitions + this.nemesisIsolations,
       heals: f.heals,
       transfers: f.transfers,
       membershipChanges: f.membershipChanges,
