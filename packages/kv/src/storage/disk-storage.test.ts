@@ -287,6 +287,41 @@ describe('DiskStorage corruption detection', () => {
     expect(err.message).toContain('entry.term');
   });
 
+  /** Enough incompressible data that LevelDB flushes it into a table file (.ldb). */
+  async function seedTable(): Promise<string> {
+    const { storage } = await openStorage();
+    const entries = [];
+    for (let i = 1; i <= 1500; i++) entries.push({ type: 'normal' as const, index: i, term: 1, data: bytes(4096, i * 7) });
+    await storage.saveReady({ hardState: hs(1, 1500), entries });
+    await storage.close();
+    open.splice(0);
+    await (await openStorage()).storage.close(); // the reopen flushes the write-ahead log into a table
+    open.splice(0);
+    const { readdir } = await import('node:fs/promises');
+    const tables = (await readdir(dir)).filter((f) => f.endsWith('.ldb'));
+    expect(tables.length).toBeGreaterThan(0);
+    return tables[0]!;
+  }
+
+  it('a truncated LevelDB table file is reported as corrupt, naming the file', async () => {
+    const table = await seedTable();
+    const { stat, truncate } = await import('node:fs/promises');
+    const file = `${dir}/${table}`;
+    await truncate(file, Math.floor((await stat(file)).size / 2));
+    const err = await expectCorrupt(new RegExp(`^file ${table.replace('.', '\\.')}$`));
+    expect(err.message).toContain(table);
+  });
+
+  it('flipped bytes inside a LevelDB table file are reported as corrupt', async () => {
+    const table = await seedTable();
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const file = `${dir}/${table}`;
+    const b = await readFile(file);
+    for (const at of [0.2, 0.6]) b[Math.floor(b.length * at)] = b[Math.floor(b.length * at)]! ^ 0xff;
+    await writeFile(file, b);
+    await expectCorrupt(/./);
+  });
+
   it('closed storage refuses writes with a typed error', async () => {
     const { storage } = await openStorage();
     await storage.close();

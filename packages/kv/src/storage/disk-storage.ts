@@ -337,14 +337,21 @@ function decodeChecked<T>(path: string, key: Uint8Array, raw: Uint8Array, decode
   }
 }
 
+/**
+ * Map a LevelDB failure to our typed errors. LevelDB reports a damaged table either as "Corruption"
+ * or, for a table cut short, as an I/O error "Invalid argument" on that file; both mean the directory
+ * is damaged, and the file (when LevelDB names it) becomes the `record` of the StorageCorruptError.
+ */
 function wrapLevelError(path: string, what: string, err: unknown): Error {
-  const code = (err as { code?: unknown; cause?: { code?: unknown } } | null)?.code;
-  const causeCode = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-  if (code === 'LEVEL_CORRUPTION' || causeCode === 'LEVEL_CORRUPTION') {
-    const detail = (err as { cause?: { message?: string } }).cause?.message ?? String(err);
-    return new StorageCorruptError(path, what, `leveldb reports corruption: ${detail}`, { cause: err });
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
+  const detail = String(e?.cause?.message ?? e?.message ?? err);
+  const fileMatch = /([^/\\\s:]+\.(?:ldb|sst|log)|MANIFEST-\d+|CURRENT)\b/.exec(detail);
+  const corrupt = e?.code === 'LEVEL_CORRUPTION' || e?.cause?.code === 'LEVEL_CORRUPTION' || /Corruption|Invalid argument/.test(detail);
+  if (corrupt) {
+    const record = fileMatch ? `file ${fileMatch[1]}` : what;
+    return new StorageCorruptError(path, record, `leveldb cannot read it: ${detail}`, { cause: err });
   }
-  return new StorageError('Failed', `cannot open raft storage at ${path}: ${String(err)}`, { cause: err });
+  return new StorageError('Failed', `cannot open raft storage at ${path}: ${detail}`, { cause: err });
 }
 
 interface Loaded {
