@@ -164,7 +164,8 @@ describe('PeerTransport messaging', () => {
 describe('PeerTransport reconnects', () => {
   it('redials with backoff after the other side restarts, delivering what was queued meanwhile', async () => {
     fresh();
-    const a = await net.add(1);
+    const unreachable: number[] = [];
+    const a = await net.add(1, { onUnreachable: (id) => unreachable.push(id) });
     const b = await net.add(2);
     net.connectAll();
     a.transport.send(heartbeat(1, 2, 1));
@@ -181,6 +182,8 @@ describe('PeerTransport reconnects', () => {
     expect(b2.received.map((m) => (m.type === 'heartbeat' ? m.context : 0))).toEqual([2, 3, 4, 5]);
     expect(await counterValue(a.transport.metrics.reconnects, { peer: '2' })).toBeGreaterThanOrEqual(2);
     expect(a.transport.peerStatus(2)?.failedAttempts).toBe(0);
+    expect(unreachable.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(unreachable)).toEqual(new Set([2]));
   });
 
   it('bounds the queue while a peer is away, dropping the OLDEST', async () => {

@@ -169,6 +169,8 @@ export class PeerTransport {
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    // Until serveInbound attaches its own, an 'error' on a socket we are refusing must not crash the process.
+    ws.on('error', () => undefined);
     if (this.closed) {
       ws.terminate();
       return;
