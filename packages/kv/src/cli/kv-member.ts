@@ -25,7 +25,8 @@ export function registerMemberCommand(kv: Command): void {
     .option('--election-ticks <n>', 'election timeout in ticks', positiveInt('--election-ticks'), MEMBER_DEFAULTS.electionTicks)
     .option('--snapshot-count <n>', 'applied entries between snapshots', positiveInt('--snapshot-count'), MEMBER_DEFAULTS.snapshotCount)
     .option('--max-request-bytes <n>', 'largest client frame accepted', positiveInt('--max-request-bytes'), MEMBER_DEFAULTS.requestSizeBytesMax)
-    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number }) => {
+    .option('--unsafe-fault-injection', 'serve POST /debug/faults for fault tests (never in production)', false)
+    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean }) => {
       let running;
       try {
         running = await startMember(
@@ -41,6 +42,7 @@ export function registerMemberCommand(kv: Command): void {
             electionTicks: o.electionTicks,
             snapshotCount: o.snapshotCount,
             requestSizeBytesMax: o.maxRequestBytes,
+            unsafeFaultInjection: o.unsafeFaultInjection,
           },
           consoleLogger,
         );

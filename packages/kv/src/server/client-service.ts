@@ -74,6 +74,10 @@ export class ClientService {
       }
       return;
     }
+    if (req.method === 'POST' && path === '/debug/faults' && this.member.config.unsafeFaultInjection) {
+      await this.onFaults(req, res);
+      return;
+    }
     if (req.method === 'GET' && path === '/version') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ halyard: VERSION }));
@@ -81,6 +85,52 @@ export class ClientService {
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found: the client protocol is a WebSocket on this port; see docs/kv.md\n');
+  }
+
+  /**
+   * Test-only fault hooks (`--unsafe-fault-injection`): body {"clear": true} or
+   * {"peerId": <id>, "dropOutgoing": bool, "dropIncoming": bool, "delayMs": n}.
+   */
+  private async onFaults(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    let body = '';
+    for await (const chunk of req) {
+      body += String(chunk);
+      if (body.length > 4096) return reply(413, { error: 'body too large' });
+    }
+    let spec: unknown;
+    try {
+      spec = JSON.parse(body);
+    } catch {
+      return reply(400, { error: 'body must be JSON' });
+    }
+    if (typeof spec !== 'object' || spec === null) return reply(400, { error: 'body must be an object' });
+    const o = spec as Record<string, unknown>;
+    const transport = this.member.transportFaults();
+    if (o.clear === true) {
+      transport.clearFaults();
+      return reply(200, { ok: true });
+    }
+    const peerId = o.peerId;
+    if (typeof peerId !== 'number' || !Number.isSafeInteger(peerId) || peerId <= 0) return reply(400, { error: 'peerId must be a positive integer' });
+    const fault: { dropOutgoing?: boolean; dropIncoming?: boolean; delayMs?: number } = {};
+    if (o.dropOutgoing !== undefined) {
+      if (typeof o.dropOutgoing !== 'boolean') return reply(400, { error: 'dropOutgoing must be a boolean' });
+      fault.dropOutgoing = o.dropOutgoing;
+    }
+    if (o.dropIncoming !== undefined) {
+      if (typeof o.dropIncoming !== 'boolean') return reply(400, { error: 'dropIncoming must be a boolean' });
+      fault.dropIncoming = o.dropIncoming;
+    }
+    if (o.delayMs !== undefined) {
+      if (typeof o.delayMs !== 'number' || !Number.isSafeInteger(o.delayMs) || o.delayMs < 0 || o.delayMs > 60_000) return reply(400, { error: 'delayMs must be an integer in 0..60000' });
+      fault.delayMs = o.delayMs;
+    }
+    transport.setFault(peerId, fault);
+    reply(200, { ok: true });
   }
 
   private onConnection(ws: WebSocket): void {

@@ -28,6 +28,11 @@ export interface MemberConfig {
   /** 0 = off. Otherwise compact to (current revision − retention) every interval, like etcd's revision mode. */
   readonly autoCompactionRetentionRevisions: number;
   readonly autoCompactionIntervalMs: number;
+  /**
+   * Serve POST /debug/faults on the client port so a test harness can cut peer links (partitions) in a
+   * running process. Off by default; never turn it on in production.
+   */
+  readonly unsafeFaultInjection: boolean;
 }
 
 export const MEMBER_DEFAULTS = {
@@ -42,6 +47,7 @@ export const MEMBER_DEFAULTS = {
   requestTimeoutMs: 7_000,
   autoCompactionRetentionRevisions: 0,
   autoCompactionIntervalMs: 5 * 60_000,
+  unsafeFaultInjection: false,
 } as const;
 
 export class ConfigError extends Error {
