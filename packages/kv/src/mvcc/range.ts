@@ -30,12 +30,15 @@ export function executeRange(state: MvccState, req: RangeRequest, currentRevisio
   if (target !== 'key' && order === 'none') order = 'ascend';
   else if (target === 'key' && order === 'ascend') order = 'none';
 
+  // etcd fetches every key only when a sort order was asked for; otherwise limit + 1 keys in key order (the
+  // +1 decides `more`), the rest only counted. So a non-key target with order "none" and a limit sorts just
+  // the first limit + 1 keys — an etcd quirk the differential test found, which we match.
+  const fetchAll = (req.sortOrder ?? 'none') !== 'none' || limit === 0;
   let kvs: KeyValue[] = [];
   let count = 0;
   for (const kv of state.kvsAt(range, revision)) {
     count++;
-    // Without a sort, only limit + 1 are needed (the +1 decides `more`); the rest are only counted.
-    if (order !== 'none' || limit === 0 || kvs.length <= limit) kvs.push(kv);
+    if (fetchAll || kvs.length <= limit) kvs.push(kv);
   }
   if (order !== 'none') {
     // A stable sort over key-ascending input: ties stay in key order, for both directions. etcd's sort.Sort
