@@ -98,7 +98,11 @@ export class ClientPool {
         if (c.pending?.opId === w.opId) this.attempt(c, c.pending);
         return;
       case 'timeout':
-        if (c.pending?.opId === w.opId) this.finish(c, c.pending, null);
+        if (c.pending?.opId === w.opId) {
+          // No answer in time: the member may be dead, frozen or cut off; try someone else next.
+          c.leaderGuess = 0;
+          this.finish(c, c.pending, null);
+        }
         return;
       default: {
         const never: never = w.action;

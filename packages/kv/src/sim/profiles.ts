@@ -70,6 +70,8 @@ const AGGRESSIVE: Tuning = {
   downtimeMsMax: 600,
   maxSizePerMsgBytes: 1,
   maxInflightMsgs: 1,
+  pauseMsMin: 300,
+  pauseMsMax: 1500,
   clientKeys: 1,
   clientThinkMsMin: 1,
   clientThinkMsMax: 20,

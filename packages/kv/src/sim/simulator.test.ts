@@ -4,7 +4,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runSimulation } from './simulator.ts';
+import { optionsFromArgs } from './replay.ts';
+import { replayArgs, runSimulation } from './simulator.ts';
 import type { SimOptions } from './simulator.ts';
 import { failureReport, seedCount } from './testing.ts';
 
@@ -16,6 +17,14 @@ function assertSafe(options: SimOptions): void {
 }
 
 describe('determinism: one seed, one run', () => {
+  it('the printed replay arguments reproduce the run', () => {
+    const options: SimOptions = { seed: 99, ticks: 500, nodes: 5, clients: 4, faults: 'partition,crash,dup', profile: 'aggressive', bugs: { voteWithoutLogCheck: true } };
+    const args = replayArgs(options).split(' ');
+    const parsed = optionsFromArgs(args).options;
+    expect(runSimulation(parsed).traceHash).toBe(runSimulation(options).traceHash);
+    expect(replayArgs(parsed)).toBe(replayArgs(options));
+  });
+
   it('the same seed replays identically, event for event', () => {
     const options: SimOptions = { seed: 7, ticks: 800, faults: 'all', keepTrace: true };
     const a = runSimulation(options);
@@ -41,23 +50,23 @@ describe('safety after every step, with faults (§5.2–5.4, figure 3)', () => {
   it('3 members: partitions, drops, duplicates, reordering, crashes, pauses, transfers', () => {
     fc.assert(
       fc.property(SEED, (seed) => assertSafe({ seed, nodes: 3, faults: 'partition,drop,dup,reorder,crash,pause,transfer' })),
-      { numRuns: seedCount(20) },
+      { numRuns: seedCount(60) },
     );
   });
 
   it('5 members with membership changes too', () => {
-    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 5, ticks: 1000, faults: 'all' })), { numRuns: seedCount(6) });
+    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 5, ticks: 1000, faults: 'all' })), { numRuns: seedCount(20) });
   });
 
   it('3 members, aggressive profile (one entry per message, frequent faults, one hot key)', () => {
     fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 3, ticks: 1000, faults: 'all', profile: 'aggressive' })), {
-      numRuns: seedCount(8),
+      numRuns: seedCount(30),
     });
   });
 
   it('client histories are linearizable (check/ over the simulated clients)', () => {
     fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, ticks: 800, faults: 'all', checkLinearizability: true })), {
-      numRuns: seedCount(4),
+      numRuns: seedCount(10),
     });
   });
 });
@@ -77,7 +86,7 @@ describe('liveness once faults stop', () => {
         const r = runSimulation({ seed, ticks: 900, faults: 'all', faultsStopAtTick: 500, livenessBoundTicks: 200 });
         if (!r.ok || r.stats.livenessTicks === undefined) throw new Error(failureReport(r));
       }),
-      { numRuns: seedCount(6) },
+      { numRuns: seedCount(15) },
     );
   });
 });

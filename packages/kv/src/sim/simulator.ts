@@ -297,8 +297,9 @@ class Simulation {
       keys: t.clientKeys,
       thinkMsMin: t.clientThinkMsMin,
       thinkMsMax: t.clientThinkMsMax,
-      // Long enough to ride out one election and a pause, so most outcomes are known.
-      timeoutMs: 8 * electionMs,
+      // Long enough to ride out an election, so most outcomes are known; short enough that clients
+      // stuck on a frozen member move on while it is still frozen.
+      timeoutMs: 5 * electionMs,
       retryDelayMs: 2 * this.r.tickMs,
       attemptsMax: 8,
       readProbability: t.readProbability,
