@@ -189,6 +189,28 @@ describe('Halyard MVCC vs a real etcd', () => {
     expect(store.revision).toBe(1);
   });
 
+  it('raises a short lease TTL to the minimum as etcd does, and refuses one above the maximum', async () => {
+    // etcd's minimum is ⌈1.5 × election timeout⌉ = 2 s with its default 1 s election timeout; ours is an
+    // option defaulting to the same.
+    await both({ kind: 'command', command: { type: 'leaseGrant', id: 901, ttlSeconds: 1 } }, 'short ttl');
+    await both({ kind: 'command', command: { type: 'leaseGrant', id: 902, ttlSeconds: -5 } }, 'negative ttl');
+    await both({ kind: 'command', command: { type: 'leaseGrant', id: 903, ttlSeconds: 9_000_000_001 } }, 'ttl too large');
+    await both({ kind: 'command', command: { type: 'leaseGrant', id: 904, ttlSeconds: 9_000_000_000 } }, 'largest ttl');
+    await both({ kind: 'leaseTimeToLive', id: 901, keys: true }, 'short ttl, time to live');
+    for (const id of [901, 902, 904]) await both({ kind: 'command', command: { type: 'leaseRevoke', id } }, 'revoke');
+  });
+
+  it('D3: a grant with id 0 gets an id on both sides (etcd: time-based; ours: the next free small id)', async () => {
+    // etcd's ids are int64 beyond 2^53: keep its id as the string the client gives.
+    const theirs = await (client as Etcd3).leaseClient.leaseGrant({ ID: 0, TTL: 60 });
+    const ours = store.apply({ type: 'leaseGrant', id: 0, ttlSeconds: 60 });
+    expect(BigInt(theirs.ID)).toBeGreaterThan(0n);
+    expect(ours.id).toBeGreaterThan(0);
+    expect({ ttl: ours.ttlSeconds, revision: ours.header.revision }).toEqual({ ttl: Number(theirs.TTL), revision: Number(theirs.header.revision) });
+    await (client as Etcd3).leaseClient.leaseRevoke({ ID: theirs.ID });
+    store.apply({ type: 'leaseRevoke', id: ours.id });
+  });
+
   it('matches etcd step by step on random sequences', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opSpecArb(), { minLength: 10, maxLength: opsPerRunMax, size: 'max' }), runSequence),
