@@ -90,9 +90,9 @@ export interface PeerTransportOptions {
   readonly limits?: Partial<TransportLimits>;
   /** Source of jitter for reconnect backoff; [0, 1). Tests inject a fixed one. */
   readonly random?: () => number;
-  /** A connection to the peer failed or dropped (etcd's ReportUnreachable): the core may pause pipelining. */
+  /** A connection to the peer failed or dropped (etcd's ReportUnreachable). Called on a later event-loop turn, never inside send(). */
   readonly onUnreachable?: (peerId: NodeId) => void;
-  /** A snapshot message was fully written (ok) or abandoned on disconnect (etcd's ReportSnapshot). */
+  /** A snapshot message was fully written (ok) or abandoned (etcd's ReportSnapshot). Called on a later event-loop turn. */
   readonly onSnapshotSent?: (peerId: NodeId, snapshotIndex: number, ok: boolean) => void;
 }
 

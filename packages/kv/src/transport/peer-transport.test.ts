@@ -468,6 +468,8 @@ describe('PeerTransport snapshots', () => {
     net.connectAll();
     a.transport.setFault(2, { dropOutgoing: true });
     a.transport.send({ type: 'snapshot', from: 1, to: 2, term: 1, snapshot: { metadata: { index: 5, term: 1, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array(10) } });
+    expect(sent).toEqual([]); // never from inside send(): the caller may be in the middle of a Ready
+    await waitFor('reported', () => sent.length === 1);
     expect(sent).toEqual([[2, 5, false]]);
   });
 });

@@ -97,7 +97,7 @@ export class PeerTransport {
     if (this.closed) return;
     if (this.faults.get(msg.to)?.dropOutgoing) {
       this.metrics.messagesDropped.inc({ peer, reason: 'faultOutgoing' });
-      if (msg.type === 'snapshot') this.opts.onSnapshotSent?.(msg.to, msg.snapshot.metadata.index, false);
+      if (msg.type === 'snapshot') this.reportSnapshot(msg.to, msg.snapshot.metadata.index, false);
       return;
     }
     const sender = this.senders.get(msg.to);
@@ -225,6 +225,18 @@ export class PeerTransport {
     }
   }
 
+  // Hooks run on a later event-loop turn, never inside send(): the server calls send() in the middle
+  // of handling a Ready, and the hooks step the Raft core, which must not be re-entered there.
+  private reportUnreachable(peerId: NodeId): void {
+    const hook = this.opts.onUnreachable;
+    if (hook && !this.closed) setImmediate(() => hook(peerId));
+  }
+
+  private reportSnapshot(peerId: NodeId, snapshotIndex: number, ok: boolean): void {
+    const hook = this.opts.onSnapshotSent;
+    if (hook && !this.closed) setImmediate(() => hook(peerId, snapshotIndex, ok));
+  }
+
   private senderContext(): SenderContext {
     return {
       localId: this.id,
@@ -234,8 +246,8 @@ export class PeerTransport {
       metrics: this.metrics,
       logger: this.logger,
       random: this.opts.random ?? Math.random,
-      onUnreachable: this.opts.onUnreachable,
-      onSnapshotSent: this.opts.onSnapshotSent,
+      onUnreachable: (peerId) => this.reportUnreachable(peerId),
+      onSnapshotSent: (peerId, index, ok) => this.reportSnapshot(peerId, index, ok),
     };
   }
 }
