@@ -2,6 +2,7 @@
 // `halyard`: the command line. Each subcommand lives in its own file; this one only wires them.
 import { Command } from 'commander';
 import { registerClusterCommand } from './cluster-up.ts';
+import { registerFuzzCluster } from './fuzz-cluster.ts';
 import { registerFuzzSim } from './fuzz-sim.ts';
 import { registerMemberCommand } from './kv-member.ts';
 import { registerStart } from './start.ts';
@@ -14,6 +15,7 @@ registerMemberCommand(kv);
 registerClusterCommand(kv);
 const fuzz = program.command('fuzz').description('fuzz the consistency of Halyard: simulated clusters or real ones');
 registerFuzzSim(fuzz);
+registerFuzzCluster(fuzz);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`halyard: ${err instanceof Error ? err.message : String(err)}\n`);
