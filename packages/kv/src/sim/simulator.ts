@@ -161,7 +161,9 @@ export function replayArgs(o: SimOptions): string {
 }
 
 export function replayCommand(o: SimOptions): string {
-  return `npx tsx packages/kv/src/sim/replay.ts ${replayArgs(o)}   (later: pnpm fuzz ${replayArgs(o)})`;
+  const direct = `npx tsx packages/kv/src/sim/replay.ts ${replayArgs(o)}`;
+  // The CLI (cli/fuzz-sim.ts) does not take --disable-checks; offer it only when it can replay.
+  return o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? direct : `pnpm fuzz ${replayArgs(o)}   (or: ${direct})`;
 }
 
 export function runSimulation(options: SimOptions): SimResult {
