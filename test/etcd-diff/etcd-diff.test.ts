@@ -211,6 +211,17 @@ describe('Halyard MVCC vs a real etcd', () => {
     store.apply({ type: 'leaseRevoke', id: ours.id });
   });
 
+  it('bounds a nested txn by what its parent leaves of --max-txn-ops, as etcd does', async () => {
+    const ranges = (n: number) => Array.from({ length: n }, () => ({ type: 'range' as const, key: new Uint8Array([0x61]) }));
+    const nested = (outer: number, inner: number): Step => ({
+      kind: 'command',
+      command: { type: 'txn', compare: [], success: [...ranges(outer), { type: 'txn', compare: [], success: ranges(inner), failure: [] }], failure: [] },
+    });
+    for (const [outer, inner] of [[100, 27], [100, 28], [99, 28], [0, 127], [0, 128]] as const) {
+      await both(nested(outer, inner), `nested ${outer}+${inner}`);
+    }
+  });
+
   it('matches etcd step by step on random sequences', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opSpecArb(), { minLength: 10, maxLength: opsPerRunMax, size: 'max' }), runSequence),
