@@ -47,6 +47,17 @@ describe('InvariantChecker', () => {
     expect(c.violations.map((v) => v.kind)).toEqual(['LogMatching']);
   });
 
+  it('Log Matching, pairwise: logs agreeing on a term at an index must agree below it', () => {
+    const c = new InvariantChecker();
+    const a = logOf(entry(1, 1), entry(2, 1), entry(3, 2));
+    const b = logOf(entry(1, 1), entry(2, 1), entry(3, 3));
+    c.checkLogsPairwise([view(1, 'follower', 3, a), view(2, 'follower', 3, b)]);
+    expect(c.ok).toBe(true);
+    const bad = logOf(entry(1, 1, 'other'), entry(2, 1));
+    c.checkLogsPairwise([view(1, 'follower', 3, a), view(3, 'follower', 3, bad)]);
+    expect(c.violations.map((v) => v.kind)).toEqual(['LogMatching']);
+  });
+
   it('State Machine Safety: different entries applied at one index', () => {
     const c = new InvariantChecker();
     c.onApply(1, entry(5, 2, 'a'));

@@ -143,6 +143,9 @@ function resolve(o: SimOptions): Resolved {
   };
 }
 
+/** The direct pairwise log comparison is O(log length × members²); the incremental checks run every step. */
+const PAIRWISE_CHECK_EVERY_STEPS = 1024;
+
 const BUG_FLAGS = ['commitPreviousTermEntries', 'readIndexWithoutHeartbeat', 'voteWithoutLogCheck'] as const;
 
 /** The arguments that reproduce a run, shared by both replay commands. */
@@ -219,6 +222,7 @@ class Simulation {
   /** The nemesis's memory of each leader's term and commit, to see new leaders and commits. */
   private readonly leaderSeen = new Map<NodeId, { term: number; commit: number }>();
   private nemesisIsolations = 0;
+  private stepCount = 0;
   /** Frozen members and when they wake; their input waits (in "socket buffers") until then. */
   private readonly pausedUntil = new Map<NodeId, number>();
   private readonly rngPause: SeededRng;
@@ -429,6 +433,7 @@ class Simulation {
     if (this.checker.ok && this.faultsStopped && this.probeMetAtMs === undefined && !this.livenessReported) {
       this.checker.report('Liveness', undefined, `no proposal committed by the end of the run, ${this.endMs - this.faultsStopMs}ms after faults stopped`);
     }
+    if (this.checker.ok) this.checkLogsPairwise();
     if (this.options.checkLinearizability === true && this.checker.ok) this.checkLinearizability();
     return this.result();
   }
@@ -533,9 +538,19 @@ class Simulation {
       }
     }
     this.touched.clear();
+    if (++this.stepCount % PAIRWISE_CHECK_EVERY_STEPS === 0) this.checkLogsPairwise();
     const durable = new Map<NodeId, MemoryStorage>();
     for (const [id, h] of this.hosts) durable.set(id, h.durable);
     this.checker.checkDurability(durable, this.ghostConf);
+  }
+
+  private checkLogsPairwise(): void {
+    const views: MemberView[] = [];
+    for (const h of this.hosts.values()) {
+      const v = h.view();
+      if (v !== undefined) views.push(v);
+    }
+    this.checker.checkLogsPairwise(views);
   }
 
   /**
