@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerClusterCommand } from './cluster-up.ts';
 import { registerFuzzCluster } from './fuzz-cluster.ts';
 import { registerFuzzSim } from './fuzz-sim.ts';
+import { registerKv } from './kv-client-commands.ts';
 import { registerMemberCommand } from './kv-member.ts';
 import { registerStart } from './start.ts';
 
@@ -13,6 +14,7 @@ registerStart(program);
 const kv = program.command('kv').description('the KV store: run members and clusters, read and write keys');
 registerMemberCommand(kv);
 registerClusterCommand(kv);
+registerKv(kv);
 const fuzz = program.command('fuzz').description('fuzz the consistency of Halyard: simulated clusters or real ones');
 registerFuzzSim(fuzz);
 registerFuzzCluster(fuzz);

@@ -50,38 +50,50 @@ export class Caller {
   async call<M extends Method>(method: M, params: Methods[M]['params'], spec: CallSpec): Promise<Methods[M]['result']> {
     const timeoutMs = spec.timeoutMs ?? this.requestTimeoutMs;
     return this.withDeadline(method, timeoutMs, spec.requestId !== undefined || spec.retry === 'unsent', spec.signal, async (signal) => {
-      const pinned = spec.endpoint === undefined ? undefined : normalizeEndpoint(spec.endpoint);
-      let lastErr: unknown;
-      for (let attempt = 0; attempt < REQUEST_ATTEMPTS_MAX; attempt++) {
-        const endpoint = pinned ?? this.preferred;
-        try {
-          const conn = await this.connect(endpoint, signal);
-          const onResult = spec.onResult;
-          const result = await conn.request(method, params, spec.requestId, signal, onResult === undefined ? undefined : (r) => onResult(r, conn));
-          return result;
-        } catch (err) {
-          if (signal.aborted) throw signal.reason;
-          lastErr = err;
-          const decision = decideRetry(err, spec.retry);
-          if (decision.kind === 'fail') throw err;
-          if (pinned !== undefined) {
-            await sleep(backoffMs(attempt), signal);
+      const attempts = { lastErr: undefined as unknown };
+      try {
+        return await this.attempt(method, params, spec, signal, attempts);
+      } catch (err) {
+        // A deadline that passed while retrying says why the attempts failed, not just that time ran out.
+        if (signal.aborted && err === signal.reason && err instanceof KvError && err.code === 'Timeout' && attempts.lastErr instanceof Error) {
+          throw new KvError('Timeout', `${err.message}; last error: ${attempts.lastErr.message}`);
+        }
+        throw err;
+      }
+    });
+  }
+
+  /** The retry loop of one call; records each failure in `attempts` for the timeout message. */
+  private async attempt<M extends Method>(method: M, params: Methods[M]['params'], spec: CallSpec, signal: AbortSignal, attempts: { lastErr: unknown }): Promise<Methods[M]['result']> {
+    const pinned = spec.endpoint === undefined ? undefined : normalizeEndpoint(spec.endpoint);
+    for (let attempt = 0; attempt < REQUEST_ATTEMPTS_MAX; attempt++) {
+      const endpoint = pinned ?? this.preferred;
+      try {
+        const conn = await this.connect(endpoint, signal);
+        const onResult = spec.onResult;
+        return await conn.request(method, params, spec.requestId, signal, onResult === undefined ? undefined : (r) => onResult(r, conn));
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        attempts.lastErr = err;
+        const decision = decideRetry(err, spec.retry);
+        if (decision.kind === 'fail') throw err;
+        if (pinned !== undefined) {
+          await sleep(backoffMs(attempt), signal);
+          continue;
+        }
+        if (decision.kind === 'redirect') {
+          const leader = normalizeEndpoint(decision.leaderEndpoint);
+          // A redirect to the member that just refused means its hint is stale: back off, then rotate.
+          if (leader !== endpoint) {
+            this.preferred = leader;
             continue;
           }
-          if (decision.kind === 'redirect') {
-            const leader = normalizeEndpoint(decision.leaderEndpoint);
-            // A redirect to the member that just refused means its hint is stale: back off, then rotate.
-            if (leader !== endpoint) {
-              this.preferred = leader;
-              continue;
-            }
-          }
-          this.rotate(endpoint);
-          await sleep(backoffMs(attempt), signal);
         }
+        this.rotate(endpoint);
+        await sleep(backoffMs(attempt), signal);
       }
-      throw lastErr;
-    });
+    }
+    throw attempts.lastErr;
   }
 
   /** A live connection for a long-lived stream (watch), with the same failover as requests. */

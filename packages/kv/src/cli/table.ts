@@ -1,0 +1,15 @@
+// A tiny boxed table like the one etcdctl prints with `-w table` (olekukonko/tablewriter's default look):
+// centred upper-case headers, left-aligned cells, `+---+` rules above and below the header and at the end.
+
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const rule = '+' + widths.map((w) => '-'.repeat(w + 2)).join('+') + '+';
+  const line = (cells: readonly string[], align: (text: string, width: number) => string): string =>
+    '|' + widths.map((w, i) => ` ${align(cells[i] ?? '', w)} `).join('|') + '|';
+  const centre = (text: string, width: number): string => {
+    const left = Math.floor((width - text.length) / 2);
+    return ' '.repeat(left) + text + ' '.repeat(width - text.length - left);
+  };
+  const leftAlign = (text: string, width: number): string => text + ' '.repeat(width - text.length);
+  return [rule, line(headers.map((h) => h.toUpperCase()), centre), rule, ...rows.map((r) => line(r, leftAlign)), rule].join('\n') + '\n';
+}
