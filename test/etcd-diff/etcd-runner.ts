@@ -181,6 +181,8 @@ async function runOnEtcdUnchecked(client: Etcd3, step: Step): Promise<PlainRespo
         type: 'leaseTimeToLive',
         id: Number(r.ID),
         grantedTtlSeconds: Number(r.grantedTTL),
+        // Checkpoints are internal to etcd (never taken in these short runs): ours stay 0 as well.
+        remainingTtlSeconds: 0,
         // DIFFERENCE: etcd lists a lease's keys in Go map order (random); we list them ascending.
         keys: step.keys ? r.keys.map((k) => k.toString('latin1')).sort() : null,
       };

@@ -24,7 +24,7 @@ export type PlainResponse =
   | { type: 'leaseGrant'; revision: number; id: number; ttlSeconds: number }
   | { type: 'leaseRevoke'; revision: number }
   | { type: 'leaseCheckpoint'; revision: number }
-  | { type: 'leaseTimeToLive'; id: number; grantedTtlSeconds: number; keys: string[] | null }
+  | { type: 'leaseTimeToLive'; id: number; grantedTtlSeconds: number; remainingTtlSeconds: number; keys: string[] | null }
   | { type: 'leases'; ids: number[] };
 
 export type Outcome = { ok: PlainResponse } | { error: MvccErrorCode };
@@ -78,7 +78,13 @@ export function runOnStore(store: MvccStore, step: Step): Outcome {
       case 'leaseTimeToLive': {
         const info = store.leaseTimeToLive(step.id, step.keys);
         return {
-          ok: { type: 'leaseTimeToLive', id: info.id, grantedTtlSeconds: info.grantedTtlSeconds, keys: info.keys ? info.keys.map(latin1) : null },
+          ok: {
+            type: 'leaseTimeToLive',
+            id: info.id,
+            grantedTtlSeconds: info.grantedTtlSeconds,
+            remainingTtlSeconds: info.remainingTtlSeconds,
+            keys: info.keys ? info.keys.map(latin1) : null,
+          },
         };
       }
       case 'leases':
