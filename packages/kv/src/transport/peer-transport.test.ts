@@ -211,8 +211,14 @@ describe('PeerTransport reconnects', () => {
     await waitFor('dial failed', () => (a.transport.peerStatus(2)?.failedAttempts ?? 0) >= 1);
     a.transport.setPeer(2, b.transport.url);
     await waitFor('delivered at the new URL', () => b.received.length === 1);
+    await b.transport.close();
+    await waitFor('a notices', () => a.transport.peerStatus(2)?.connected === false);
+    a.transport.send(heartbeat(1, 2, 2));
     a.transport.removePeer(2);
     expect(a.transport.peerStatus(2)).toBeUndefined();
+    expect(await counterValue(a.transport.metrics.messagesDropped, { peer: '2', reason: 'removed' })).toBe(1);
+    a.transport.send(heartbeat(1, 2, 3));
+    expect(await counterValue(a.transport.metrics.messagesDropped, { peer: '2', reason: 'unknownPeer' })).toBe(1);
   });
 });
 
@@ -458,6 +464,37 @@ describe('PeerTransport snapshots', () => {
     await waitFor('delivered after', () => a.received.length === 1);
     await waitFor('two error frames back', () => p.errorCodes().length === 2);
     expect(p.errorCodes()).toEqual(['BadSnapshotChunk', 'BadSnapshotChunk']);
+  });
+
+  it('reports a snapshot abandoned when the connection drops mid-stream', async () => {
+    fresh();
+    // A listener that welcomes, then hangs up on the first snapshot chunk.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const port = (wss.address() as { port: number }).port;
+    let chunksSeen = 0;
+    wss.on('connection', (ws) => {
+      ws.on('message', (data: Buffer) => {
+        const f = decodeFrame(data, { messagesPerFrameMax: 10 });
+        if (f.t === 'hello') ws.send(encodeFrame({ t: 'welcome', clusterId: CLUSTER_ID, fromId: 2 }));
+        if (f.t === 'snap' && ++chunksSeen === 1) ws.terminate();
+      });
+    });
+    const sent: Array<[number, number, boolean]> = [];
+    // A small socket buffer keeps most of the stream in our hands when the peer hangs up; a stream
+    // that fits in the kernel's buffers counts as sent (ok = handed to the kernel, not acknowledged).
+    const a = await net.add(1, { onSnapshotSent: (peer, index, ok) => sent.push([peer, index, ok]), limits: { socketBufferedBytesMax: 256 * 1024 } });
+    try {
+      a.transport.setPeer(2, `ws://127.0.0.1:${port}`);
+      await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+      const snapshot = { metadata: { index: 50, term: 2, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array(64 * 1024 * 1024) };
+      a.transport.send({ type: 'snapshot', from: 1, to: 2, term: 2, snapshot });
+      await waitFor('reported failed', () => sent.length === 1);
+      expect(sent).toEqual([[2, 50, false]]);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
   });
 
   it('reports an abandoned snapshot when the link is cut', async () => {
