@@ -322,6 +322,14 @@ describe('DiskStorage corruption detection', () => {
     await expectCorrupt(/./);
   });
 
+  it('a directory already open elsewhere is refused with a clear error', async () => {
+    await openStorage();
+    const err = await DiskStorage.open(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ code: 'Failed' });
+    expect((err as Error).message).toContain('locked');
+  });
+
   it('closed storage refuses writes with a typed error', async () => {
     const { storage } = await openStorage();
     await storage.close();

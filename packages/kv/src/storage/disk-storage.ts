@@ -347,6 +347,9 @@ function wrapLevelError(path: string, what: string, err: unknown): Error {
   const detail = String(e?.cause?.message ?? e?.message ?? err);
   const fileMatch = /([^/\\\s:]+\.(?:ldb|sst|log)|MANIFEST-\d+|CURRENT)\b/.exec(detail);
   const corrupt = e?.code === 'LEVEL_CORRUPTION' || e?.cause?.code === 'LEVEL_CORRUPTION' || /Corruption|Invalid argument/.test(detail);
+  if (e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED' || /\bLOCK\b.*(temporarily unavailable|lock hold)/.test(detail)) {
+    return new StorageError('Failed', `raft storage at ${path} is locked: another process (or another DiskStorage) has it open`, { cause: err });
+  }
   if (corrupt) {
     const record = fileMatch ? `file ${fileMatch[1]}` : what;
     return new StorageCorruptError(path, record, `leveldb cannot read it: ${detail}`, { cause: err });

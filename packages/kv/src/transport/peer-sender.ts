@@ -51,6 +51,7 @@ interface SnapshotStream {
 
 /** Estimated memory of a queued message: entries dominate; the rest is a fixed envelope. */
 function messageSizeBytes(m: Message): number {
+  if (m.type === 'propose') return 64 + m.data.byteLength;
   if (m.type !== 'append') return 64;
   let size = 64;
   for (const e of m.entries) size += entrySizeBytes(e);
