@@ -1,7 +1,9 @@
 // Snapshot encoding of the whole state, for Raft snapshots (the storage layer adds its own checksum and
-// framing). msgpackr with structured cloning: a KeyValue shared by a key's history and the event log (and as
-// the prevKv of the next event) is written once and comes back shared, so a snapshot costs about one copy of
-// the uncompacted history and restore rebuilds the same object graph.
+// framing). msgpackr with records (one shape definition per object shape: KeyValue, record, event), without
+// structured cloning: a KeyValue shared in memory by a key's history and the event log is written once per
+// use and comes back as separate equal objects. That costs snapshot bytes for the uncompacted history only
+// (the server compacts regularly) and buys speed: with 100k keys, 200k versions, encode ≈ 0.5 s and decode
+// ≈ 0.2 s, against 1.3 s and 1.2 s with structured cloning. Nothing relies on object identity.
 
 import { Packr } from 'msgpackr';
 import { invariant, MvccError } from './errors.ts';
@@ -25,7 +27,9 @@ interface SnapshotV1 {
   readonly events: readonly RevisionEvents[];
 }
 
-const packr = new Packr({ structuredClone: true, useRecords: false, moreTypes: true });
+// copyBuffers: decoded values must not be views into the snapshot (that would keep all of it alive); with a
+// plain Uint8Array as input they also come back as Uint8Array rather than Buffer, like every other value.
+const packr = new Packr({ useRecords: true, copyBuffers: true });
 
 export function encodeSnapshot(state: MvccState): Uint8Array {
   const snapshot: SnapshotV1 = {
@@ -42,7 +46,7 @@ export function encodeSnapshot(state: MvccState): Uint8Array {
 export function decodeSnapshot(bytes: Uint8Array): MvccState {
   let decoded: unknown;
   try {
-    decoded = packr.unpack(bytes);
+    decoded = packr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
     throw new MvccError('InvalidRequest', `snapshot does not decode: ${(err as Error).message}`);
   }
