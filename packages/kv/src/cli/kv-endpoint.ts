@@ -14,7 +14,15 @@ export function humanBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   const e = Math.min(units.length - 1, Math.floor(Math.log(bytes) / Math.log(1000)));
   const value = Math.floor((bytes / 1000 ** e) * 10 + 0.5) / 10;
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${units[e]}`;
+  return `${value < 10 ? value.toFixed(1) : String(roundHalfEven(value))} ${units[e]}`;
+}
+
+/** Go's %.0f rounds halves to even (20.5 → 20); JS toFixed rounds them up. */
+function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  if (fraction !== 0.5) return Math.round(value);
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 export interface EndpointStatus {

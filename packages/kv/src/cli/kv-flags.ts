@@ -1,11 +1,12 @@
 // The flags every `halyard kv` client command shares (etcdctl's global flags), the parsers for ids and
 // numbers, and the wrapper that turns any failure into a message on stderr and a non-zero exit code.
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { KvError } from '../protocol/errors.ts';
 import type { KvClient } from '../client/kv-client.ts';
 import type { KvCliIo } from './kv-io.ts';
 
 export type OutputFormat = 'simple' | 'json' | 'table';
+const OUTPUT_FORMATS: readonly string[] = ['simple', 'json', 'table'];
 
 export interface GlobalFlags {
   readonly endpoints: readonly string[];
@@ -26,7 +27,8 @@ export class UsageError extends Error {
 
 export function addGlobalFlags(kv: Command): void {
   kv.option('--endpoints <urls>', 'comma-separated member client URLs', ENDPOINTS_DEFAULT)
-    .addOption(new Option('-w, --write-out <format>', 'output format').choices(['simple', 'json', 'table']).default('simple'))
+    // Validated in globalFlags rather than with .choices(), so a bad value is a UsageError of the command run.
+    .option('-w, --write-out <format>', 'output format: simple, json or table', 'simple')
     .option('--command-timeout <duration>', 'deadline of a command, retries included (e.g. 5s, 500ms)', COMMAND_TIMEOUT_DEFAULT)
     .option('--dial-timeout <duration>', 'deadline to connect to one member', DIAL_TIMEOUT_DEFAULT);
 }
@@ -38,6 +40,7 @@ export function globalFlags(cmd: Command): GlobalFlags {
     .map((e) => e.trim())
     .filter((e) => e.length > 0);
   if (endpoints.length === 0) throw new UsageError('--endpoints needs at least one URL');
+  if (!OUTPUT_FORMATS.includes(o.writeOut)) throw new UsageError(`--write-out must be simple, json or table, got ${JSON.stringify(o.writeOut)}`);
   return { endpoints, writeOut: o.writeOut, commandTimeoutMs: durationMs(o.commandTimeout, '--command-timeout'), dialTimeoutMs: durationMs(o.dialTimeout, '--dial-timeout') };
 }
 
@@ -53,7 +56,7 @@ export function durationMs(text: string, flag: string): number {
 /** Ids as etcdctl prints them: hex, optionally 0x-prefixed. Must fit a JS number exactly. */
 export function parseHexId(text: string, what: string): number {
   const digits = text.trim().replace(/^0x/i, '');
-  if (!/^[0-9a-f]{1,14}$/i.test(digits)) throw new UsageError(`${what} must be a hexadecimal id (as printed by halyard kv), got ${JSON.stringify(text)}`);
+  if (!/^[0-9a-f]{1,16}$/i.test(digits)) throw new UsageError(`${what} must be a hexadecimal id (as printed by halyard kv), got ${JSON.stringify(text)}`);
   const id = Number.parseInt(digits, 16);
   if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError(`${what} ${text} is out of range`);
   return id;

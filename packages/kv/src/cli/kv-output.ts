@@ -9,7 +9,13 @@ import { formatTable } from './table.ts';
 
 /** JSON of a result: bytes become base64 (etcdctl does the same), everything else as is. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) + '\n';
+  // The raw value from the holder: JSON.stringify has already applied Buffer's toJSON to `v`.
+  return (
+    JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
+      const raw = this[key];
+      return raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : v;
+    }) + '\n'
+  );
 }
 
 export function simpleKv(kv: KeyValue, valueOnly = false): string {
