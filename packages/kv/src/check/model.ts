@@ -48,7 +48,16 @@ export interface SearchModel<S> {
   /** Equal keys exactly when two states behave the same for every future operation. */
   key(state: S): string;
   describe(state: S): string;
+  /**
+   * The order in which the search tries candidates, lower first. Contract, which the search uses to prune:
+   * if known-outcome operations A and B have priority(A) < priority(B), then once B has taken effect the
+   * model rejects A in every state that follows. For unknown-outcome operations it is only a hint.
+   */
+  priority(index: number): number;
 }
+
+/** Priority of operations whose place cannot be guessed: after everything else. */
+const PRIORITY_LAST = Number.MAX_SAFE_INTEGER;
 
 /** One compare and one put list cover put, cas and txn; delete and get have their own forms. */
 type Compiled =
@@ -67,6 +76,7 @@ export class ComponentModel implements SearchModel<ComponentState> {
   readonly init: ComponentState;
   private readonly compiled: readonly Compiled[];
   private readonly valueNames: string[] = [];
+  private readonly priorities: readonly number[];
 
   constructor(
     readonly keys: readonly string[],
@@ -89,6 +99,7 @@ export class ComponentModel implements SearchModel<ComponentState> {
       return id;
     };
     this.compiled = ops.map((h) => compile(h, slot, intern));
+    this.priorities = this.prioritize();
     this.init = {
       values: keys.map(() => ABSENT),
       modLo: keys.map(() => 0),
@@ -170,6 +181,43 @@ export class ComponentModel implements SearchModel<ComponentState> {
       default:
         return assertNever(c);
     }
+  }
+
+  priority(index: number): number {
+    return this.priorities[index] ?? PRIORITY_LAST;
+  }
+
+  /**
+   * Revisions order every linearization: a write that created R goes before anything served at R, which goes
+   * before a write that created R + 1. This meets the contract because revLow never decreases and every
+   * known-outcome operation needs its revision >= revLow (> for a write), while taking effect raises revLow
+   * to its revision. An unknown-outcome write whose value a get saw has revealed its revision (the get's
+   * modRevision); other unknown-outcome operations go last, as they are usually not needed.
+   */
+  private prioritize(): number[] {
+    const seenMod = new Map<string, number>();
+    for (const c of this.compiled) {
+      if (c.t === 'get' && c.rev !== null && c.value !== ABSENT) {
+        const id = `${c.slot},${c.value}`;
+        seenMod.set(id, Math.min(seenMod.get(id) ?? Infinity, c.mod));
+      }
+    }
+    return this.compiled.map((c) => {
+      switch (c.t) {
+        case 'get':
+          return c.rev === null ? PRIORITY_LAST : 2 * c.rev + 1;
+        case 'delete':
+          return c.deleted === null ? PRIORITY_LAST : c.deleted > 0 ? 2 * c.rev : 2 * c.rev + 1;
+        case 'write': {
+          if (c.succeeded === true) return c.puts.length > 0 ? 2 * c.rev : 2 * c.rev + 1;
+          if (c.succeeded === false) return 2 * c.rev + 1;
+          const revealed = Math.min(...c.puts.map((p) => seenMod.get(`${p.slot},${p.value}`) ?? Infinity));
+          return Number.isFinite(revealed) ? 2 * revealed : PRIORITY_LAST;
+        }
+        default:
+          return assertNever(c);
+      }
+    });
   }
 
   key(state: ComponentState): string {
@@ -321,10 +369,15 @@ class Scratch {
     return this.capOpen(rev - 1);
   }
 
-  /** An effective write with an unknown revision; returns the least revision it can have. */
+  /**
+   * An effective write with an unknown revision; returns the least revision it can have. It does not raise
+   * revLow: the bound it adds lives in the written keys' intervals (later writes must exceed their modLo),
+   * and is forgotten once they are overwritten. That gives up a little precision (docs/check.md), and in
+   * exchange the states after different sets of pending unknown-outcome writes coincide, which is what keeps
+   * their search from growing with every subset of them.
+   */
   unknownWrite(): number {
-    this.revLow += 1;
-    return this.revLow;
+    return this.revLow + 1;
   }
 
   set(slot: number, value: number, lo: number, hi: number, group: number): void {

@@ -9,11 +9,21 @@
 // Operations with an unknown outcome have no return event: they may be linearized anywhere after their call,
 // or never. The search succeeds as soon as every operation with a known outcome is linearized. Because they
 // are optional they stay candidates at every step and can make the search exponential, so two refinements:
-//   - at each step known-outcome candidates are tried before unknown ones, which finds the common orders fast;
+//   - the model gives each operation a priority (for the KV: the revision it returned, or that a read shows
+//     it created) and promises that known-outcome operations can only be linearized in priority order. So at
+//     each step only the known-outcome candidates with the least pending priority are tried, and unknown-
+//     outcome ones around them: the known-outcome order is forced and the only search left is where the
+//     unknown-outcome operations go (sound pruning, not a heuristic);
 //   - the cache is keyed on (linearized known-outcome set, state) and keeps, for each key, the sets of
 //     unknown-outcome operations already linearized when it was explored. A configuration is pruned when an
 //     explored one had a subset of its unknown-outcome operations linearized: the explored one had every
 //     choice this one has (an unknown-outcome operation may always be left out), and failed.
+//
+// Unknown-outcome operations still make some histories exponential (each pending one may be placed at every
+// step), so searchLinearization first runs a restricted pass: an unknown-outcome operation is tried only
+// where it is revealed to belong (its priority) or where it lets the next known-outcome operation (or one
+// revealed to belong there) take effect. A linearization found that way is a linearization; if the restricted pass
+// fails after leaving something out, the full search decides.
 //
 // Events at equal times: calls sort before returns, so an operation that returns at t and one invoked at t
 // count as concurrent. This is the permissive choice; a checker must never reject a correct history because
@@ -58,6 +68,9 @@ export type SearchResult<S> =
       readonly statesExplored: number;
     };
 
+/** How many upcoming known-outcome operations decide whether an unknown-outcome one is useful now. */
+const LOOKAHEAD_KNOWN_OPS = 16;
+
 /** How many loop iterations pass between clock reads; reading the clock is not free. */
 const CLOCK_CHECK_INTERVAL_ITERATIONS = 4096;
 
@@ -66,13 +79,32 @@ export function searchLinearization<S>(
   model: SearchModel<S>,
   budget: SearchBudget,
 ): SearchResult<S> {
+  if (!ops.some((op) => op.returnTime === null)) return searchPass(ops, model, budget, false).result;
+  const quick = searchPass(ops, model, budget, true);
+  if (quick.result.outcome === 'linearizable' || (quick.result.outcome === 'not-linearizable' && !quick.leftOut)) {
+    return quick.result;
+  }
+  const full = searchPass(ops, model, budget, false).result;
+  return { ...full, statesExplored: full.statesExplored + quick.result.statesExplored };
+}
+
+export function searchPass<S>(
+  ops: readonly SearchOp[],
+  model: SearchModel<S>,
+  budget: SearchBudget,
+  restricted: boolean,
+): { result: SearchResult<S>; leftOut: boolean } {
+  // Whether the restricted pass left a candidate out: only then is its failure not a verdict.
+  let leftOut = false;
+  const finish = (result: SearchResult<S>): { result: SearchResult<S>; leftOut: boolean } => ({ result, leftOut });
   const n = ops.length;
-  // Rank operations by invocation. The list then holds calls in rank order, which the candidate walks and
-  // the compact cache key (see knownSetKey) rely on.
+  // Rank operations by invocation. The list then holds calls in rank order, which the compact cache key
+  // (see knownSetKey) relies on.
   const opOfRank = Array.from({ length: n }, (_, i) => i).sort(
     (a, b) => ops[a]!.invokeTime - ops[b]!.invokeTime || a - b,
   );
   const known = opOfRank.map((op) => ops[op]!.returnTime !== null);
+  const priorityOfRank = opOfRank.map((op) => model.priority(op));
   // Unknown-outcome operations get dense indices for their own bitset.
   const unknownIndex = new Int32Array(n).fill(-1);
   let unknownCount = 0;
@@ -163,101 +195,169 @@ export function searchLinearization<S>(
     return true;
   };
 
+  // Known-outcome operations by priority. The model promises they can only be linearized in that order
+  // (see SearchModel.priority), so at any point only those with the least pending priority may go next.
+  const knownByPriority = opOfRank
+    .map((_, r) => r)
+    .filter((r) => known[r])
+    .sort((a, b) => priorityOfRank[a]! - priorityOfRank[b]! || a - b);
+  const nextKnownFrom = (from: number): number => {
+    let i = from;
+    while (i < knownByPriority.length && isLinearizedKnown(knownByPriority[i]!)) i++;
+    return i;
+  };
+
+  // One frame per depth: the candidates at that point in the order to try them, and the cursor. A frame
+  // starts with the unknown-outcome operations revealed to come first and the known-outcome ones whose turn
+  // it is; the other unknown-outcome ones are added only once those are exhausted (extendFrame), because
+  // working out which of them are useful costs model steps and is rarely needed.
+  const frameCandidates: Int32Array[] = [];
+  const frameCursor = new Int32Array(n + 1);
+  const frameExtended = new Uint8Array(n + 1);
+  const byPriority = (a: number, b: number): number => priorityOfRank[a]! - priorityOfRank[b]! || a - b;
+  const openFrame = (d: number, nextKnown: number): void => {
+    const leastPriority = priorityOfRank[knownByPriority[nextKnown]!]!;
+    const knownCands: number[] = [];
+    const early: number[] = [];
+    let e = next[HEAD]!;
+    for (; e !== TAIL && (e & 1) === 0; e = next[e]!) {
+      const r = e >> 1;
+      if (!known[r]) {
+        if (priorityOfRank[r]! < leastPriority) early.push(r);
+      } else if (priorityOfRank[r] === leastPriority) knownCands.push(r);
+    }
+    // With a known-outcome operation left, its return event lies ahead, so the walk stops at a return.
+    if (e === TAIL) throw new Error('wgl: no return event left while known-outcome operations remain');
+    frameCursor[d] = 0;
+    if (knownCands.length === 0) {
+      // The next known-outcome operation in priority order was invoked after the blocking one returned, yet
+      // the blocking one must come after it: nothing any unknown-outcome operation does can fix that.
+      frameCandidates[d] = new Int32Array(0);
+      frameExtended[d] = 1;
+      return;
+    }
+    frameCandidates[d] = Int32Array.from([...early.sort(byPriority), ...knownCands]);
+    frameExtended[d] = 0;
+  };
+  const extendFrame = (d: number, at: S, nextKnown: number): void => {
+    frameExtended[d] = 1;
+    const leastPriority = priorityOfRank[knownByPriority[nextKnown]!]!;
+    const late: number[] = [];
+    const blockedNow: number[] = [];
+    for (let e = next[HEAD]!; e !== TAIL && (e & 1) === 0; e = next[e]!) {
+      const r = e >> 1;
+      if (!known[r] && priorityOfRank[r]! >= leastPriority) late.push(r);
+      else if (model.step(at, opOfRank[r]!) === null) blockedNow.push(r);
+    }
+    if (late.length === 0) return;
+    // Also the next known-outcome operations in priority order, invoked or not: an unknown-outcome write
+    // they need may have to go before operations that come earlier, because of its revision.
+    const seen = new Set(blockedNow);
+    for (let i = nextKnown, looked = 0; i < knownByPriority.length && looked < LOOKAHEAD_KNOWN_OPS; i++) {
+      const r = knownByPriority[i]!;
+      if (isLinearizedKnown(r)) continue;
+      looked++;
+      if (!seen.has(r) && model.step(at, opOfRank[r]!) === null) blockedNow.push(r);
+    }
+    // An unknown-outcome operation is useful here if afterwards one of those, or one revealed to belong here,
+    // can go when it could not before. Chains of unrevealed ones are left to the full search: counting them
+    // let the restricted pass wander through every order of pending writes.
+    const useful = late.filter((u) => {
+      const s1 = model.step(at, opOfRank[u]!);
+      return s1 !== null && blockedNow.some((c) => model.step(s1, opOfRank[c]!) !== null);
+    });
+    let added = useful.sort(byPriority);
+    if (restricted) {
+      if (useful.length < late.length) leftOut = true;
+    } else {
+      const usefulSet = new Set(useful);
+      added = [...added, ...late.filter((u) => !usefulSet.has(u)).sort(byPriority)];
+    }
+    if (added.length > 0) frameCandidates[d] = Int32Array.from([...frameCandidates[d]!, ...added]);
+  };
+  /** The operations that could have gone next, in time order, and the first return event: for explanations. */
+  const deadEndHere = (): DeadEnd<S> => {
+    const candidates: number[] = [];
+    let e = next[HEAD]!;
+    for (; e !== TAIL && (e & 1) === 0; e = next[e]!) candidates.push(opOfRank[e >> 1]!);
+    const prefix: number[] = [];
+    for (let i = 0; i < depth; i++) prefix.push(opOfRank[stackRank[i]!]!);
+    return { prefix, state, blocked: opOfRank[e >> 1]!, candidates };
+  };
+
   const stackRank = new Int32Array(n);
   const stackLowest = new Int32Array(n);
   const stackHighest = new Int32Array(n);
+  const stackNextKnown = new Int32Array(n);
   const stackState: S[] = [];
   let depth = 0;
   let state = model.init;
   let lowest = lowestFrom(0);
   let highest = -1;
+  let nextKnown = 0;
   let knownLeft = known.filter(Boolean).length;
-  let unknownLeft = unknownCount;
   let best: DeadEnd<S> | null = null;
   let iterations = 0;
-  let entry = next[HEAD]!;
-  // Known-outcome candidates are tried first, then unknown-outcome ones.
-  let tryingKnown = true;
-
-  const deadEndHere = (blockedNode: number): DeadEnd<S> => {
-    const candidates: number[] = [];
-    for (let e = next[HEAD]!; e !== blockedNode; e = next[e]!) {
-      if ((e & 1) === 0) candidates.push(opOfRank[e >> 1]!);
-    }
-    const prefix: number[] = [];
-    for (let i = 0; i < depth; i++) prefix.push(opOfRank[stackRank[i]!]!);
-    return { prefix, state, blocked: opOfRank[blockedNode >> 1]!, candidates };
-  };
+  if (knownLeft > 0) openFrame(0, nextKnown);
 
   for (;;) {
     if (knownLeft === 0) {
       const order: number[] = [];
       for (let i = 0; i < depth; i++) order.push(opOfRank[stackRank[i]!]!);
-      return { outcome: 'linearizable', order, statesExplored: cached };
+      return finish({ outcome: 'linearizable', order, statesExplored: cached });
     }
     if (++iterations % CLOCK_CHECK_INTERVAL_ITERATIONS === 0 && budget.now() > budget.deadlineMs) {
-      return { outcome: 'unknown', reason: 'time budget exhausted', deadEnd: best, statesExplored: cached };
+      return finish({ outcome: 'unknown', reason: 'time budget exhausted', deadEnd: best, statesExplored: cached });
     }
-    // With a known-outcome operation left, its return event lies ahead, so the walk never falls off the end.
-    if (entry === TAIL) throw new Error('wgl: reached the end of the event list with operations left');
-
-    if ((entry & 1) === 0) {
-      const r = entry >> 1;
-      if (known[r] !== tryingKnown) {
-        entry = next[entry]!;
+    if (frameCursor[depth]! >= frameCandidates[depth]!.length && frameExtended[depth] === 0) {
+      extendFrame(depth, state, nextKnown);
+    }
+    const cands = frameCandidates[depth]!;
+    if (frameCursor[depth]! < cands.length) {
+      const r = cands[frameCursor[depth]!++]!;
+      const after = model.step(state, opOfRank[r]!);
+      if (after === null) continue;
+      flip(r);
+      const newLowest = known[r] && r === lowest ? lowestFrom(r + 1) : lowest;
+      const newHighest = known[r] ? Math.max(highest, r) : highest;
+      if (budget.statesLeft <= 0) {
+        flip(r);
+        return finish({ outcome: 'unknown', reason: 'state budget exhausted', deadEnd: best, statesExplored: cached });
+      }
+      if (!remember(`${knownSetKey(newLowest, newHighest)}#${model.key(after)}`)) {
+        flip(r);
         continue;
       }
-      const after = model.step(state, opOfRank[r]!);
-      if (after !== null) {
-        flip(r);
-        const newLowest = known[r] && r === lowest ? lowestFrom(r + 1) : lowest;
-        const newHighest = known[r] ? Math.max(highest, r) : highest;
-        if (budget.statesLeft <= 0) {
-          flip(r);
-          return { outcome: 'unknown', reason: 'state budget exhausted', deadEnd: best, statesExplored: cached };
-        }
-        if (remember(`${knownSetKey(newLowest, newHighest)}#${model.key(after)}`)) {
-          budget.statesLeft--;
-          lift(r);
-          stackRank[depth] = r;
-          stackLowest[depth] = lowest;
-          stackHighest[depth] = highest;
-          stackState[depth] = state;
-          depth++;
-          state = after;
-          lowest = newLowest;
-          highest = newHighest;
-          if (known[r]) knownLeft--;
-          else unknownLeft--;
-          entry = next[HEAD]!;
-          tryingKnown = true;
-          continue;
-        }
-        flip(r);
+      budget.statesLeft--;
+      lift(r);
+      stackRank[depth] = r;
+      stackLowest[depth] = lowest;
+      stackHighest[depth] = highest;
+      stackNextKnown[depth] = nextKnown;
+      stackState[depth] = state;
+      depth++;
+      state = after;
+      lowest = newLowest;
+      highest = newHighest;
+      if (known[r]) {
+        knownLeft--;
+        nextKnown = nextKnownFrom(nextKnown);
       }
-      entry = next[entry]!;
+      if (knownLeft > 0) openFrame(depth, nextKnown);
       continue;
     }
 
-    // A return event: every candidate of this pass has been tried.
-    if (tryingKnown && unknownLeft > 0) {
-      tryingKnown = false;
-      entry = next[HEAD]!;
-      continue;
-    }
-    // Nothing can go next, and this operation had to take effect before now: backtrack.
-    if (best === null || depth > best.prefix.length) best = deadEndHere(entry);
-    if (depth === 0) return { outcome: 'not-linearizable', deadEnd: best, statesExplored: cached };
+    // Nothing can go next, and the blocking operation had to take effect before now: backtrack.
+    if (best === null || depth > best.prefix.length) best = deadEndHere();
+    if (depth === 0) return finish({ outcome: 'not-linearizable', deadEnd: best, statesExplored: cached });
     depth--;
     const r = stackRank[depth]!;
     state = stackState[depth]!;
     lowest = stackLowest[depth]!;
     highest = stackHighest[depth]!;
+    nextKnown = stackNextKnown[depth]!;
     flip(r);
     unlift(r);
     if (known[r]) knownLeft++;
-    else unknownLeft++;
-    entry = next[2 * r]!;
-    tryingKnown = known[r]!;
   }
 }
