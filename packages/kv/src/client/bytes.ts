@@ -17,16 +17,19 @@ export function bytesToString(value: Uint8Array): string {
 }
 
 /**
- * The rangeEnd for the options every range-shaped call accepts, as etcd's clientv3 computes it:
- * `prefix` → the prefix's successor (or [0] = "every key ≥ key" when the key is all 0xff / empty),
- * `fromKey` → [0], otherwise the explicit `rangeEnd` or none (a single key).
+ * The key and rangeEnd for the options every range-shaped call accepts, as etcd's clientv3 computes them:
+ * `prefix` → [key, the prefix's successor) (or [key, [0]) = "every key ≥ key" when key is all 0xff),
+ * `fromKey` → [key, [0]), otherwise the explicit `rangeEnd` or none (a single key). With `prefix` or
+ * `fromKey` an empty key means every key: clientv3 sends key = rangeEnd = [0] (an empty key is refused).
  */
-export function rangeEndOf(key: Uint8Array, opts: { readonly prefix?: boolean; readonly fromKey?: boolean; readonly rangeEnd?: Bytes | undefined }): Uint8Array | undefined {
+export function keyRangeOf(key: Bytes, opts: { readonly prefix?: boolean; readonly fromKey?: boolean; readonly rangeEnd?: Bytes | undefined }): { key: Uint8Array; rangeEnd?: Uint8Array } {
+  const k = toBytes(key);
   const chosen = [opts.prefix === true, opts.fromKey === true, opts.rangeEnd !== undefined].filter(Boolean).length;
   if (chosen > 1) throw new KvError('InvalidRequest', 'only one of prefix, fromKey and rangeEnd may be given');
-  if (opts.prefix === true) return key.length === 0 ? new Uint8Array([0]) : prefixEnd(key);
-  if (opts.fromKey === true) return new Uint8Array([0]);
-  return opts.rangeEnd === undefined ? undefined : toBytes(opts.rangeEnd);
+  if ((opts.prefix === true || opts.fromKey === true) && k.length === 0) return { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) };
+  if (opts.prefix === true) return { key: k, rangeEnd: prefixEnd(k) };
+  if (opts.fromKey === true) return { key: k, rangeEnd: new Uint8Array([0]) };
+  return opts.rangeEnd === undefined ? { key: k } : { key: k, rangeEnd: toBytes(opts.rangeEnd) };
 }
 
 export { prefixEnd };

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { KvError } from '../protocol/errors.ts';
 import type { Method, Methods, StatusResult } from '../protocol/messages.ts';
-import { toBytes, rangeEndOf, type Bytes } from './bytes.ts';
+import { keyRangeOf, type Bytes } from './bytes.ts';
 import { Caller, type CallOptions, type CallSpec } from './caller.ts';
 import { LeaseKeepAlive, type LeaseKeepAliveOptions } from './lease-keepalive.ts';
 import { deleteParams, putParams, rangeParams, txnParams } from './requests.ts';
@@ -158,13 +158,10 @@ export class KvClient {
    */
   watch(key: Bytes, opts: WatchOptions = {}): Watcher {
     this.assertOpen();
-    const k = toBytes(key);
-    const rangeEnd = rangeEndOf(k, opts);
     const watcher = new Watcher(
       this.caller,
       {
-        key: k,
-        ...(rangeEnd !== undefined ? { rangeEnd } : {}),
+        ...keyRangeOf(key, opts),
         ...(opts.prevKv === true ? { prevKv: true } : {}),
         ...(opts.progressNotify === true ? { progressNotify: true } : {}),
         ...(opts.filters !== undefined && opts.filters.length > 0 ? { filters: opts.filters } : {}),

@@ -10,7 +10,8 @@ describe('request conversion', () => {
   it('computes rangeEnd from prefix and fromKey as clientv3 does', () => {
     expect(rangeParams('a/', { prefix: true }).rangeEnd).toEqual(bytes('a0'));
     expect(rangeParams(new Uint8Array([0x61, 0xff]), { prefix: true }).rangeEnd).toEqual(bytes('b'));
-    expect(rangeParams('', { prefix: true }).rangeEnd).toEqual(new Uint8Array([0]));
+    expect(rangeParams('', { prefix: true })).toEqual({ key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) });
+    expect(rangeParams('', { fromKey: true })).toEqual({ key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) });
     expect(rangeParams('k', { fromKey: true }).rangeEnd).toEqual(new Uint8Array([0]));
     expect(deleteParams('a', { rangeEnd: 'c' }).rangeEnd).toEqual(bytes('c'));
     expect('rangeEnd' in rangeParams('k')).toBe(false);

@@ -2,7 +2,7 @@
 // request shapes of protocol/messages.ts. Pure functions, so the CLI's txn parser reuses them.
 import type { Compare, CompareResult, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/types.ts';
 import { KvError } from '../protocol/errors.ts';
-import { rangeEndOf, toBytes, type Bytes } from './bytes.ts';
+import { keyRangeOf, toBytes, type Bytes } from './bytes.ts';
 import type { CompareInput, CompareOperator, DeleteOptions, GetOptions, OpInput, PutOptions, TxnInput } from './types.ts';
 
 const OPERATORS: Readonly<Record<CompareOperator, CompareResult>> = {
@@ -23,10 +23,8 @@ function defined<T extends object>(o: T): T {
 }
 
 export function rangeParams(key: Bytes, opts: Omit<GetOptions, 'signal' | 'timeoutMs'> = {}): Omit<RangeRequest, 'type'> & { serializable?: boolean } {
-  const k = toBytes(key);
   return defined({
-    key: k,
-    rangeEnd: rangeEndOf(k, opts),
+    ...keyRangeOf(key, opts),
     limit: opts.limit,
     revision: opts.revision,
     sortOrder: opts.sortOrder,
@@ -49,8 +47,7 @@ export function putParams(key: Bytes, value: Bytes, opts: Omit<PutOptions, 'sign
 }
 
 export function deleteParams(key: Bytes, opts: Omit<DeleteOptions, 'signal' | 'timeoutMs'> = {}): Omit<DeleteRangeRequest, 'type'> {
-  const k = toBytes(key);
-  return defined({ key: k, rangeEnd: rangeEndOf(k, opts), prevKv: opts.prevKv });
+  return defined({ ...keyRangeOf(key, opts), prevKv: opts.prevKv });
 }
 
 export function compareParams(c: CompareInput): Compare {
