@@ -78,8 +78,9 @@ export class WatchHub {
       synced: false,
     };
     this.watchers.set(w.id, w);
-    // The reply to watchCreate is sent by the caller first; events follow on the next turn.
-    queueMicrotask(() => this.catchUp(w));
+    // Events must not reach the client before the reply to watchCreate (which tells it the watch id):
+    // the reply goes out in this turn's microtasks, so catching up waits for the next macrotask.
+    setImmediate(() => this.catchUp(w));
     return { watchId: w.id, header: this.header(current) };
   }
 
