@@ -185,6 +185,20 @@ export class ClusterHarness {
     }, timeoutMs);
   }
 
+  /** A counter or gauge from `name`'s /metrics, summed over series whose labels include `labels`. */
+  async metric(name: string, metric: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
+    const res = await fetch(`${this.url(name)}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) throw new Error(`GET /metrics on ${name}: ${res.status}`);
+    const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+    let sum = 0;
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+      if (m === null || m[1] !== metric) continue;
+      if (want.every((w) => (m[2] ?? '').includes(w))) sum += Number(m[3]);
+    }
+    return sum;
+  }
+
   /** Last lines of every running member's output, for a failing test's message. */
   logsTail(lines = 30): string {
     return this.cluster.members
