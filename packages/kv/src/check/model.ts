@@ -196,13 +196,29 @@ export class ComponentModel implements SearchModel<ComponentState> {
    */
   private prioritize(): number[] {
     const seenMod = new Map<string, number>();
+    // Revisions at which each key was modified by a known-outcome write.
+    const knownMods = this.keys.map(() => new Set<number>());
     for (const c of this.compiled) {
       if (c.t === 'get' && c.rev !== null && c.value !== ABSENT) {
         const id = `${c.slot},${c.value}`;
         seenMod.set(id, Math.min(seenMod.get(id) ?? Infinity, c.mod));
       }
+      if (c.t === 'write' && c.succeeded === true) for (const p of c.puts) knownMods[p.slot]!.add(c.rev);
     }
-    return this.compiled.map((c) => {
+    // A compare that succeeded on a modRevision no known-outcome write made was made by an unknown-outcome
+    // write to that key, invoked before the compare returned: a hint (not proof of which one) for those.
+    const unexplained = this.keys.map((): { mod: number; returnTime: number }[] => []);
+    this.compiled.forEach((c, i) => {
+      if (c.t !== 'write' || c.succeeded !== true) return;
+      for (const cmp of c.compares) {
+        if (cmp.expected > 0 && !knownMods[cmp.slot]!.has(cmp.expected)) {
+          unexplained[cmp.slot]!.push({ mod: cmp.expected, returnTime: this.ops[i]!.returnTime ?? Infinity });
+        }
+      }
+    });
+    const hintFor = (slot: number, invokeTime: number): number =>
+      Math.min(...unexplained[slot]!.filter((u) => u.returnTime >= invokeTime).map((u) => u.mod));
+    return this.compiled.map((c, i) => {
       switch (c.t) {
         case 'get':
           return c.rev === null ? PRIORITY_LAST : 2 * c.rev + 1;
@@ -212,7 +228,9 @@ export class ComponentModel implements SearchModel<ComponentState> {
           if (c.succeeded === true) return c.puts.length > 0 ? 2 * c.rev : 2 * c.rev + 1;
           if (c.succeeded === false) return 2 * c.rev + 1;
           const revealed = Math.min(...c.puts.map((p) => seenMod.get(`${p.slot},${p.value}`) ?? Infinity));
-          return Number.isFinite(revealed) ? 2 * revealed : PRIORITY_LAST;
+          if (Number.isFinite(revealed)) return 2 * revealed;
+          const hinted = Math.min(...c.puts.map((p) => hintFor(p.slot, this.ops[i]!.invokeTime)));
+          return Number.isFinite(hinted) ? 2 * hinted : PRIORITY_LAST;
         }
         default:
           return assertNever(c);

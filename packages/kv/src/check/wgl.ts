@@ -223,7 +223,10 @@ export function searchPass<S>(
     for (; e !== TAIL && (e & 1) === 0; e = next[e]!) {
       const r = e >> 1;
       if (!known[r]) {
-        if (priorityOfRank[r]! < leastPriority) early.push(r);
+        // Only in its window: once known-outcome operations past its priority have gone, trying it first at
+        // every later step would make each pending one a branch everywhere.
+        const p = priorityOfRank[r]!;
+        if (p < leastPriority && p >= lastKnownPriority) early.push(r);
       } else if (priorityOfRank[r] === leastPriority) knownCands.push(r);
     }
     // With a known-outcome operation left, its return event lies ahead, so the walk stops at a return.
@@ -246,7 +249,7 @@ export function searchPass<S>(
     const blockedNow: number[] = [];
     for (let e = next[HEAD]!; e !== TAIL && (e & 1) === 0; e = next[e]!) {
       const r = e >> 1;
-      if (!known[r] && priorityOfRank[r]! >= leastPriority) late.push(r);
+      if (!known[r] && !(priorityOfRank[r]! < leastPriority && priorityOfRank[r]! >= lastKnownPriority)) late.push(r);
       else if (model.step(at, opOfRank[r]!) === null) blockedNow.push(r);
     }
     if (late.length === 0) return;
@@ -295,6 +298,9 @@ export function searchPass<S>(
   let lowest = lowestFrom(0);
   let highest = -1;
   let nextKnown = 0;
+  /** Priority of the last known-outcome operation linearized: the start of the current window. */
+  let lastKnownPriority = -1;
+  const stackLastKnownPriority = new Float64Array(n);
   let knownLeft = known.filter(Boolean).length;
   let best: DeadEnd<S> | null = null;
   let iterations = 0;
@@ -334,6 +340,7 @@ export function searchPass<S>(
       stackLowest[depth] = lowest;
       stackHighest[depth] = highest;
       stackNextKnown[depth] = nextKnown;
+      stackLastKnownPriority[depth] = lastKnownPriority;
       stackState[depth] = state;
       depth++;
       state = after;
@@ -342,6 +349,7 @@ export function searchPass<S>(
       if (known[r]) {
         knownLeft--;
         nextKnown = nextKnownFrom(nextKnown);
+        lastKnownPriority = priorityOfRank[r]!;
       }
       if (knownLeft > 0) openFrame(depth, nextKnown);
       continue;
@@ -356,6 +364,7 @@ export function searchPass<S>(
     lowest = stackLowest[depth]!;
     highest = stackHighest[depth]!;
     nextKnown = stackNextKnown[depth]!;
+    lastKnownPriority = stackLastKnownPriority[depth]!;
     flip(r);
     unlift(r);
     if (known[r]) knownLeft++;
