@@ -2,7 +2,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { NEMESIS_KINDS, type NemesisKind, parseNemesis } from '../fuzz/nemesis.ts';
-import { runClusterFuzz } from '../fuzz/cluster-fuzz.ts';
+import { PLANTED_BUGS, type PlantedBug, runClusterFuzz } from '../fuzz/cluster-fuzz.ts';
 
 /** "60s", "2m", "1500ms" or plain milliseconds. */
 export function parseDurationMs(v: string): number {
@@ -43,8 +43,14 @@ export function registerFuzzCluster(fuzz: Command): void {
     .option('--tick-ms <ms>', 'Raft tick of the members', intArg('--tick-ms', 5, 1000), 50)
     .option('--fault-interval-ms <ms>', 'time between faults', intArg('--fault-interval-ms', 100, 600_000), 3_000)
     .option('--fault-hold-ms <ms>', 'how long a fault lasts', intArg('--fault-hold-ms', 100, 600_000), 2_000)
+    .option('--planted-bug <list>', `switch on planted server bugs to see the checks catch them (${PLANTED_BUGS.join(',')})`, (v: string) =>
+      v.split(',').map((b) => {
+        if (!(PLANTED_BUGS as readonly string[]).includes(b)) throw new InvalidArgumentError(`unknown planted bug ${b}; known: ${PLANTED_BUGS.join(',')}`);
+        return b as PlantedBug;
+      }),
+    )
     .option('--ops-per-client <n>', 'bound on operations per client', intArg('--ops-per-client', 1, 10_000_000), 100_000)
-    .action(async (o: { duration: number; nemesis: NemesisKind[]; size: number; clients: number; keys: number; seed: number; out: string; clientPortBase: number; tickMs: number; faultIntervalMs: number; faultHoldMs: number; opsPerClient: number }) => {
+    .action(async (o: { duration: number; nemesis: NemesisKind[]; size: number; clients: number; keys: number; seed: number; out: string; clientPortBase: number; tickMs: number; faultIntervalMs: number; faultHoldMs: number; opsPerClient: number; plantedBug?: PlantedBug[] }) => {
       const bar = new SingleBar({ format: 'fuzz cluster {bar} {percentage}% | {ops} ops | {faults} fault events | {elapsed}s' });
       bar.start(o.duration, 0, { ops: 0, faults: 0, elapsed: 0 });
       const summary = await runClusterFuzz({
@@ -60,6 +66,7 @@ export function registerFuzzCluster(fuzz: Command): void {
         faultIntervalMs: o.faultIntervalMs,
         faultHoldMs: o.faultHoldMs,
         opsPerClientMax: o.opsPerClient,
+        ...(o.plantedBug !== undefined ? { plantedBugs: o.plantedBug } : {}),
         onProgress: (p) => bar.update(Math.min(o.duration, Math.round(p.elapsedMs)), { ops: p.ops, faults: p.faults, elapsed: Math.round(p.elapsedMs / 1000) }),
       }).finally(() => bar.stop());
       const lines = [

@@ -26,7 +26,8 @@ export function registerMemberCommand(kv: Command): void {
     .option('--snapshot-count <n>', 'applied entries between snapshots', positiveInt('--snapshot-count'), MEMBER_DEFAULTS.snapshotCount)
     .option('--max-request-bytes <n>', 'largest client frame accepted', positiveInt('--max-request-bytes'), MEMBER_DEFAULTS.requestSizeBytesMax)
     .option('--unsafe-fault-injection', 'serve POST /debug/faults for fault tests (never in production)', false)
-    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean }) => {
+    .addOption(new Option('--unsafe-bug-stale-reads', 'PLANTED BUG: serve linearizable reads without ReadIndex (to test the checkers)').default(false).hideHelp())
+    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean; unsafeBugStaleReads: boolean }) => {
       let running;
       try {
         running = await startMember(
@@ -43,6 +44,7 @@ export function registerMemberCommand(kv: Command): void {
             snapshotCount: o.snapshotCount,
             requestSizeBytesMax: o.maxRequestBytes,
             unsafeFaultInjection: o.unsafeFaultInjection,
+            unsafeBugStaleReads: o.unsafeBugStaleReads,
           },
           consoleLogger,
         );

@@ -27,6 +27,8 @@ export interface ClusterFuzzOptions {
   readonly faultIntervalMs: number;
   readonly faultHoldMs: number;
   readonly opsPerClientMax: number;
+  /** Planted server bugs to switch on in every member (to show the checks catch them). */
+  readonly plantedBugs?: readonly PlantedBug[];
   readonly onProgress?: (p: { elapsedMs: number; ops: number; faults: number }) => void;
 }
 
@@ -45,6 +47,10 @@ export interface ClusterFuzzSummary {
 
 const KEY_PREFIX = 'fuzz/';
 
+export const PLANTED_BUGS = ['stale-reads'] as const;
+export type PlantedBug = (typeof PLANTED_BUGS)[number];
+const PLANTED_BUG_FLAGS: Record<PlantedBug, string> = { 'stale-reads': '--unsafe-bug-stale-reads' };
+
 export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzzSummary> {
   const outDir = resolve(o.outDir);
   await mkdir(outDir, { recursive: true });
@@ -56,7 +62,7 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
     portStride: 2,
     tickMs: o.tickMs,
     clusterToken: token,
-    extraArgs: ['--unsafe-fault-injection'],
+    extraArgs: ['--unsafe-fault-injection', ...(o.plantedBugs ?? []).map((b) => PLANTED_BUG_FLAGS[b])],
   });
   const rng = new SeededRng(o.seed);
   const t0 = performance.now();
@@ -85,9 +91,13 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), o.durationMs);
     const progress = setInterval(() => o.onProgress?.({ elapsedMs: now(), ops: history.length, faults: nemesis.log.length }), 500);
+    const endpoints = cluster.endpoints();
+    const readers = Array.from({ length: o.clients }, (_, i) => new KvClient({ endpoints: [endpoints[i % endpoints.length]!], requestTimeoutMs: 4_000 }));
+    clients.push(...readers);
     const workers = clients.slice(0, o.clients).map((c, i) =>
       runClient(c, {
         clientId: i + 1,
+        reader: readers[i]!,
         keys,
         rng: rng.fork(),
         signal: stop.signal,

@@ -9,6 +9,11 @@ import type { Rng } from '../util/rng.ts';
 
 export interface WorkloadOptions {
   readonly clientId: number;
+  /**
+   * Reads go through this client, pinned to one member, so linearizable reads are served by followers
+   * too (forwarded ReadIndex), not only by the leader that writes find.
+   */
+  readonly reader: KvClient;
   readonly keys: readonly string[];
   readonly rng: Rng;
   /** Stop issuing operations once this signal fires (in-flight ones finish or time out). */
@@ -20,10 +25,10 @@ export interface WorkloadOptions {
   readonly record: (op: HistoryOp) => void;
 }
 
-async function execute(client: KvClient, op: Op): Promise<Result> {
+async function execute(client: KvClient, reader: KvClient, op: Op): Promise<Result> {
   switch (op.type) {
     case 'get': {
-      const r = await client.get(op.key);
+      const r = await reader.get(op.key);
       const kv = r.kvs[0];
       return { type: 'get', value: kv === undefined ? null : bytesToString(kv.value), modRevision: kv?.modRevision ?? 0, revision: r.header.revision };
     }
@@ -66,7 +71,7 @@ export async function runClient(client: KvClient, o: WorkloadOptions): Promise<v
             : { type: 'cas', key, expectedModRevision: lastModRevision.get(key) ?? 0, value };
     const invokeTime = o.now();
     try {
-      const result = await execute(client, op);
+      const result = await execute(client, o.reader, op);
       if (result.type === 'get') lastModRevision.set(key, result.modRevision);
       o.record({ id, clientId: o.clientId, invokeTime, returnTime: o.now(), op, result });
     } catch {

@@ -33,6 +33,11 @@ export interface MemberConfig {
    * running process. Off by default; never turn it on in production.
    */
   readonly unsafeFaultInjection: boolean;
+  /**
+   * Planted bug for proving the checkers can fail: serve "linearizable" reads from local state without
+   * ReadIndex. Only tests and `halyard fuzz cluster --planted-bug stale-reads` set it.
+   */
+  readonly unsafeBugStaleReads: boolean;
 }
 
 export const MEMBER_DEFAULTS = {
@@ -48,6 +53,7 @@ export const MEMBER_DEFAULTS = {
   autoCompactionRetentionRevisions: 0,
   autoCompactionIntervalMs: 5 * 60_000,
   unsafeFaultInjection: false,
+  unsafeBugStaleReads: false,
 } as const;
 
 export class ConfigError extends Error {
