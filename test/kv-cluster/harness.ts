@@ -207,7 +207,9 @@ export class ClusterHarness {
   }
 
   /** Stop every process this harness started, close its clients, delete its data. */
-  async close(): Promise<void> {
+  async close(printLogs = false): Promise<void> {
+    // Before stopping: LocalCluster forgets a member's output once its process has exited.
+    if (printLogs) console.error(this.logsTail());
     await Promise.all(this.clients.map((c) => c.close().catch(() => undefined)));
     await this.cluster.stopAll();
     await rm(this.dataDir, { recursive: true, force: true });

@@ -3,21 +3,15 @@
 // the value and revision its acknowledgement carried. The killed member, restarted from its disk, catches
 // up and serves the same data.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterHarness, checkAcked, readPrefix, startWriters, waitFor } from './harness.ts';
-import { LOCK_WAIT_MS_MAX, holdClusterLock } from './serial.ts';
+import { serializeThisFile } from './serial.ts';
 
-let release: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  release = await holdClusterLock();
-}, LOCK_WAIT_MS_MAX);
-afterAll(async () => {
-  await release?.();
-});
+serializeThisFile();
 
 let h: ClusterHarness | undefined;
-afterEach(async () => {
-  await h?.close();
+afterEach(async (ctx) => {
+  await h?.close(ctx.task.result?.state === 'fail');
   h = undefined;
 });
 
@@ -30,8 +24,6 @@ const ACKS_AFTER_FAILOVER = 60;
 describe('kill -9 of the leader under concurrent writes', () => {
   it('keeps every acknowledged write, and a new leader takes over', async () => {
     h = await ClusterHarness.create({ size: 3 });
-    const harness = h;
-    onTestFailed(() => console.error(harness.logsTail()));
     await h.cluster.startAll();
     const names = h.cluster.members.map((m) => m.name);
     const old = await h.waitForLeader(names);

@@ -10,26 +10,20 @@
 // readIndexWithoutHeartbeat) was not caught in runs by hand. The test pins the behaviour end to end; the
 // simulator's planted-bug tests are what prove that check can fail.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
 import type { ServerFrame } from '../../packages/kv/src/protocol/messages.ts';
 import { ClusterHarness, waitFor } from './harness.ts';
 import { RawWs } from './raw-ws.ts';
-import { LOCK_WAIT_MS_MAX, holdClusterLock } from './serial.ts';
+import { serializeThisFile } from './serial.ts';
 
-let release: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  release = await holdClusterLock();
-}, LOCK_WAIT_MS_MAX);
-afterAll(async () => {
-  await release?.();
-});
+serializeThisFile();
 
 let h: ClusterHarness | undefined;
 const raws: RawWs[] = [];
-afterEach(async () => {
+afterEach(async (ctx) => {
   for (const r of raws.splice(0)) r.close();
-  await h?.close();
+  await h?.close(ctx.task.result?.state === 'fail');
   h = undefined;
 });
 
@@ -80,8 +74,6 @@ interface ReadCheck {
 describe('SIGSTOP of the leader', () => {
   it('elects a new leader, keeps writing, and the resumed old leader serves no stale read', async () => {
     h = await ClusterHarness.create({ size: 3 });
-    const harness = h;
-    onTestFailed(() => console.error(harness.logsTail()));
     await h.cluster.startAll();
     const names = h.cluster.members.map((m) => m.name);
     const old = await h.waitForLeader(names);

@@ -2,30 +2,22 @@
 // only a follower still writes (the follower answers NotLeader with the leader's endpoint and the client
 // follows it), and reads are served by the member they were sent to, seeing every acknowledged write.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToString } from '../../packages/kv/src/client/index.ts';
 import { ClusterHarness } from './harness.ts';
-import { LOCK_WAIT_MS_MAX, holdClusterLock } from './serial.ts';
+import { serializeThisFile } from './serial.ts';
 
-let release: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  release = await holdClusterLock();
-}, LOCK_WAIT_MS_MAX);
-afterAll(async () => {
-  await release?.();
-});
+serializeThisFile();
 
 let h: ClusterHarness | undefined;
-afterEach(async () => {
-  await h?.close();
+afterEach(async (ctx) => {
+  await h?.close(ctx.task.result?.state === 'fail');
   h = undefined;
 });
 
 describe('a 3-member cluster of real processes', () => {
   it('writes through a follower-only client (redirect) and reads linearizably on every member', async () => {
     h = await ClusterHarness.create({ size: 3 });
-    const harness = h;
-    onTestFailed(() => console.error(harness.logsTail()));
     await h.cluster.startAll();
     const names = h.cluster.members.map((m) => m.name);
     const leader = await h.waitForLeader(names);

@@ -2,22 +2,16 @@
 // same revision; after kill -9 of every member at once under concurrent writes, every acknowledged write
 // reads back. A small --snapshot-count makes the restart go through a snapshot plus the log after it.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToString } from '../../packages/kv/src/client/index.ts';
 import { ClusterHarness, checkAcked, readPrefix, startWriters, waitFor } from './harness.ts';
-import { LOCK_WAIT_MS_MAX, holdClusterLock } from './serial.ts';
+import { serializeThisFile } from './serial.ts';
 
-let release: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  release = await holdClusterLock();
-}, LOCK_WAIT_MS_MAX);
-afterAll(async () => {
-  await release?.();
-});
+serializeThisFile();
 
 let h: ClusterHarness | undefined;
-afterEach(async () => {
-  await h?.close();
+afterEach(async (ctx) => {
+  await h?.close(ctx.task.result?.state === 'fail');
   h = undefined;
 });
 
@@ -27,8 +21,6 @@ const SNAPSHOT_COUNT = 40;
 describe('restarting every member from disk', () => {
   it('reads everything back after stopAll/startAll, at the same revision', async () => {
     h = await ClusterHarness.create({ size: 3, snapshotCount: SNAPSHOT_COUNT });
-    const harness = h;
-    onTestFailed(() => console.error(harness.logsTail()));
     await h.cluster.startAll();
     const names = h.cluster.members.map((m) => m.name);
     await h.waitForLeader(names);
@@ -72,8 +64,6 @@ describe('restarting every member from disk', () => {
 
   it('keeps every acknowledged write through kill -9 of all members at once', async () => {
     h = await ClusterHarness.create({ size: 3, snapshotCount: SNAPSHOT_COUNT });
-    const harness = h;
-    onTestFailed(() => console.error(harness.logsTail()));
     await h.cluster.startAll();
     const names = h.cluster.members.map((m) => m.name);
     await h.waitForLeader(names);

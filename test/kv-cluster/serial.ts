@@ -7,6 +7,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 const LOCK_DIR = join(tmpdir(), 'halyard-kv-cluster-tests.lock');
 const OWNER_FILE = join(LOCK_DIR, 'owner');
@@ -66,4 +67,15 @@ export async function holdClusterLock(): Promise<() => Promise<void>> {
     if (Date.now() > deadline) throw new Error(`waited ${LOCK_WAIT_MS_MAX} ms for ${LOCK_DIR}; another real-process test file holds it`);
     await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
   }
+}
+
+/** Hold the lock for the whole of the calling test file. */
+export function serializeThisFile(): void {
+  let release: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    release = await holdClusterLock();
+  }, LOCK_WAIT_MS_MAX);
+  afterAll(async () => {
+    await release?.();
+  });
 }

@@ -1,0 +1,101 @@
+// Membership changes on a live cluster of real processes, with writers running throughout: a fourth
+// member added (as a learner then promoted, or straight as a voter) joins with
+// `--initial-cluster-state existing`, catches up to the leader's commit index and serves every write;
+// then an original member is removed and stopped, and the cluster keeps writing and reading.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { KvError } from '../../packages/kv/src/client/index.ts';
+import { ClusterHarness, type Writers, checkAcked, readPrefix, startWriters, waitFor } from './harness.ts';
+import { serializeThisFile } from './serial.ts';
+
+serializeThisFile();
+
+let h: ClusterHarness | undefined;
+afterEach(async (ctx) => {
+  await h?.close(ctx.task.result?.state === 'fail');
+  h = undefined;
+});
+
+/** Acknowledged writes to wait for between steps, so every step happens under load. */
+const ACKS_PER_STEP = 40;
+
+async function moreAcks(w: Writers, what: string): Promise<void> {
+  const target = w.ackedCount() + ACKS_PER_STEP;
+  await waitFor(what, () => w.ackedCount() >= target);
+}
+
+/** Wait until `name` has applied everything the leader had committed when this was called. */
+async function catchUp(harness: ClusterHarness, name: string, among: readonly string[]): Promise<void> {
+  const leader = await harness.waitForLeader(among);
+  const commit = (await harness.status(leader.name)).raftIndex;
+  await harness.waitApplied(name, commit);
+}
+
+/** Every member in `names` serves every acknowledged write on a linearizable read of its own. */
+async function expectAllData(harness: ClusterHarness, names: readonly string[], w: Writers): Promise<void> {
+  for (const name of names) {
+    // Only writes acknowledged before the read starts must be in it; the writers may still be running.
+    const acked = w.acked.slice();
+    const got = await readPrefix(harness.client([harness.url(name)]), 'mem');
+    expect({ name, problems: checkAcked(acked, got) }).toEqual({ name, problems: [] });
+  }
+}
+
+async function memberNames(harness: ClusterHarness, name: string): Promise<string[]> {
+  const list = await harness.client([harness.url(name)]).memberList();
+  return list.members.map((m) => `${m.name}${m.isLearner ? '(learner)' : ''}`).sort();
+}
+
+describe('membership changes under writes', () => {
+  it('adds a learner, promotes it once caught up, then removes a follower', async () => {
+    h = await ClusterHarness.create({ size: 3 });
+    await h.cluster.startAll();
+    const original = h.cluster.members.map((m) => m.name);
+    await h.waitForLeader(original);
+    const writers = startWriters(h.client(original.map((n) => h!.url(n))), 'mem', 3);
+    try {
+      await moreAcks(writers, 'writes before the add');
+
+      const spec = h.cluster.addSpec();
+      const added = await h.admin.memberAdd([spec.peerUrl], { isLearner: true, name: spec.name });
+      expect(added.member).toMatchObject({ id: h.idOf(spec.name), name: spec.name, isLearner: true, peerUrls: [spec.peerUrl] });
+      expect(added.members).toHaveLength(4);
+      await h.cluster.start(spec.name, 'existing', h.cluster.initialCluster());
+      const all = [...original, spec.name];
+      await catchUp(h, spec.name, original);
+      expect((await h.status(spec.name)).isLearner).toBe(true);
+
+      // Promotion is refused until the learner is in sync; the writers keep the target moving, so retry.
+      await waitFor(`promotion of ${spec.name}`, async () => {
+        try {
+          await h!.admin.memberPromote(h!.idOf(spec.name));
+          return true;
+        } catch (e) {
+          if (e instanceof KvError && e.code === 'InvalidConfChange') return false;
+          throw e;
+        }
+      });
+      await waitFor(`${spec.name} to report itself a voter`, async () => !(await h!.status(spec.name)).isLearner);
+      expect(await memberNames(h, spec.name)).toEqual(['m1', 'm2', 'm3', 'm4']);
+      await moreAcks(writers, 'writes after the promotion');
+      await catchUp(h, spec.name, all);
+      await expectAllData(h, [spec.name], writers);
+
+      // Remove a follower among the original members, then stop its process.
+      const leader = await h.waitForLeader(all);
+      const removed = original.find((n) => n !== leader.name)!;
+      const after = await h.admin.memberRemove(h.idOf(removed));
+      expect(after.members.map((m) => m.name).sort()).toEqual(all.filter((n) => n !== removed).sort());
+      await h.cluster.kill(removed);
+      const remaining = all.filter((n) => n !== removed);
+      await h.waitForLeader(remaining, 'a leader after the removal');
+      await moreAcks(writers, 'writes after the removal');
+      for (const n of remaining) expect(await memberNames(h, n)).toEqual(remaining.slice().sort());
+    } finally {
+      await writers.stop();
+    }
+    const remaining = h.cluster.members.map((m) => m.name).filter((n) => h!.cluster.isRunning(n));
+    expect(remaining).toHaveLength(3);
+    await expectAllData(h, remaining, writers);
+  });
+});
