@@ -5,3 +5,4 @@ export { prefixEnd, compareBytes } from './key-range.ts';
 export { txnOpsMax, leaseTtlMaxSeconds } from './validate.ts';
 export type { EventsSince } from './event-log.ts';
 export type * from './types.ts';
+export { WatchHub, type WatchHubOptions, type WatchMessage, type WatchRequest, type WatchSink } from './watch-hub.ts';

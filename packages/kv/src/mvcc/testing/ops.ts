@@ -80,8 +80,9 @@ const revArb: fc.Arbitrary<RevSpec> = fc.oneof(
 );
 const compareResultArb = fc.constantFrom<CompareResult>('equal', 'notEqual', 'less', 'greater');
 const compareEndArb: fc.Arbitrary<RangeEndSpec> = fc.oneof(
-  { weight: 5, arbitrary: fc.constant({ kind: 'none' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'prefix' as const }) },
+  { weight: 6, arbitrary: fc.constant({ kind: 'none' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'prefix' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'all' as const }) },
 );
 
 const compareArb: fc.Arbitrary<CompareSpec> = fc.oneof(
