@@ -50,23 +50,23 @@ describe('safety after every step, with faults (§5.2–5.4, figure 3)', () => {
   it('3 members: partitions, drops, duplicates, reordering, crashes, pauses, transfers', () => {
     fc.assert(
       fc.property(SEED, (seed) => assertSafe({ seed, nodes: 3, faults: 'partition,drop,dup,reorder,crash,pause,transfer' })),
-      { numRuns: seedCount(60) },
+      { numRuns: seedCount(40) },
     );
   });
 
   it('5 members with membership changes too', () => {
-    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 5, ticks: 1000, faults: 'all' })), { numRuns: seedCount(20) });
+    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 5, ticks: 1000, faults: 'all' })), { numRuns: seedCount(12) });
   });
 
   it('3 members, aggressive profile (one entry per message, frequent faults, one hot key)', () => {
     fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 3, ticks: 1000, faults: 'all', profile: 'aggressive' })), {
-      numRuns: seedCount(30),
+      numRuns: seedCount(20),
     });
   });
 
   it('client histories are linearizable (check/ over the simulated clients)', () => {
     fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, ticks: 800, faults: 'all', checkLinearizability: true })), {
-      numRuns: seedCount(10),
+      numRuns: seedCount(8),
     });
   });
 });
@@ -86,7 +86,7 @@ describe('liveness once faults stop', () => {
         const r = runSimulation({ seed, ticks: 900, faults: 'all', faultsStopAtTick: 500, livenessBoundTicks: 200 });
         if (!r.ok || r.stats.livenessTicks === undefined) throw new Error(failureReport(r));
       }),
-      { numRuns: seedCount(15) },
+      { numRuns: seedCount(10) },
     );
   });
 });
