@@ -128,12 +128,24 @@ export class Caller {
 
   private connect(endpoint: string, signal: AbortSignal): Promise<Connection> {
     if (this.closed) return Promise.reject(new KvError('Unavailable', 'the client is closed'));
+    return raceAbort(this.connectionTo(endpoint), signal);
+  }
+
+  /** The open (or opening) connection to `endpoint`, dialling when there is none. */
+  private async connectionTo(endpoint: string): Promise<Connection> {
     const existing = this.connections.get(endpoint);
-    const conn = existing === undefined ? this.dial(endpoint) : existing.then((c) => (c.isClosed ? this.dial(endpoint) : c));
-    return raceAbort(conn, signal);
+    if (existing === undefined) return this.dial(endpoint);
+    const conn = await existing;
+    if (!conn.isClosed) return conn;
+    // Closed but its close listener has not run yet: forget it, unless someone already replaced it.
+    if (this.connections.get(endpoint) === existing) this.connections.delete(endpoint);
+    return this.dial(endpoint);
   }
 
   private dial(endpoint: string): Promise<Connection> {
+    // Concurrent callers share one dial, so no connection is opened twice (and leaked).
+    const inFlight = this.connections.get(endpoint);
+    if (inFlight !== undefined) return inFlight;
     this.evictIfFull();
     // Dials are shared by concurrent requests, so one request's abort must not fail the others' dial;
     // the dial itself is bounded by dialTimeoutMs.

@@ -3,7 +3,7 @@
 // (ConnectionLostError says whether a request had been sent) and the caller decides.
 import WebSocket from 'ws';
 import { KvError, type WireError } from '../protocol/errors.ts';
-import { decodeFrame, encodeFrame, FRAME_SIZE_BYTES_MAX_DEFAULT } from '../protocol/frame.ts';
+import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
 import type { Method, Methods, ServerFrame } from '../protocol/messages.ts';
 import { wsUrlOf } from './endpoints.ts';
 import { ConnectionLostError } from './retry.ts';
@@ -11,13 +11,20 @@ import { ConnectionLostError } from './retry.ts';
 /** Requests in flight on one connection; beyond it a request fails at once instead of queueing. */
 export const PENDING_REQUESTS_MAX = 10_000;
 
+/**
+ * Largest frame accepted from a member. Far above the request limit (1.5 MiB): a range answer may
+ * legitimately hold many keys, and etcd's clients accept large responses too.
+ */
+export const RESPONSE_SIZE_BYTES_MAX = 64 * 1024 * 1024;
+
 export interface ConnectionOptions {
   readonly dialTimeoutMs: number;
   /** How often an idle connection is pinged; a member that stops answering (SIGSTOP, partition) is detected. */
   readonly keepAliveIntervalMs: number;
   /** No pong (or any frame) for this long → the connection is declared dead and closed. */
   readonly keepAliveTimeoutMs: number;
-  readonly frameSizeBytesMax?: number;
+  /** Default RESPONSE_SIZE_BYTES_MAX. */
+  readonly responseSizeBytesMax?: number;
 }
 
 export type WatchFrame = Extract<ServerFrame, { type: 'watch' }>;
@@ -59,7 +66,7 @@ export class Connection {
       if (signal?.aborted === true) return reject(signal.reason);
       const ws = new WebSocket(wsUrlOf(endpoint), {
         handshakeTimeout: options.dialTimeoutMs,
-        maxPayload: options.frameSizeBytesMax ?? FRAME_SIZE_BYTES_MAX_DEFAULT,
+        maxPayload: options.responseSizeBytesMax ?? RESPONSE_SIZE_BYTES_MAX,
         perMessageDeflate: false,
       });
       const cleanup = (): void => {
@@ -102,6 +109,8 @@ export class Connection {
     return new Promise((resolve, reject) => {
       if (signal?.aborted === true) return reject(signal.reason);
       if (this.closedReason !== undefined) return reject(new ConnectionLostError(this.endpoint, false, this.closedReason));
+      // Closing but not yet closed: ws would drop the frame silently; it provably never left.
+      if (this.ws.readyState !== WebSocket.OPEN) return reject(new ConnectionLostError(this.endpoint, false, 'closing'));
       if (this.pending.size >= PENDING_REQUESTS_MAX) {
         return reject(new KvError('Unavailable', `more than ${PENDING_REQUESTS_MAX} requests in flight to ${this.endpoint}`));
       }

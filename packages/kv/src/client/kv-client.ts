@@ -170,6 +170,7 @@ export class KvClient {
       this.requestTimeoutMs,
     );
     this.watchers.add(watcher);
+    void watcher.closed.then(() => this.watchers.delete(watcher));
     return watcher;
   }
 

@@ -60,6 +60,11 @@ export class Watcher implements AsyncIterable<WatchBatch> {
     this.finished = this.run();
   }
 
+  /** Resolves when the watch has stopped for good (canceled, failed, or its client closed). */
+  get closed(): Promise<void> {
+    return this.finished;
+  }
+
   /** The revision the watch would resume from (0 until the first watch has been created from "now"). */
   get nextRevision(): number {
     return this.resumeFrom;
