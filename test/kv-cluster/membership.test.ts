@@ -98,4 +98,43 @@ describe('membership changes under writes', () => {
     expect(remaining).toHaveLength(3);
     await expectAllData(h, remaining, writers);
   });
+
+  it('adds a voter directly, then removes the leader itself', async () => {
+    h = await ClusterHarness.create({ size: 3 });
+    await h.cluster.startAll();
+    const original = h.cluster.members.map((m) => m.name);
+    await h.waitForLeader(original);
+    const writers = startWriters(h.client(original.map((n) => h!.url(n))), 'mem', 3);
+    let removed: string | undefined;
+    try {
+      await moreAcks(writers, 'writes before the add');
+      // A voter added before its process runs: 4 voters, quorum 3, so the cluster needs all three
+      // originals until the new member is up (as in etcd, add a voter only when it is about to start).
+      const spec = h.cluster.addSpec();
+      const added = await h.admin.memberAdd([spec.peerUrl], { name: spec.name });
+      expect(added.member).toMatchObject({ id: h.idOf(spec.name), isLearner: false });
+      await h.cluster.start(spec.name, 'existing', h.cluster.initialCluster());
+      const all = [...original, spec.name];
+      await catchUp(h, spec.name, all);
+      await moreAcks(writers, 'writes with four voters');
+      await expectAllData(h, [spec.name], writers);
+
+      // Remove the leader: it must hand over (the remaining three elect one of themselves) and the
+      // writes, which were going to it, continue through the new leader.
+      const leader = await h.waitForLeader(all);
+      removed = leader.name;
+      await h.admin.memberRemove(leader.id);
+      const remaining = all.filter((n) => n !== removed);
+      const next = await h.waitForLeader(remaining, 'a leader among the members that remain');
+      expect(next.name).not.toBe(removed);
+      await h.cluster.kill(removed);
+      await moreAcks(writers, 'writes after removing the leader');
+      for (const n of remaining) expect(await memberNames(h, n)).toEqual(remaining.slice().sort());
+    } finally {
+      await writers.stop();
+    }
+    const remaining = h.cluster.members.map((m) => m.name).filter((n) => n !== removed);
+    expect(remaining).toHaveLength(3);
+    await expectAllData(h, remaining, writers);
+  });
 });
