@@ -71,6 +71,39 @@ describe('safety after every step, with faults (§5.2–5.4, figure 3)', () => {
   });
 });
 
+describe('the faults actually happen', () => {
+  it('a few runs with every fault exercise every path the properties rely on', () => {
+    const total: Record<string, number> = {};
+    for (const seed of [1, 2, 3, 4]) {
+      const r = runSimulation({ seed, ticks: 1500, faults: 'all' });
+      expect(r.violations).toEqual([]);
+      for (const [k, v] of Object.entries(r.stats)) total[k] = (total[k] ?? 0) + (v ?? 0);
+      total['unknownOutcomes'] = (total['unknownOutcomes'] ?? 0) + r.history.filter((op) => op.returnTime === null).length;
+      total['reads'] = (total['reads'] ?? 0) + r.history.filter((op) => op.op.type === 'get' && op.returnTime !== null).length;
+    }
+    for (const k of [
+      'messagesDropped',
+      'messagesDuplicated',
+      'messagesCut',
+      'crashes',
+      'restarts',
+      'pauses',
+      'partitions',
+      'heals',
+      'transfers',
+      'membershipChanges',
+      'snapshotsInstalled',
+      'opsOk',
+      'unknownOutcomes',
+      'reads',
+    ]) {
+      expect(total[k], k).toBeGreaterThan(0);
+    }
+    // Several leaders per run: elections happen under faults, not only at the start.
+    expect(total['leaderTerms']!).toBeGreaterThan(8);
+  });
+});
+
 describe('liveness once faults stop', () => {
   it('with no faults a leader is elected and a proposal commits quickly', () => {
     const r = runSimulation({ seed: 3, faults: 'none', ticks: 300, faultsStopAtTick: 0 });
