@@ -24,6 +24,7 @@ import { encodeCommand } from './state-machine.ts';
 import type { Command } from './state-machine.ts';
 import type { Result } from '../check/history.ts';
 import { Trace } from './trace.ts';
+import { findStaleReads } from './history-checks.ts';
 import { PROFILES } from './profiles.ts';
 import type { ProfileName, Tuning } from './profiles.ts';
 import { checkHistory } from '../check/index.ts';
@@ -434,6 +435,10 @@ class Simulation {
       this.checker.report('Liveness', undefined, `no proposal committed by the end of the run, ${this.endMs - this.faultsStopMs}ms after faults stopped`);
     }
     if (this.checker.ok) this.checkLogsPairwise();
+    // The same property over the finished history, independent of the incremental bookkeeping.
+    for (const s of this.checker.ok ? findStaleReads(this.clients.getHistory()) : []) {
+      this.checker.report('StaleRead', undefined, `history: read op ${s.readOpId} of ${s.key} saw modRevision ${s.observedModRevision} at revision ${s.observedRevision}, missing write op ${s.missedWriteOpId} (revision ${s.missedRevision})`);
+    }
     if (this.options.checkLinearizability === true && this.checker.ok) this.checkLinearizability();
     return this.result();
   }
