@@ -45,9 +45,14 @@ function freePort(): Promise<number> {
   });
 }
 
+/** tmpfs when there is one: etcd fsyncs every write, and the test is about semantics, not durability. */
+function dataDirParent(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+}
+
 export async function startEtcd(): Promise<EtcdProcess> {
   const bin = etcdBinary();
-  const dataDir = mkdtempSync(join(tmpdir(), 'halyard-etcd-diff-'));
+  const dataDir = mkdtempSync(join(dataDirParent(), 'halyard-etcd-diff-'));
   const clientPort = await freePort();
   const peerPort = await freePort();
   const clientUrl = `http://127.0.0.1:${clientPort}`;
@@ -89,7 +94,13 @@ export async function startEtcd(): Promise<EtcdProcess> {
   if (pid === undefined) throw new Error(`could not spawn ${bin}`);
   const log = (): string => lines.slice(-30).join('\n');
 
+  // Safety net: if the test process exits without afterAll (a crash, a timeout), take our etcd with it.
+  const killOnExit = (): void => {
+    if (exited === undefined) process.kill(pid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
     if (exited === undefined) {
       process.kill(pid, 'SIGKILL');
       await exitedPromise;
@@ -100,6 +111,7 @@ export async function startEtcd(): Promise<EtcdProcess> {
   const deadline = Date.now() + readyDeadlineMs;
   for (;;) {
     if (exited !== undefined) {
+      process.removeListener('exit', killOnExit);
       rmSync(dataDir, { recursive: true, force: true });
       throw new Error(`etcd exited before becoming ready (${JSON.stringify(exited)}):\n${log()}`);
     }

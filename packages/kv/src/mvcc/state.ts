@@ -22,6 +22,8 @@ export class MvccState {
   readonly histories = new Map<KeyString, KeyHistory>();
   leases = new LeaseTable();
   events = new EventLog();
+  /** True while a RevisionWriter has written records at currentRevision + 1 that are not committed yet. */
+  pendingWrite = false;
 
   /** The current value of a key, if live. */
   latest(key: KeyString): KeyValue | undefined {
@@ -54,8 +56,12 @@ export class MvccState {
       if (kv !== undefined) yield kv;
       return;
     }
+    // Reads at the head (the common case) take each key's last record without a search. The head is one
+    // revision further while a txn is writing: a txn's read at the current revision must not see its writes.
+    const atHead = revision >= this.currentRevision + (this.pendingWrite ? 1 : 0);
     for (const key of this.keys.range(range.start, range.end)) {
-      const kv = kvAt(this.histories.get(key) as KeyHistory, revision);
+      const history = this.histories.get(key) as KeyHistory;
+      const kv = atHead ? history[history.length - 1]?.kv : kvAt(history, revision);
       if (kv !== undefined) yield kv;
     }
   }
@@ -113,6 +119,7 @@ export class RevisionWriter {
       this.state.keys.insert(key);
     }
     appendRecord(history, { main: this.main, sub: this.sub++, kv });
+    this.state.pendingWrite = true;
     if (prevKv !== undefined && prevKv.lease !== 0 && prevKv.lease !== newLease) this.state.leases.detach(prevKv.lease, key);
     if (newLease !== 0) this.state.leases.attach(newLease, key);
     this.changes.push({ type: 'put', kv, prevKv });
@@ -127,6 +134,7 @@ export class RevisionWriter {
     for (const prevKv of victims) {
       const key = keyString(prevKv.key);
       appendRecord(this.state.histories.get(key) as KeyHistory, { main: this.main, sub: this.sub++, kv: undefined });
+      this.state.pendingWrite = true;
       if (prevKv.lease !== 0) this.state.leases.detach(prevKv.lease, key);
       const kv: KeyValue = { key: prevKv.key, createRevision: 0, modRevision: this.main, version: 0, value: emptyBytes, lease: 0 };
       this.changes.push({ type: 'delete', kv, prevKv });
@@ -138,6 +146,7 @@ export class RevisionWriter {
   finish(): readonly Event[] {
     invariant(!this.finished, 'finish twice');
     this.finished = true;
+    this.state.pendingWrite = false;
     if (this.changes.length === 0) return this.changes;
     invariant(this.state.currentRevision === this.main - 1, 'concurrent writers');
     this.state.currentRevision = this.main;

@@ -216,6 +216,24 @@ describe('txn', () => {
     expect(keys(store)).toEqual([]);
   });
 
+  it('a range inside a txn at the current revision does not see the txn\'s own writes', () => {
+    const store = new MvccStore();
+    put(store, 'a', '1'); // 2
+    const r = store.apply({
+      type: 'txn',
+      compare: [],
+      success: [
+        { type: 'put', key: b('a'), value: b('2') },
+        { type: 'range', key: b('a'), revision: 2 },
+        { type: 'range', key: b('a'), rangeEnd: b('b'), revision: 2 },
+        { type: 'range', key: b('a') },
+      ],
+      failure: [],
+    });
+    const values = r.responses.slice(1).map((x) => (x.type === 'range' ? s(x.kvs[0]?.value ?? new Uint8Array()) : '?'));
+    expect(values).toEqual(['1', '1', '2']);
+  });
+
   it('refuses a range at a compacted or future revision before writing anything', () => {
     const store = new MvccStore();
     put(store, 'a', '1');

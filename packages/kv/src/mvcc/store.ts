@@ -233,7 +233,16 @@ export class MvccStore {
   /** Runs `body` in one revision; commits it if anything changed, then tells subscribers. */
   private write<R>(body: (writer: RevisionWriter) => R): R {
     const writer = new RevisionWriter(this.state);
-    const result = body(writer);
+    let result: R;
+    try {
+      result = body(writer);
+    } catch (err) {
+      // Refusals happen before the first write (that is what makes commands atomic). A throw after one
+      // means the store is half-changed: a bug; stop rather than serve a corrupt state.
+      invariant(!writer.changed, `a command failed after writing: ${(err as Error).message}`);
+      writer.finish();
+      throw err;
+    }
     const events = writer.finish();
     if (events.length > 0) {
       const applied: RevisionEvents = { revision: writer.main, events };
