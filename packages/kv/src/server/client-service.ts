@@ -15,6 +15,13 @@ import { memberIdOf } from './ids.ts';
 import { encodeMemberContext } from './payload.ts';
 import type { WatchSink } from './watch-hub.ts';
 
+/**
+ * How far past --max-request-bytes a frame is still read, so that its request gets a typed TooLarge answer
+ * on its own id (etcd likewise lets gRPC receive 512 KiB more than its request limit and then refuses the
+ * request). Only a frame larger still closes the connection (WebSocket close 1009), bounding memory.
+ */
+export const CLIENT_FRAME_OVERHEAD_BYTES = 512 * 1024;
+
 /** Requests in flight on one connection; past it the connection is refused more until some finish. */
 export const CONNECTION_REQUESTS_IN_FLIGHT_MAX = 10_000;
 
@@ -34,7 +41,7 @@ export class ClientService {
   async start(): Promise<string> {
     const url = new URL(this.member.config.clientUrl);
     const server = createServer((req, res) => void this.onHttp(req, res));
-    const wss = new WebSocketServer({ server, maxPayload: this.member.config.requestSizeBytesMax });
+    const wss = new WebSocketServer({ server, maxPayload: this.member.config.requestSizeBytesMax + CLIENT_FRAME_OVERHEAD_BYTES });
     wss.on('connection', (ws) => this.onConnection(ws));
     wss.on('error', (e) => this.member.logger.warn('client listener error', { message: e.message }));
     this.server = server;
@@ -144,8 +151,12 @@ export class ClientService {
       let id: number | undefined;
       try {
         if (!isBinary) throw new KvError('BadFrame', 'frames must be binary msgpack');
-        const raw = decodeFrame(toBytes(data), this.member.config.requestSizeBytesMax);
+        const bytes = toBytes(data);
+        const raw = decodeFrame(bytes, this.member.config.requestSizeBytesMax + CLIENT_FRAME_OVERHEAD_BYTES);
         id = frameIdOf(raw);
+        if (bytes.byteLength > this.member.config.requestSizeBytesMax) {
+          throw new KvError('TooLarge', `request frame of ${bytes.byteLength} bytes exceeds --max-request-bytes ${this.member.config.requestSizeBytesMax}`);
+        }
         const req = decodeClientRequest(raw);
         if (inFlight >= CONNECTION_REQUESTS_IN_FLIGHT_MAX) throw new KvError('Unavailable', `more than ${CONNECTION_REQUESTS_IN_FLIGHT_MAX} requests in flight on this connection`);
         inFlight++;
