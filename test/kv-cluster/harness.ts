@@ -25,8 +25,8 @@ export const CONDITION_TIMEOUT_MS = 30_000;
 const POLL_MS = 50;
 
 /** Ports a cluster may use: client and peer port of each member, members numbered 0..MEMBERS_MAX-1. */
-const MEMBERS_MAX = 5;
-const PORT_STRIDE = 2;
+export const MEMBERS_MAX = 5;
+export const PORT_STRIDE = 2;
 /** Below Linux's ephemeral range (32768+), so outgoing connections never hold one of our ports. */
 const PORT_RANGE_LOW = 12_000;
 const PORT_RANGE_HIGH = 32_000;
@@ -99,6 +99,8 @@ export class ClusterHarness {
     readonly cluster: LocalCluster,
     readonly dataDir: string,
     clusterToken: string,
+    /** First of this harness's free ports; member slot i uses portBase + i·PORT_STRIDE (+1 for peers). */
+    readonly portBase: number,
   ) {
     this.clusterToken = clusterToken;
     this.admin = this.client();
@@ -120,7 +122,7 @@ export class ClusterHarness {
       stdio: 'pipe',
       ...(o.snapshotCount !== undefined ? { snapshotCount: o.snapshotCount } : {}),
     });
-    return new ClusterHarness(cluster, dataDir, clusterToken);
+    return new ClusterHarness(cluster, dataDir, clusterToken, base);
   }
 
   /** A client over `endpoints` (default: every member), closed with the harness. */
