@@ -17,6 +17,13 @@ export const PENDING_REQUESTS_MAX = 10_000;
  */
 export const RESPONSE_SIZE_BYTES_MAX = 64 * 1024 * 1024;
 
+/**
+ * Watch frames held while a watchCreate is in flight and their watch id is not yet known, in case a
+ * member sends a watch's first events before its reply. Beyond it the connection is dropped (its watches
+ * resume by revision, losing nothing) rather than holding more.
+ */
+export const EARLY_WATCH_FRAMES_MAX = 4096;
+
 export interface ConnectionOptions {
   readonly dialTimeoutMs: number;
   /** How often an idle connection is pinged; a member that stops answering (SIGSTOP, partition) is detected. */
@@ -43,6 +50,8 @@ export class Connection {
   private readonly pending = new Map<number, Pending>();
   private readonly watchHandlers = new Map<number, WatchFrameHandler>();
   private readonly closeListeners = new Set<(reason: string) => void>();
+  private watchCreatesInFlight = 0;
+  private earlyWatchFrames: WatchFrame[] = [];
   private lastHeardAtMs = Date.now();
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private closedReason: string | undefined;
@@ -115,18 +124,25 @@ export class Connection {
         return reject(new KvError('Unavailable', `more than ${PENDING_REQUESTS_MAX} requests in flight to ${this.endpoint}`));
       }
       const id = this.nextFrameId++;
+      const isWatchCreate = method === 'watchCreate';
+      if (isWatchCreate) this.watchCreatesInFlight++;
+      const settled = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        if (isWatchCreate && --this.watchCreatesInFlight === 0) this.earlyWatchFrames = [];
+      };
       const onAbort = (): void => {
         this.pending.delete(id);
+        settled();
         reject(signal?.reason);
       };
       this.pending.set(id, {
         method,
         resolve: (result) => {
-          signal?.removeEventListener('abort', onAbort);
+          settled();
           resolve(result as Methods[M]['result']);
         },
         reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
+          settled();
           reject(err);
         },
         ...(onResult !== undefined ? { onResult: onResult as (result: unknown) => void } : {}),
@@ -139,6 +155,10 @@ export class Connection {
   /** Watch frames for `watchId` go to `handler` until `removeWatch`. */
   addWatch(watchId: number, handler: WatchFrameHandler): void {
     this.watchHandlers.set(watchId, handler);
+    const early = this.earlyWatchFrames.filter((f) => f.watchId === watchId);
+    if (early.length === 0) return;
+    this.earlyWatchFrames = this.earlyWatchFrames.filter((f) => f.watchId !== watchId);
+    for (const f of early) handler(f);
   }
 
   removeWatch(watchId: number): void {
@@ -199,14 +219,26 @@ export class Connection {
       case 'frameError':
         this.close(`the server could not read a frame: ${describe(frame.error)}`);
         return;
-      case 'watch':
-        this.watchHandlers.get(frame.watchId)?.(frame);
+      case 'watch': {
+        const handler = this.watchHandlers.get(frame.watchId);
+        if (handler !== undefined) handler(frame);
+        else if (this.watchCreatesInFlight > 0) this.holdEarlyWatchFrame(frame);
+        // Otherwise: a frame of a watch already canceled here; dropping it is right.
         return;
+      }
       default: {
         const unknownFrame: never = frame;
         this.close(`unknown frame type ${JSON.stringify((unknownFrame as { type: unknown }).type)}`);
       }
     }
+  }
+
+  private holdEarlyWatchFrame(frame: WatchFrame): void {
+    if (this.earlyWatchFrames.length >= EARLY_WATCH_FRAMES_MAX) {
+      this.close(`more than ${EARLY_WATCH_FRAMES_MAX} watch frames before their watchCreate reply`);
+      return;
+    }
+    this.earlyWatchFrames.push(frame);
   }
 
   private onClosed(reason: string): void {
