@@ -194,16 +194,32 @@ export class KvMember {
   private async drainLoop(): Promise<void> {
     while (!this.stopped && this.node.hasReady()) {
       const rd = this.node.ready();
+      // A leader may replicate in parallel with its own disk write (thesis §10.2.1): an append only
+      // carries entries of a term already on disk, and commit never counts the leader's copy before it
+      // is durable. Everything else (votes, acknowledgements) waits for the fsync.
+      const early = rd.messages.filter((m) => m.type === 'append' || m.type === 'heartbeat');
+      const late = rd.messages.filter((m) => m.type !== 'append' && m.type !== 'heartbeat');
+      if (early.length > 0) this.transport.sendAll(early);
+      // Committed entries are already durable on a majority (the leader counts itself only once its own
+      // copy is on disk), so they are applied while this Ready's new entries are being written, as etcd's
+      // apply loop runs beside its WAL writes. A snapshot is installed only after it is on disk.
+      if (rd.snapshot === undefined) this.applyReady(rd);
       await this.persist(rd);
-      this.transport.sendAll(rd.messages);
-      if (rd.snapshot !== undefined) this.installSnapshot(rd);
-      for (const e of rd.committedEntries) this.applyEntry(e);
-      if (rd.softState !== undefined) this.onSoftState(rd.softState);
-      for (const rs of rd.readStates) this.readBarrier.answered(rs.requestId, rs.index);
+      if (late.length > 0) this.transport.sendAll(late);
+      if (rd.snapshot !== undefined) {
+        this.installSnapshot(rd);
+        this.applyReady(rd);
+      }
       this.node.advance();
       this.appliedWaiters.applied(this.node.status().applied);
       await this.maybeSnapshot();
     }
+  }
+
+  private applyReady(rd: Ready): void {
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    if (rd.softState !== undefined) this.onSoftState(rd.softState);
+    for (const rs of rd.readStates) this.readBarrier.answered(rs.requestId, rs.index);
   }
 
   private async persist(rd: Ready): Promise<void> {

@@ -194,7 +194,12 @@ export class DiskStorage {
       if (w.appliedIndex !== undefined) {
         ops.push({ type: 'put', key: KEY_APPLIED, value: sealRecord(KEY_APPLIED, w.appliedIndex) });
       }
-      await this.write(ops, true);
+      // etcd's MustSync: entries, a snapshot, or a new term or vote must be on disk before anyone hears of
+      // them; a commit index alone need not be (a lost commit index is learned again from the leader).
+      // LevelDB applies batches in order, so a later synced batch makes this one durable too.
+      const mustSync =
+        w.snapshot !== undefined || w.entries.length > 0 || (w.hardState !== undefined && (w.hardState.term !== this.hardState.term || w.hardState.vote !== this.hardState.vote));
+      await this.write(ops, mustSync);
       this.snap = snap;
       this.storedFirst = first;
       this.storedLast = last;
