@@ -19,7 +19,7 @@ export function executeRange(state: MvccState, req: RangeRequest, currentRevisio
 
   if (req.countOnly === true) {
     let count = 0;
-    for (const _ of state.kvsAt(range, revision)) count++;
+    state.forEachKvAt(range, revision, () => count++);
     return { type: 'range', header, kvs: [], more: false, count };
   }
 
@@ -36,10 +36,10 @@ export function executeRange(state: MvccState, req: RangeRequest, currentRevisio
   const fetchAll = (req.sortOrder ?? 'none') !== 'none' || limit === 0;
   let kvs: KeyValue[] = [];
   let count = 0;
-  for (const kv of state.kvsAt(range, revision)) {
+  state.forEachKvAt(range, revision, (kv) => {
     count++;
     if (fetchAll || kvs.length <= limit) kvs.push(kv);
-  }
+  });
   if (order !== 'none') {
     // A stable sort over key-ascending input: ties stay in key order, for both directions. etcd's sort.Sort
     // is not stable in general but is for the ≤ 12 elements its insertion-sort path handles; larger tied

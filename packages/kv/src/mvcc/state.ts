@@ -48,22 +48,30 @@ export class MvccState {
     return rev;
   }
 
-  /** Live KeyValues in `range` as of `revision` (already resolved), ascending by key. */
-  *kvsAt(range: KeyRange, revision: number): Generator<KeyValue> {
+  /** Calls `visit` with each live KeyValue in `range` as of `revision` (already resolved), ascending by key. */
+  forEachKvAt(range: KeyRange, revision: number, visit: (kv: KeyValue) => void): void {
     if (range.kind === 'single') {
       const history = this.histories.get(range.key);
       const kv = history === undefined ? undefined : kvAt(history, revision);
-      if (kv !== undefined) yield kv;
+      if (kv !== undefined) visit(kv);
       return;
     }
     // Reads at the head (the common case) take each key's last record without a search. The head is one
     // revision further while a txn is writing: a txn's read at the current revision must not see its writes.
     const atHead = revision >= this.currentRevision + (this.pendingWrite ? 1 : 0);
-    for (const key of this.keys.range(range.start, range.end)) {
-      const history = this.histories.get(key) as KeyHistory;
+    const histories = this.histories;
+    this.keys.forEachInRange(range.start, range.end, (key) => {
+      const history = histories.get(key) as KeyHistory;
       const kv = atHead ? history[history.length - 1]?.kv : kvAt(history, revision);
-      if (kv !== undefined) yield kv;
-    }
+      if (kv !== undefined) visit(kv);
+    });
+  }
+
+  /** Live KeyValues in `range` as of `revision`, ascending by key. */
+  kvsAt(range: KeyRange, revision: number): KeyValue[] {
+    const kvs: KeyValue[] = [];
+    this.forEachKvAt(range, revision, (kv) => kvs.push(kv));
+    return kvs;
   }
 }
 
@@ -129,8 +137,8 @@ export class RevisionWriter {
   /** Deletes every live key in `range`; returns the deleted KeyValues, ascending by key. */
   deleteRange(range: KeyRange): KeyValue[] {
     invariant(!this.finished, 'write after finish');
-    // Collect first: deleting while walking the index would be walking a structure we change.
-    const victims = [...this.state.kvsAt(range, Number.MAX_SAFE_INTEGER)];
+    // Collected first: deleting while walking the index would be walking a structure we change.
+    const victims = this.state.kvsAt(range, Number.MAX_SAFE_INTEGER);
     for (const prevKv of victims) {
       const key = keyString(prevKv.key);
       appendRecord(this.state.histories.get(key) as KeyHistory, { main: this.main, sub: this.sub++, kv: undefined });

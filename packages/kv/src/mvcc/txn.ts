@@ -16,7 +16,7 @@ import type { Compare, DeleteRangeRequest, KeyValue, PutRequest, RequestOp, Resp
 type TxnPath = boolean[];
 
 export function evaluateCompare(state: MvccState, c: Compare): boolean {
-  const kvs = [...state.kvsAt(keyRange(c.key, c.rangeEnd), state.currentRevision)];
+  const kvs = state.kvsAt(keyRange(c.key, c.rangeEnd), state.currentRevision);
   if (kvs.length === 0) {
     // etcd: a value compare on a missing key always fails (no way to tell "missing" from ""); the other
     // targets compare against the zero KeyValue (version 0, revisions 0, lease 0).
