@@ -1,46 +1,29 @@
 // The client against real members (three in this process, on loopback): leader discovery from any
 // endpoint, every call's round trip, and failover of writes and a watch when the leader stops.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningMember, startMember, type MemberFlags } from '../server/index.ts';
-import { freePorts, waitFor } from '../server/test-util.testutil.ts';
-import { silentLogger } from '../transport/index.ts';
+import type { Event } from '../mvcc/types.ts';
+import { waitFor } from '../server/test-util.testutil.ts';
 import { bytesToString } from './bytes.ts';
 import { KvClient } from './kv-client.ts';
 import { compare, op } from './requests.ts';
-import type { Event } from '../mvcc/types.ts';
+import { RealMembers } from './testing/real-members.ts';
 
-let running: (RunningMember | undefined)[] = [];
-let dirs: string[] = [];
+let members: RealMembers | undefined;
 let clients: KvClient[] = [];
 
 afterEach(async () => {
   await Promise.all(clients.map((c) => c.close()));
   clients = [];
-  await Promise.all(running.map((r) => r?.stop()));
-  running = [];
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  dirs = [];
+  await members?.close();
+  members = undefined;
 });
 
-async function startCluster(n: number): Promise<string[]> {
-  const ports = await freePorts(2 * n);
-  const names = Array.from({ length: n }, (_, i) => `m${i + 1}`);
-  const initialCluster = new Map(names.map((nm, i) => [nm, `http://127.0.0.1:${ports[2 * i]}`]));
-  const flags: MemberFlags[] = [];
-  for (let i = 0; i < n; i++) {
-    const dataDir = await mkdtemp(join(tmpdir(), 'halyard-client-'));
-    dirs.push(dataDir);
-    flags.push({ name: names[i] as string, dataDir, peerUrl: initialCluster.get(names[i] as string) as string, clientUrl: `http://127.0.0.1:${ports[2 * i + 1]}`, initialCluster, tickMs: 20 });
-  }
-  running = await Promise.all(flags.map((f) => startMember(f, silentLogger)));
-  await waitFor(() => running.filter((r) => r?.member.isLeader() === true).length === 1, 30_000, 'a leader');
-  return flags.map((f) => f.clientUrl);
+async function startCluster(n: number): Promise<{ urls: readonly string[]; members: RealMembers }> {
+  members = await RealMembers.start(n);
+  return { urls: members.urls, members };
 }
 
-function client(endpoints: string[]): KvClient {
+function client(endpoints: readonly string[]): KvClient {
   const c = new KvClient({ endpoints, requestTimeoutMs: 10_000, keepAliveIntervalMs: 200, keepAliveTimeoutMs: 1000 });
   clients.push(c);
   return c;
@@ -48,8 +31,8 @@ function client(endpoints: string[]): KvClient {
 
 describe('KvClient against real members', () => {
   it('finds the leader from a follower endpoint and runs every call', async () => {
-    const urls = await startCluster(3);
-    const leaderIdx = running.findIndex((r) => r?.member.isLeader() === true);
+    const { urls, members } = await startCluster(3);
+    const leaderIdx = members.leaderIndex() as number;
     const followerFirst = [urls[(leaderIdx + 1) % 3] as string, ...urls];
     const c = client(followerFirst);
     expect((await c.put('a', '1')).header.revision).toBe(2);
@@ -70,7 +53,7 @@ describe('KvClient against real members', () => {
   });
 
   it('keeps writing and watching across the leader stopping: every acknowledged write seen once, in order', async () => {
-    const urls = await startCluster(3);
+    const { urls, members } = await startCluster(3);
     const c = client(urls);
     const watcher = c.watch('k/', { prefix: true });
     await watcher.created;
@@ -83,10 +66,7 @@ describe('KvClient against real members', () => {
       await c.put(`k/${i}`, String(i));
       acked.push(String(i));
     }
-    const leaderIdx = running.findIndex((r) => r?.member.isLeader() === true);
-    const leader = running[leaderIdx];
-    running[leaderIdx] = undefined;
-    await leader?.stop();
+    await members.stop(members.leaderIndex() as number);
     for (let i = 10; i < 20; i++) {
       await c.put(`k/${i}`, String(i));
       acked.push(String(i));
