@@ -59,8 +59,8 @@ const DEFAULT: Tuning = {
 };
 
 /**
- * Faster faults, one entry per append message and fewer keys: more leader changes with partially
- * replicated logs (the figure 8 shape) and more reads racing writes on one key.
+ * Faster faults, one entry per append message, hard compaction and one key: more leader changes with
+ * partially replicated logs (the figure 8 shape), more snapshots, more reads racing writes on one key.
  */
 const AGGRESSIVE: Tuning = {
   ...DEFAULT,
@@ -70,6 +70,9 @@ const AGGRESSIVE: Tuning = {
   downtimeMsMax: 600,
   maxSizePerMsgBytes: 1,
   maxInflightMsgs: 1,
+  // Compact hard, so followers that fall behind by a few entries need InstallSnapshot.
+  snapshotEveryEntries: 5,
+  compactRetainEntries: 0,
   pauseMsMin: 300,
   pauseMsMax: 1500,
   clientKeys: 1,
