@@ -86,6 +86,8 @@ export async function freePortRange(count: number): Promise<number> {
 export interface HarnessOptions {
   readonly size: number;
   readonly snapshotCount?: number;
+  /** Extra flags for every member (e.g. --unsafe-fault-injection). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** One test's cluster: processes, data directory and clients, all released by `close()`. */
@@ -121,6 +123,7 @@ export class ClusterHarness {
       clusterToken,
       stdio: 'pipe',
       ...(o.snapshotCount !== undefined ? { snapshotCount: o.snapshotCount } : {}),
+      ...(o.extraArgs !== undefined ? { extraArgs: o.extraArgs } : {}),
     });
     return new ClusterHarness(cluster, dataDir, clusterToken, base);
   }
@@ -307,4 +310,36 @@ export function checkAcked(acked: readonly WriteRecord[], got: ReadonlyMap<strin
     seen.set(w.revision!, w.key);
   }
   return problems;
+}
+
+/** One sequential writer of 1, 2, 3, … through `put` (one key), remembering the latest acknowledged value and revision. */
+export class CounterWriter {
+  lastAcked = 0;
+  lastAckedRevision = 0;
+  lastSent = 0;
+  acks = 0;
+  private stopping = false;
+  private readonly loop: Promise<void>;
+
+  constructor(put: (value: string) => Promise<{ header: { revision: number } }>) {
+    this.loop = (async () => {
+      // Bounded: a test that never reaches its condition stops here.
+      for (let i = 1; i <= 10_000 && !this.stopping; i++) {
+        this.lastSent = i;
+        try {
+          const r = await put(String(i));
+          this.lastAcked = i;
+          this.lastAckedRevision = r.header.revision;
+          this.acks++;
+        } catch {
+          // Outcome unknown; a read may see i or not, and later values supersede it.
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+  }
 }

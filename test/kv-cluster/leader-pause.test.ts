@@ -4,16 +4,17 @@
 // latest write acknowledged before the read was sent (ReadIndex confirms leadership with a quorum before
 // answering). Then it shows itself a follower of the new leader's term.
 //
-// How sharp this is: the survivors' votes and appends of the new term sit in the stopped member's
-// socket buffers too, and on SIGCONT they usually reach Raft before (or within a Ready of) our reads, so
-// even a leader that answered ReadIndex from its own commit index (the planted bug
-// readIndexWithoutHeartbeat) was not caught in runs by hand. The test pins the behaviour end to end; the
-// simulator's planted-bug tests are what prove that check can fail.
+// How sharp this is: run by hand with the planted `--unsafe-bug-stale-reads` (reads served without
+// ReadIndex) every queued read came back stale and the test failed, as it should. The subtler Raft-level
+// planted bug (readIndexWithoutHeartbeat: a leader answering ReadIndex from its own commit index) was not
+// caught: the survivors' new-term messages sit in the stopped member's socket buffers too, and on SIGCONT
+// they reach Raft before our reads are answered. leader-isolation.test.ts covers that window with a
+// partition, where nothing of the new term reaches the old leader.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
 import type { ServerFrame } from '../../packages/kv/src/protocol/messages.ts';
-import { ClusterHarness, waitFor } from './harness.ts';
+import { ClusterHarness, CounterWriter, waitFor } from './harness.ts';
 import { RawWs } from './raw-ws.ts';
 import { serializeThisFile } from './serial.ts';
 
@@ -31,38 +32,6 @@ const KEY = 'pause/counter';
 /** Reads queued while the leader is stopped, and sent right after SIGCONT. */
 const READS_QUEUED = 10;
 const READS_AFTER_RESUME = 40;
-
-/** One sequential writer of 1, 2, 3, … to KEY, remembering the latest acknowledged value and revision. */
-class CounterWriter {
-  lastAcked = 0;
-  lastAckedRevision = 0;
-  lastSent = 0;
-  acks = 0;
-  private stopping = false;
-  private readonly loop: Promise<void>;
-
-  constructor(put: (value: string) => Promise<{ header: { revision: number } }>) {
-    this.loop = (async () => {
-      // Bounded: a test that never reaches its condition stops here.
-      for (let i = 1; i <= 10_000 && !this.stopping; i++) {
-        this.lastSent = i;
-        try {
-          const r = await put(String(i));
-          this.lastAcked = i;
-          this.lastAckedRevision = r.header.revision;
-          this.acks++;
-        } catch {
-          // Outcome unknown; a read may see i or not, and later values supersede it.
-        }
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.loop;
-  }
-}
 
 interface ReadCheck {
   readonly floor: number;
