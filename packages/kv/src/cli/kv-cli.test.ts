@@ -62,6 +62,15 @@ describe('halyard kv put/get/del', () => {
     expect((await kv('delete', 'missing')).stdout).toBe('0\n');
   });
 
+  it('takes the endpoints from HALYARD_ENDPOINTS when the flag is absent', async () => {
+    process.env.HALYARD_ENDPOINTS = eps;
+    try {
+      expect(await runCli(['put', 'env', 'yes'])).toEqual({ code: 0, stdout: 'OK\n', stderr: '' });
+    } finally {
+      delete process.env.HALYARD_ENDPOINTS;
+    }
+  });
+
   it('follows the leader when the first endpoint is a follower', async () => {
     cluster.leaderIndex = 2;
     expect((await kv('put', 'x', 'y')).code).toBe(0);

@@ -1,6 +1,6 @@
 // The flags every `halyard kv` client command shares (etcdctl's global flags), the parsers for ids and
 // numbers, and the wrapper that turns any failure into a message on stderr and a non-zero exit code.
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { KvError } from '../protocol/errors.ts';
 import type { KvClient } from '../client/kv-client.ts';
 import type { KvCliIo } from './kv-io.ts';
@@ -26,7 +26,7 @@ export class UsageError extends Error {
 }
 
 export function addGlobalFlags(kv: Command): void {
-  kv.option('--endpoints <urls>', 'comma-separated member client URLs', ENDPOINTS_DEFAULT)
+  kv.addOption(new Option('--endpoints <urls>', 'comma-separated member client URLs').env('HALYARD_ENDPOINTS').default(ENDPOINTS_DEFAULT))
     // Validated in globalFlags rather than with .choices(), so a bad value is a UsageError of the command run.
     .option('-w, --write-out <format>', 'output format: simple, json or table', 'simple')
     .option('--command-timeout <duration>', 'deadline of a command, retries included (e.g. 5s, 500ms)', COMMAND_TIMEOUT_DEFAULT)

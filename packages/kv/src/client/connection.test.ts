@@ -48,6 +48,18 @@ describe('Connection', () => {
     expect(watcher.nextRevision).toBe(5);
   });
 
+  it('fails a watch whose member sends events out of revision order', async () => {
+    const endpoint = await member((ws, req) => {
+      if (req.method !== 'watchCreate') return;
+      ws.send(encodeFrame({ type: 'response', id: req.id, result: { header, watchId: 1 } }));
+      ws.send(encodeFrame({ type: 'watch', watchId: 1, header, events: [{ type: 'put', kv: kv('b', 4) }, { type: 'put', kv: kv('a', 3) }] }));
+    });
+    const client = new KvClient({ endpoints: [endpoint] });
+    toClose.push(() => client.close());
+    const watcher = client.watch('k', { startRevision: 3 });
+    await expect(watcher[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'Internal', message: expect.stringContaining('out of revision order') });
+  });
+
   it('drops a connection that sends garbage, and the request fails over', async () => {
     const bad = await member((ws) => ws.send(Buffer.from([0xc1])));
     const good = await member((ws, req) => ws.send(encodeFrame({ type: 'response', id: req.id, result: { header, kvs: [], more: false, count: 0 } })));

@@ -170,7 +170,14 @@ export class KvClient {
       this.requestTimeoutMs,
     );
     this.watchers.add(watcher);
-    void watcher.closed.then(() => this.watchers.delete(watcher));
+    const signal = opts.signal;
+    const onAbort = (): void => void watcher.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) onAbort();
+    void watcher.closed.then(() => {
+      this.watchers.delete(watcher);
+      signal?.removeEventListener('abort', onAbort);
+    });
     return watcher;
   }
 

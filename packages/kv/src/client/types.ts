@@ -97,4 +97,6 @@ export interface WatchOptions extends RangeSelector {
   /** Ask the member for periodic progress notifications (batches with `progress: true`) while idle. */
   readonly progressNotify?: boolean;
   readonly filters?: readonly ('noPut' | 'noDelete')[];
+  /** Cancels the watch when it aborts (the iterator then finishes). */
+  readonly signal?: AbortSignal;
 }

@@ -190,6 +190,31 @@ describe('watch', () => {
     expect(events.map((e) => bytesToString(e.kv.value))).toEqual(Array.from({ length: total }, (_, i) => String(i)));
   });
 
+  it('answers requestProgress with a progress batch that advances nextRevision', async () => {
+    const { client } = await setup();
+    await client.put('other', '1');
+    const watcher = client.watch('p');
+    await watcher.created;
+    await client.put('other', '2');
+    expect(watcher.requestProgress()).toBe(true);
+    const iterator = watcher[Symbol.asyncIterator]();
+    const batch = await iterator.next();
+    expect(batch.value).toMatchObject({ progress: true, events: [] });
+    expect(watcher.nextRevision).toBe(4);
+  });
+
+  it('is canceled by its AbortSignal', async () => {
+    const { client } = await setup();
+    const controller = new AbortController();
+    const watcher = client.watch('s', { signal: controller.signal });
+    await watcher.created;
+    controller.abort();
+    expect(await watcher[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined });
+    const already = client.watch('s', { signal: controller.signal });
+    await already.closed;
+    expect(watcher.requestProgress()).toBe(false);
+  });
+
   it('ends every watch when the client closes', async () => {
     const { client } = await setup();
     const watcher = client.watch('q');

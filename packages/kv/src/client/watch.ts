@@ -38,6 +38,8 @@ export class Watcher implements AsyncIterable<WatchBatch> {
   private consecutiveFailures = 0;
   private readonly stop = new AbortController();
   private endStream: ((end: StreamEnd) => void) | undefined;
+  /** The connection the watch currently streams on, once created there. */
+  private streaming: Connection | undefined;
   private readonly finished: Promise<void>;
   private createdResolve!: () => void;
   private createdReject!: (err: unknown) => void;
@@ -81,6 +83,18 @@ export class Watcher implements AsyncIterable<WatchBatch> {
       this.wake();
     }
     await this.finished;
+  }
+
+  /**
+   * Asks the member for a progress notification now (etcd's RequestProgress): a batch with
+   * `progress: true` whose header.revision everything up to has been delivered. False when the watch is
+   * between connections (it will resume from `nextRevision` anyway).
+   */
+  requestProgress(): boolean {
+    const conn = this.streaming;
+    if (conn === undefined || this.ended) return false;
+    void conn.request('watchProgress', {}, undefined, timeoutSignal(this.requestTimeoutMs, 'watchProgress')).catch(() => {});
+    return true;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchBatch> {
@@ -174,12 +188,14 @@ export class Watcher implements AsyncIterable<WatchBatch> {
         conn.addWatch(r.watchId, (frame) => this.onFrame(frame, end));
       });
       if (this.resumeFrom === 0) this.resumeFrom = result.header.revision + 1;
+      this.streaming = conn;
       this.createdResolve();
       const outcome = await endPromise;
       if (outcome.kind !== 'lost') void conn.request('watchCancel', { watchId: result.watchId }, undefined, timeoutSignal(this.requestTimeoutMs, 'watchCancel')).catch(() => {});
       return outcome;
     } finally {
       offClose();
+      if (this.streaming === conn) this.streaming = undefined;
       if (this.endStream === end) this.endStream = undefined;
       if (watchId !== undefined) conn.removeWatch(watchId);
     }
@@ -200,6 +216,12 @@ export class Watcher implements AsyncIterable<WatchBatch> {
     const fresh = frame.events.filter((e) => e.kv.modRevision >= this.resumeFrom);
     const last = fresh[fresh.length - 1];
     if (last === undefined) return;
+    // Checked, not trusted: out-of-order events would make resumption skip or repeat changes.
+    if (fresh.some((e, i) => i > 0 && e.kv.modRevision < (fresh[i - 1] as Event).kv.modRevision)) {
+      this.fail(new KvError('Internal', `watch events out of revision order from ${this.streaming?.endpoint ?? 'a member'}`));
+      end({ kind: 'stopped' });
+      return;
+    }
     this.resumeFrom = last.kv.modRevision + 1;
     this.push({ header: frame.header, events: fresh, progress: false }, end);
   }
