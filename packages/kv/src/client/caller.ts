@@ -25,8 +25,11 @@ export interface CallSpec extends CallOptions {
   readonly onResult?: (result: unknown, connection: Connection) => void;
 }
 
+/** Endpoints a client keeps (from its options or a sync with the member list). */
+export const ENDPOINTS_MAX = 64;
+
 export class Caller {
-  readonly endpoints: readonly string[];
+  private endpointList: readonly string[];
   private readonly connections = new Map<string, Promise<Connection>>();
   /** Where requests go first: the leader once a redirect named it, else the endpoint that last worked. */
   private preferred: string;
@@ -38,8 +41,29 @@ export class Caller {
     private readonly requestTimeoutMs: number,
   ) {
     if (endpoints.length === 0) throw new KvError('InvalidRequest', 'at least one endpoint is required');
-    this.endpoints = [...new Set(endpoints.map(normalizeEndpoint))];
-    this.preferred = this.endpoints[0] as string;
+    if (endpoints.length > ENDPOINTS_MAX) throw new KvError('InvalidRequest', `at most ${ENDPOINTS_MAX} endpoints`);
+    this.endpointList = [...new Set(endpoints.map(normalizeEndpoint))];
+    this.preferred = this.endpointList[0] as string;
+  }
+
+  get endpoints(): readonly string[] {
+    return this.endpointList;
+  }
+
+  /**
+   * Replaces the endpoint list (after a sync with the member list). Connections to endpoints no longer
+   * listed are closed — their requests and watches fail over — except the preferred one, which keeps
+   * serving until it fails (it may be the leader, learned from a redirect).
+   */
+  setEndpoints(endpoints: readonly string[]): void {
+    const list = [...new Set(endpoints.map(normalizeEndpoint))].slice(0, ENDPOINTS_MAX);
+    if (list.length === 0) return;
+    this.endpointList = list;
+    for (const [endpoint, conn] of this.connections) {
+      if (list.includes(endpoint) || endpoint === this.preferred) continue;
+      this.connections.delete(endpoint);
+      conn.then((c) => c.close('no longer a listed endpoint'), () => {});
+    }
   }
 
   /** The endpoint requests currently go to first. */
@@ -110,9 +134,9 @@ export class Caller {
   /** Move on from an endpoint that failed, unless another request already did. */
   rotate(failed: string): void {
     if (this.preferred !== failed) return;
-    const i = this.endpoints.indexOf(failed);
+    const i = this.endpointList.indexOf(failed);
     // A leader learned from a redirect but not in the list: fall back to the start of the list.
-    this.preferred = this.endpoints[(i + 1) % this.endpoints.length] as string;
+    this.preferred = this.endpointList[(i + 1) % this.endpointList.length] as string;
   }
 
   close(): void {
@@ -169,7 +193,7 @@ export class Caller {
     if (this.connections.size < CONNECTIONS_MAX) return;
     // Learned leader endpoints are the only ones not in the list; drop the oldest of them.
     for (const [endpoint, conn] of this.connections) {
-      if (this.endpoints.includes(endpoint) || endpoint === this.preferred) continue;
+      if (this.endpointList.includes(endpoint) || endpoint === this.preferred) continue;
       this.connections.delete(endpoint);
       conn.then((c) => c.close('evicted'), () => {});
       return;

@@ -129,6 +129,32 @@ describe('failover and safe retries', () => {
   });
 });
 
+describe('endpoint sync', () => {
+  it('learns every voting member from the member list and fails over to them', async () => {
+    const cluster = await FakeCluster.start(3);
+    toClose.push(cluster);
+    const client = new KvClient({ endpoints: [cluster.endpoints[0] as string], requestTimeoutMs: 3000 });
+    toClose.push(client);
+    await client.memberAdd(['http://127.0.0.1:23999'], { isLearner: true });
+    expect(await client.sync()).toEqual(cluster.endpoints);
+    await cluster.member(0).kill();
+    cluster.leaderIndex = 1;
+    expect((await client.put('a', '1')).header.memberId).toBe(cluster.member(1).id);
+  });
+
+  it('syncs on an interval when asked to', async () => {
+    const cluster = await FakeCluster.start(2);
+    toClose.push(cluster);
+    const client = new KvClient({ endpoints: [cluster.endpoints[1] as string], autoSyncIntervalMs: 50 });
+    toClose.push(client);
+    for (let waitedMs = 0; client.endpoints.length < 2; waitedMs += 25) {
+      if (waitedMs > 5000) throw new Error('never synced');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(client.endpoints).toEqual(cluster.endpoints);
+  });
+});
+
 describe('deadlines and cancellation', () => {
   it('times out a request that is never answered, saying a write outcome is unknown', async () => {
     const { cluster, client } = await setup();

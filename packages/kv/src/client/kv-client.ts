@@ -42,6 +42,7 @@ export class KvClient {
   private nextSeq = 1;
   private readonly watchers = new Set<Watcher>();
   private readonly keepAlives = new Set<LeaseKeepAlive>();
+  private autoSyncTimer: NodeJS.Timeout | undefined;
 
   constructor(options: KvClientOptions) {
     this.requestTimeoutMs = positive(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT, 'requestTimeoutMs');
@@ -55,6 +56,23 @@ export class KvClient {
       },
       this.requestTimeoutMs,
     );
+    const autoSyncIntervalMs = options.autoSyncIntervalMs ?? 0;
+    if (autoSyncIntervalMs > 0) {
+      // Best effort: a failed sync keeps the current list; the next interval tries again.
+      this.autoSyncTimer = setInterval(() => void this.sync().catch(() => {}), positive(autoSyncIntervalMs, 'autoSyncIntervalMs'));
+      this.autoSyncTimer.unref();
+    }
+  }
+
+  /**
+   * Replaces the endpoint list with the client URLs of the voting members (etcd's Sync), so the client
+   * follows membership changes. Learners are left out: they serve no client requests. Returns the list.
+   */
+  async sync(opts: CallOptions = {}): Promise<readonly string[]> {
+    const { members } = await this.memberList(opts);
+    const urls = members.filter((m) => !m.isLearner).flatMap((m) => m.clientUrls);
+    this.caller.setEndpoints(urls);
+    return this.caller.endpoints;
   }
 
   /** Normalized endpoints, in the order given. */
@@ -183,6 +201,7 @@ export class KvClient {
 
   /** Cancels watches and keep-alives and closes every connection. Calls made afterwards fail. */
   async close(): Promise<void> {
+    clearInterval(this.autoSyncTimer);
     for (const k of this.keepAlives) k.stop();
     const watchers = [...this.watchers];
     this.watchers.clear();

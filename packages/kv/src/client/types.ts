@@ -18,6 +18,8 @@ export interface KvClientOptions {
   readonly keepAliveIntervalMs?: number;
   /** A connection silent this long is closed and its requests fail over. Default 3000. */
   readonly keepAliveTimeoutMs?: number;
+  /** Replace the endpoints with the voting members' client URLs this often (0 = never, the default). */
+  readonly autoSyncIntervalMs?: number;
   /** Prefix of every requestId; default a random 64-bit hex. Distinct per client process. */
   readonly clientId?: string;
 }
