@@ -54,6 +54,11 @@ export interface SearchModel<S> {
    * model rejects A in every state that follows. For unknown-outcome operations it is only a hint.
    */
   priority(index: number): number;
+  /**
+   * The parts of the state (for the KV: key slots) the operation reads or writes. Contract: an operation can
+   * only make another acceptable if their footprints share a part (the search uses it to skip work).
+   */
+  footprint(index: number): readonly number[];
 }
 
 /** Priority of operations whose place cannot be guessed: after everything else. */
@@ -113,38 +118,38 @@ export class ComponentModel implements SearchModel<ComponentState> {
     const c = this.compiled[index];
     if (c === undefined) throw new Error(`no operation ${index}`);
     const s = new Scratch(state);
-    const reject = (reason: string): null => {
-      why?.push(reason);
-      return null;
-    };
+    // Reasons are built only when asked for (why given): the search calls step millions of times. A method,
+    // not a local closure: creating a named closure per call showed up as the hottest line in profiles.
+    const reject = this.rejecter(why);
     switch (c.t) {
       case 'get': {
-        if (c.rev === null) return reject('a get with unknown outcome changes nothing');
+        if (c.rev === null) return reject(() => 'a get with unknown outcome changes nothing');
         const have = state.values[c.slot]!;
         if (have !== c.value) {
-          return reject(`returned ${this.valueName(c.value)} but the key holds ${this.valueName(have)}`);
+          return reject(() => `returned ${this.valueName(c.value)} but the key holds ${this.valueName(have)}`);
         }
         if (c.value === ABSENT ? c.mod !== 0 : !s.pin(c.slot, c.mod)) {
-          return reject(`returned modRevision ${c.mod} but the key's modRevision is ${this.modText(state, c.slot)}`);
+          return reject(() => `returned modRevision ${c.mod} but the key's modRevision is ${this.modText(state, c.slot)}`);
         }
-        return s.observe(c.rev) ? s.done() : reject(this.revisionReason(state, c.rev, false));
+        const rev = c.rev;
+        return s.observe(rev) ? s.done() : reject(() => this.revisionReason(state, rev, false));
       }
       case 'delete': {
         const present = state.values[c.slot] !== ABSENT;
         if (c.deleted === null) {
-          if (!present) return reject('an unknown-outcome delete of an absent key changes nothing');
+          if (!present) return reject(() => 'an unknown-outcome delete of an absent key changes nothing');
           s.unknownWrite();
           s.set(c.slot, ABSENT, 0, 0, 0);
           return s.done();
         }
         if (c.deleted > 0) {
-          if (!present) return reject('deleted a key that is absent');
-          if (!s.writeAt(c.rev)) return reject(this.revisionReason(state, c.rev, true));
+          if (!present) return reject(() => 'deleted a key that is absent');
+          if (!s.writeAt(c.rev)) return reject(() => this.revisionReason(state, c.rev, true));
           s.set(c.slot, ABSENT, 0, 0, 0);
           return s.done();
         }
-        if (present) return reject(`deleted nothing but the key holds ${this.valueName(state.values[c.slot]!)}`);
-        return s.observe(c.rev) ? s.done() : reject(this.revisionReason(state, c.rev, false));
+        if (present) return reject(() => `deleted nothing but the key holds ${this.valueName(state.values[c.slot]!)}`);
+        return s.observe(c.rev) ? s.done() : reject(() => this.revisionReason(state, c.rev, false));
       }
       case 'write': {
         if (c.succeeded === false) {
@@ -153,12 +158,12 @@ export class ComponentModel implements SearchModel<ComponentState> {
           const canFail = c.compares.some(
             (cmp) => !(state.modLo[cmp.slot] === cmp.expected && state.modHi[cmp.slot] === cmp.expected),
           );
-          if (!canFail) return reject('failed but every compare holds');
-          return s.observe(c.rev) ? s.done() : reject(this.revisionReason(state, c.rev, false));
+          if (!canFail) return reject(() => 'failed but every compare holds');
+          return s.observe(c.rev) ? s.done() : reject(() => this.revisionReason(state, c.rev, false));
         }
         for (const cmp of c.compares) {
           if (!s.pin(cmp.slot, cmp.expected)) {
-            return reject(
+            return reject(() => 
               c.succeeded === null
                 ? 'an unknown-outcome write whose compare fails changes nothing'
                 : `succeeded but ${this.keys[cmp.slot]}'s modRevision is ${this.modText(state, cmp.slot)}, not ${cmp.expected}`,
@@ -166,18 +171,36 @@ export class ComponentModel implements SearchModel<ComponentState> {
           }
         }
         if (c.puts.length === 0) {
-          if (c.succeeded === null) return reject('an unknown-outcome txn without puts changes nothing');
-          return s.observe(c.rev) ? s.done() : reject(this.revisionReason(state, c.rev, false));
+          if (c.succeeded === null) return reject(() => 'an unknown-outcome txn without puts changes nothing');
+          return s.observe(c.rev) ? s.done() : reject(() => this.revisionReason(state, c.rev, false));
         }
         if (c.succeeded === null) {
           const lo = s.unknownWrite();
           for (const p of c.puts) s.set(p.slot, p.value, lo, Infinity, index + 1);
           return s.done();
         }
-        if (!s.writeAt(c.rev)) return reject(this.revisionReason(state, c.rev, true));
+        if (!s.writeAt(c.rev)) return reject(() => this.revisionReason(state, c.rev, true));
         for (const p of c.puts) s.set(p.slot, p.value, c.rev, c.rev, 0);
         return s.done();
       }
+      default:
+        return assertNever(c);
+    }
+  }
+
+  private rejecter(why: string[] | undefined): (reason: () => string) => null {
+    return why === undefined ? rejectSilently : (reason) => (why.push(reason()), null);
+  }
+
+  footprint(index: number): readonly number[] {
+    const c = this.compiled[index];
+    if (c === undefined) return [];
+    switch (c.t) {
+      case 'get':
+      case 'delete':
+        return [c.slot];
+      case 'write':
+        return [...new Set([...c.compares.map((x) => x.slot), ...c.puts.map((x) => x.slot)])];
       default:
         return assertNever(c);
     }
@@ -274,6 +297,10 @@ export class ComponentModel implements SearchModel<ComponentState> {
       ? `wrote at revision ${rev}, but revision ${state.revLow} was already observed or a pinned modRevision conflicts`
       : `served at revision ${rev}, but revision ${state.revLow} was already observed or a pinned modRevision conflicts`;
   }
+}
+
+function rejectSilently(): null {
+  return null;
 }
 
 function compile(h: HistoryOp, slot: (key: string) => number, intern: (v: string) => number): Compiled {

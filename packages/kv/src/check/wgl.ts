@@ -207,6 +207,31 @@ export function searchPass<S>(
     return i;
   };
 
+  // Known-outcome operations on each part of the state, by priority: "who is the next to see this part".
+  const footprintOfRank = opOfRank.map((op) => model.footprint(op));
+  const knownOnPart = new Map<number, number[]>();
+  for (const r of knownByPriority) {
+    for (const part of footprintOfRank[r]!) {
+      let list = knownOnPart.get(part);
+      if (list === undefined) knownOnPart.set(part, (list = []));
+      list.push(r);
+    }
+  }
+  /** The first unlinearized known-outcome operation on `part`, or -1. Those below `leastPriority` are done. */
+  const nextKnownOn = (part: number, leastPriority: number): number => {
+    const list = knownOnPart.get(part);
+    if (list === undefined) return -1;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (priorityOfRank[list[mid]!]! < leastPriority) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < list.length; i++) if (!isLinearizedKnown(list[i]!)) return list[i]!;
+    return -1;
+  };
+
   // One frame per depth: the candidates at that point in the order to try them, and the cursor. A frame
   // starts with the unknown-outcome operations revealed to come first and the known-outcome ones whose turn
   // it is; the other unknown-outcome ones are added only once those are exhausted (extendFrame), because
@@ -246,28 +271,44 @@ export function searchPass<S>(
     frameExtended[d] = 1;
     const leastPriority = priorityOfRank[knownByPriority[nextKnown]!]!;
     const late: number[] = [];
-    const blockedNow: number[] = [];
+    const others: number[] = [];
     for (let e = next[HEAD]!; e !== TAIL && (e & 1) === 0; e = next[e]!) {
       const r = e >> 1;
       if (!known[r] && !(priorityOfRank[r]! < leastPriority && priorityOfRank[r]! >= lastKnownPriority)) late.push(r);
-      else if (model.step(at, opOfRank[r]!) === null) blockedNow.push(r);
+      else others.push(r);
     }
     if (late.length === 0) return;
     // Also the next known-outcome operations in priority order, invoked or not: an unknown-outcome write
     // they need may have to go before operations that come earlier, because of its revision.
-    const seen = new Set(blockedNow);
     for (let i = nextKnown, looked = 0; i < knownByPriority.length && looked < LOOKAHEAD_KNOWN_OPS; i++) {
       const r = knownByPriority[i]!;
       if (isLinearizedKnown(r)) continue;
       looked++;
-      if (!seen.has(r) && model.step(at, opOfRank[r]!) === null) blockedNow.push(r);
+      if (!others.includes(r)) others.push(r);
     }
-    // An unknown-outcome operation is useful here if afterwards one of those, or one revealed to belong here,
-    // can go when it could not before. Chains of unrevealed ones are left to the full search: counting them
-    // let the restricted pass wander through every order of pending writes.
+    // An unknown-outcome operation is useful here if afterwards one of those, or the next known-outcome
+    // operation on a part of the state it writes (however far ahead: the unknown-outcome write may have to
+    // go into a revision gap long before that operation), can go when it could not before. Chains of
+    // unrevealed ones are left to the full search: counting them let the restricted pass wander through
+    // every order of pending writes. An operation can only enable one that shares a part of the state with
+    // it (SearchModel.footprint), so targets are filtered by footprint before any step is taken.
+    const rejectedNow = new Map<number, boolean>();
+    const isRejectedNow = (c: number): boolean => {
+      let v = rejectedNow.get(c);
+      if (v === undefined) rejectedNow.set(c, (v = model.step(at, opOfRank[c]!) === null));
+      return v;
+    };
+    const shares = (a: number, b: number): boolean => footprintOfRank[a]!.some((p) => footprintOfRank[b]!.includes(p));
     const useful = late.filter((u) => {
+      const targets = others.filter((c) => shares(u, c));
+      for (const part of footprintOfRank[u]!) {
+        const c = nextKnownOn(part, leastPriority);
+        if (c >= 0 && !targets.includes(c)) targets.push(c);
+      }
+      const blocked = targets.filter(isRejectedNow);
+      if (blocked.length === 0) return false;
       const s1 = model.step(at, opOfRank[u]!);
-      return s1 !== null && blockedNow.some((c) => model.step(s1, opOfRank[c]!) !== null);
+      return s1 !== null && blocked.some((c) => model.step(s1, opOfRank[c]!) !== null);
     });
     let added = useful.sort(byPriority);
     if (restricted) {
