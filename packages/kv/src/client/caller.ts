@@ -7,8 +7,6 @@ import { Connection, type ConnectionOptions } from './connection.ts';
 import { normalizeEndpoint } from './endpoints.ts';
 import { backoffMs, decideRetry, REQUEST_ATTEMPTS_MAX, sleep, type RetryPolicy } from './retry.ts';
 
-/** Connections kept open at once: the configured endpoints plus leaders learned from redirects. */
-export const CONNECTIONS_MAX = 32;
 
 export interface CallOptions {
   /** Overrides the client's requestTimeoutMs for this call; the deadline covers every retry. */
@@ -21,17 +19,21 @@ export interface CallSpec extends CallOptions {
   readonly requestId?: string;
   /** Send to this endpoint only (no failover): `status(endpoint)`. */
   readonly endpoint?: string;
-  /** Runs synchronously when the result arrives (see Connection.request). */
-  readonly onResult?: (result: unknown, connection: Connection) => void;
 }
 
 /** Endpoints a client keeps (from its options or a sync with the member list). */
 export const ENDPOINTS_MAX = 64;
 
+/**
+ * Connections kept open at once: one per listed endpoint plus a few leaders learned from redirects that
+ * are not in the list (the oldest of those is evicted first).
+ */
+export const CONNECTIONS_MAX = ENDPOINTS_MAX + 8;
+
 export class Caller {
   private endpointList: readonly string[];
   private readonly connections = new Map<string, Promise<Connection>>();
-  /** Where requests go first: the leader once a redirect named it, else the endpoint that last worked. */
+  /** Where requests go first: the leader once a redirect named it, else the current one of the rotation. */
   private preferred: string;
   private closed = false;
 
@@ -90,12 +92,12 @@ export class Caller {
   /** The retry loop of one call; records each failure in `attempts` for the timeout message. */
   private async attempt<M extends Method>(method: M, params: Methods[M]['params'], spec: CallSpec, signal: AbortSignal, attempts: { lastErr: unknown }): Promise<Methods[M]['result']> {
     const pinned = spec.endpoint === undefined ? undefined : normalizeEndpoint(spec.endpoint);
+    let redirectsInARow = 0;
     for (let attempt = 0; attempt < REQUEST_ATTEMPTS_MAX; attempt++) {
       const endpoint = pinned ?? this.preferred;
       try {
         const conn = await this.connect(endpoint, signal);
-        const onResult = spec.onResult;
-        return await conn.request(method, params, spec.requestId, signal, onResult === undefined ? undefined : (r) => onResult(r, conn));
+        return await conn.request(method, params, spec.requestId, signal);
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         attempts.lastErr = err;
@@ -110,9 +112,13 @@ export class Caller {
           // A redirect to the member that just refused means its hint is stale: back off, then rotate.
           if (leader !== endpoint) {
             this.preferred = leader;
+            // Only the first redirect is free: members passing the request around on stale hints during
+            // an election must not burn every attempt in a few milliseconds.
+            if (redirectsInARow++ > 0) await sleep(backoffMs(attempt), signal);
             continue;
           }
         }
+        redirectsInARow = 0;
         this.rotate(endpoint);
         await sleep(backoffMs(attempt), signal);
       }

@@ -33,6 +33,21 @@ describe('leader discovery', () => {
     expect(cluster.requests[0]?.requestId).toBe(cluster.requests[1]?.requestId);
   });
 
+  it('backs off when members redirect to each other on stale hints, and succeeds once a leader is known', async () => {
+    const { cluster, client } = await setup();
+    let staleUntil = Date.now() + 400;
+    cluster.leaderIndex = 2;
+    cluster.intercept = (req, member) => {
+      if (Date.now() > staleUntil || member === 2 || req.method !== 'put') return undefined;
+      const other = cluster.member(member === 0 ? 1 : 0);
+      return { kind: 'error', error: { code: 'NotLeader', message: 'stale', leaderId: other.id, leaderEndpoint: other.clientUrl } };
+    };
+    await client.put('a', '1');
+    // Backoff between redirects: far fewer attempts than REQUEST_ATTEMPTS_MAX in 400 ms.
+    expect(cluster.requests.filter((r) => r.method === 'put').length).toBeLessThan(20);
+    staleUntil = 0;
+  });
+
   it('tries the next endpoint on NotLeader without a hint', async () => {
     const { cluster, client } = await setup();
     cluster.leaderIndex = 1;
