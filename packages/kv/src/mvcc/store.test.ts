@@ -234,6 +234,26 @@ describe('txn', () => {
     expect(values).toEqual(['1', '1', '2']);
   });
 
+  it('D8: an ignoreLease put of a key deleted earlier in the txn is KeyNotFound (etcd 3.4 panics)', () => {
+    const store = new MvccStore();
+    put(store, 'k', 'v');
+    const code = errorCode(() =>
+      store.apply({
+        type: 'txn',
+        compare: [],
+        success: [
+          // a "\0"-ended delete slips past the duplicate-key check, as in etcd
+          { type: 'deleteRange', key: b('a'), rangeEnd: new Uint8Array([0]) },
+          { type: 'put', key: b('k'), value: b(''), ignoreLease: true },
+        ],
+        failure: [],
+      }),
+    );
+    expect(code).toBe('KeyNotFound');
+    expect(keys(store)).toEqual(['k=v']);
+    expect(store.revision).toBe(2);
+  });
+
   it('refuses a range at a compacted or future revision before writing anything', () => {
     const store = new MvccStore();
     put(store, 'a', '1');

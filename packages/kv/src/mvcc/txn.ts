@@ -7,7 +7,7 @@
 // Steps 1–2 can fail; step 3 cannot, which is what makes the txn atomic without an undo log.
 
 import { invariant, MvccError } from './errors.ts';
-import { compareBytes, keyRange, keyString } from './key-range.ts';
+import { compareBytes, keyRange, keyString, rangeContains, type KeyRange } from './key-range.ts';
 import { executeRange } from './range.ts';
 import type { MvccState, RevisionWriter } from './state.ts';
 import type { Compare, DeleteRangeRequest, KeyValue, PutRequest, RequestOp, ResponseOp, TxnRequest, TxnResponse, DeleteRangeResponse, PutResponse } from './types.ts';
@@ -103,6 +103,24 @@ export function checkPut(state: MvccState, put: PutRequest, order: 'leaseFirst' 
   }
 }
 
+/**
+ * DIFFERENCE D8: a put with ignoreValue/ignoreLease whose key an earlier delete of the same txn removed.
+ * etcd's duplicate-key check misses it when the delete's range_end is "\0" (compared literally), and etcd
+ * 3.4 then dereferences the missing previous value and panics — the whole server goes down. We refuse the
+ * txn with KeyNotFound (the key is indeed gone when the put runs), before anything is written.
+ */
+function checkIgnoredPutsAfterDeletes(txn: TxnRequest, path: TxnPath): void {
+  const deleted: KeyRange[] = [];
+  for (const op of opsOnPath(txn, path, { i: 0 })) {
+    if (op.type === 'deleteRange') deleted.push(keyRange(op.key, op.rangeEnd));
+    if (op.type !== 'put' || (op.ignoreValue !== true && op.ignoreLease !== true)) continue;
+    const key = keyString(op.key);
+    if (deleted.some((range) => rangeContains(range, key))) {
+      throw new MvccError('KeyNotFound', 'key not found: deleted earlier in the same txn');
+    }
+  }
+}
+
 /** Runs a validated txn. Throws only before anything has been written. */
 export function executeTxn(state: MvccState, writer: RevisionWriter, txn: TxnRequest): TxnResponse {
   const path: TxnPath = [];
@@ -112,6 +130,7 @@ export function executeTxn(state: MvccState, writer: RevisionWriter, txn: TxnReq
   for (const op of opsOnPath(txn, path, { i: 0 })) {
     if (op.type === 'range') state.resolveReadRevision(op.revision);
   }
+  checkIgnoredPutsAfterDeletes(txn, path);
   const response = runTxn(state, writer, txn, path, { i: 0 });
   return { ...response, header: { revision: writer.readRevision } };
 }

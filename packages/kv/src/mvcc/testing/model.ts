@@ -184,6 +184,15 @@ export class ReferenceModel {
         if (op.revision! > this.revision) throw new MvccError('FutureRevision', 'future');
         if (op.revision! < this.compactRevision) throw new MvccError('Compacted', 'compacted');
       }
+      // D8 (etcd 3.4 panics here): an ignoreValue/ignoreLease put of a key an earlier op deleted.
+      const ops = flat(cmd);
+      for (const [i, op] of ops.entries()) {
+        if (op.type !== 'put' || (op.ignoreValue !== true && op.ignoreLease !== true)) continue;
+        const key = latin1(op.key);
+        if (ops.slice(0, i).some((d) => d.type === 'deleteRange' && inRange(key, latin1(d.key), d.rangeEnd))) {
+          throw new MvccError('KeyNotFound', 'deleted earlier in the txn');
+        }
+      }
     } else if (cmd.type === 'put') {
       checkPut(cmd, true);
     }

@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import type { Command, Compare, CompareResult, RequestOp, SortOrder, SortTarget } from '../types.ts';
 import { prefixEnd } from '../key-range.ts';
 
-/** Keys as latin1 strings: overlapping prefixes, a 0xff byte (prefix-end edge), and a lone 0xff. */
-export const keyAlphabet = ['a', 'ab', 'abc', 'b', 'b\xff', 'c', '\xff'] as const;
+/** Keys as latin1 strings: overlapping prefixes, 0x00 and 0xff bytes (range-end and prefix-end edges). */
+export const keyAlphabet = ['\x00', 'a', 'a\x00', 'ab', 'abc', 'b', 'b\xff', 'c', '\xff'] as const;
 export const valueAlphabet = ['', 'x', 'y', 'zz'] as const;
 /** Lease ids used by specs; id 5 is never granted by the generator's grants half the time: LeaseNotFound. */
 export const leaseIds = [1, 2, 3, 4, 5] as const;
