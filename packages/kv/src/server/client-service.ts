@@ -248,11 +248,8 @@ export class ClientService {
         await m.linearizableBarrier();
         return { header: this.header(), leases: m.sm.mvcc.leases().map((l) => ({ id: l.id })) };
       }
-      case 'watchCreate': {
-        const r = m.watchHub.create(sink, req.params);
-        if ('error' in r) throw new KvError('Unavailable', r.error);
-        return r;
-      }
+      case 'watchCreate':
+        return m.watchHub.create(sink, req.params);
       case 'watchCancel': {
         if (!m.watchHub.cancel(req.params.watchId, sink)) throw new KvError('InvalidRequest', `no watcher ${req.params.watchId} on this connection`);
         return { header: this.header() };

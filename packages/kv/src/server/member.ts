@@ -22,7 +22,7 @@ import { decodePayload, encodeMemberContext, encodePayload } from './payload.ts'
 import { ReadBarrier } from './read-barrier.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { AppliedWaiters, ProposalWaiters } from './waiters.ts';
-import { WatchHub } from './watch-hub.ts';
+import { MemberWatches } from './watch-hub.ts';
 
 export const VERSION = '0.1.0';
 
@@ -42,7 +42,7 @@ export class KvMember {
   readonly metrics: MemberMetrics;
   readonly logger: TransportLogger;
   sm: KvStateMachine;
-  readonly watchHub: WatchHub;
+  readonly watchHub: MemberWatches;
   readonly lessor = new Lessor();
 
   private readonly node: RaftNode;
@@ -93,7 +93,7 @@ export class KvMember {
       heartbeatTicks: config.heartbeatTicks,
       applied,
     });
-    this.watchHub = new WatchHub(sm.mvcc, (revision) => this.header(revision));
+    this.watchHub = new MemberWatches(sm.mvcc, (revision) => this.header(revision));
     this.readBarrier = new ReadBarrier(
       {
         requestReadIndex: (id) => {
@@ -499,6 +499,7 @@ export class KvMember {
     this.proposals.rejectAll(err);
     this.appliedWaiters.rejectAll(err);
     this.readBarrier.close(err);
+    this.watchHub.close();
     await this.transport.close().catch(() => undefined);
     // Wait for an in-flight persist so the database closes cleanly.
     for (let i = 0; i < 200 && this.draining; i++) await new Promise((r) => setTimeout(r, 10));
