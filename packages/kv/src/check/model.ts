@@ -231,8 +231,12 @@ export class ComponentModel implements SearchModel<ComponentState> {
     // A compare that succeeded on a modRevision no known-outcome write made was made by an unknown-outcome
     // write to that key, invoked before the compare returned: a hint (not proof of which one) for those.
     const unexplained = this.keys.map((): { mod: number; returnTime: number }[] => []);
+    // An unknown-outcome write whose value was read did take effect, so its compares held too.
+    const tookEffect = (c: Compiled): boolean =>
+      c.t === 'write' &&
+      (c.succeeded === true || (c.succeeded === null && c.puts.some((p) => seenMod.has(`${p.slot},${p.value}`))));
     this.compiled.forEach((c, i) => {
-      if (c.t !== 'write' || c.succeeded !== true) return;
+      if (c.t !== 'write' || !tookEffect(c)) return;
       for (const cmp of c.compares) {
         if (cmp.expected > 0 && !knownMods[cmp.slot]!.has(cmp.expected)) {
           unexplained[cmp.slot]!.push({ mod: cmp.expected, returnTime: this.ops[i]!.returnTime ?? Infinity });
