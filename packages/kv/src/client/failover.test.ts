@@ -94,6 +94,24 @@ describe('failover and safe retries', () => {
     expect((await client.get('k')).kvs[0]?.version).toBe(1);
   });
 
+  it("retries a write after the member's own Timeout (leadership lost before it applied)", async () => {
+    const { cluster, client } = await setup();
+    let failed = false;
+    cluster.intercept = (req) => {
+      if (req.method !== 'put' || failed) return undefined;
+      failed = true;
+      return { kind: 'error', error: { code: 'Timeout', message: 'leadership lost before the write applied; its outcome is unknown' } };
+    };
+    await client.put('k', 'v');
+    const puts = cluster.requests.filter((r) => r.method === 'put');
+    expect(puts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(puts.map((r) => r.requestId)).size).toBe(1);
+    // Membership changes are not deduplicated: the same Timeout is returned, not retried.
+    cluster.intercept = (req) => (req.method === 'memberAdd' ? { kind: 'error', error: { code: 'Timeout', message: 'unknown outcome' } } : undefined);
+    await expect(client.memberAdd(['http://127.0.0.1:23999'])).rejects.toMatchObject({ code: 'Timeout' });
+    expect(cluster.requests.filter((r) => r.method === 'memberAdd')).toHaveLength(1);
+  });
+
   it('fails over when the member it talks to dies', async () => {
     const { cluster, client } = await setup();
     await client.put('a', '1');

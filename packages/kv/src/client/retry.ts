@@ -48,6 +48,11 @@ export function decideRetry(err: unknown, policy: RetryPolicy): RetryDecision {
     case 'Unavailable':
     case 'Stopping':
       return { kind: 'next' };
+    // A member's own Timeout (e.g. it lost leadership before the write applied): the outcome is unknown,
+    // which a requestId retry resolves; a membership change cannot be resolved that way. (The client's
+    // own deadline never reaches here: it ends the call.)
+    case 'Timeout':
+      return policy === 'always' ? { kind: 'next' } : { kind: 'fail' };
     default:
       return { kind: 'fail' };
   }
