@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { consoleLogger } from '../transport/index.ts';
 import { ConfigError, MEMBER_DEFAULTS, idToHex, parseInitialCluster, startMember } from '../server/index.ts';
+import type { TlsFiles } from '../server/config.ts';
 
 export function positiveInt(flag: string): (v: string) => number {
   return (v) => {
@@ -9,6 +10,27 @@ export function positiveInt(flag: string): (v: string) => number {
     if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive integer`);
     return n;
   };
+}
+
+interface TlsFlags {
+  certFile?: string;
+  keyFile?: string;
+  trustedCaFile?: string;
+  peerCertFile?: string;
+  peerKeyFile?: string;
+  peerTrustedCaFile?: string;
+}
+
+function tlsFiles(cert: string | undefined, key: string | undefined, ca: string | undefined, prefix: string): TlsFiles | undefined {
+  if (cert === undefined && key === undefined && ca === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new InvalidArgumentError(`${prefix}cert-file and ${prefix}key-file go together`);
+  return { certFile: cert, keyFile: key, ...(ca !== undefined ? { trustedCaFile: ca } : {}) };
+}
+
+function tlsConfig(o: TlsFlags): { clientTls?: TlsFiles; peerTls?: TlsFiles } {
+  const clientTls = tlsFiles(o.certFile, o.keyFile, o.trustedCaFile, '--');
+  const peerTls = tlsFiles(o.peerCertFile, o.peerKeyFile, o.peerTrustedCaFile, '--peer-');
+  return { ...(clientTls !== undefined ? { clientTls } : {}), ...(peerTls !== undefined ? { peerTls } : {}) };
 }
 
 export function registerMemberCommand(kv: Command): void {
@@ -25,9 +47,20 @@ export function registerMemberCommand(kv: Command): void {
     .option('--election-ticks <n>', 'election timeout in ticks', positiveInt('--election-ticks'), MEMBER_DEFAULTS.electionTicks)
     .option('--snapshot-count <n>', 'applied entries between snapshots', positiveInt('--snapshot-count'), MEMBER_DEFAULTS.snapshotCount)
     .option('--max-request-bytes <n>', 'largest client frame accepted', positiveInt('--max-request-bytes'), MEMBER_DEFAULTS.requestSizeBytesMax)
+    .option('--auto-compaction-retention <revisions>', 'compact to (revision − N) every 5 minutes; 0 = off', (v: string) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('--auto-compaction-retention must be a non-negative integer');
+      return n;
+    }, 0)
+    .option('--cert-file <path>', 'client port TLS certificate (PEM); needs an https client URL')
+    .option('--key-file <path>', 'client port TLS key (PEM)')
+    .option('--trusted-ca-file <path>', 'CA for client certificates: clients must present one (mutual TLS)')
+    .option('--peer-cert-file <path>', 'peer port TLS certificate (PEM); needs https peer URLs')
+    .option('--peer-key-file <path>', 'peer port TLS key (PEM)')
+    .option('--peer-trusted-ca-file <path>', 'CA for peer certificates (mutual TLS between peers)')
     .option('--unsafe-fault-injection', 'serve POST /debug/faults for fault tests (never in production)', false)
     .addOption(new Option('--unsafe-bug-stale-reads', 'PLANTED BUG: serve linearizable reads without ReadIndex (to test the checkers)').default(false).hideHelp())
-    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean; unsafeBugStaleReads: boolean }) => {
+    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean; unsafeBugStaleReads: boolean; autoCompactionRetention: number } & TlsFlags) => {
       let running;
       try {
         running = await startMember(
@@ -45,6 +78,8 @@ export function registerMemberCommand(kv: Command): void {
             requestSizeBytesMax: o.maxRequestBytes,
             unsafeFaultInjection: o.unsafeFaultInjection,
             unsafeBugStaleReads: o.unsafeBugStaleReads,
+            autoCompactionRetentionRevisions: o.autoCompactionRetention,
+            ...tlsConfig(o),
           },
           consoleLogger,
         );

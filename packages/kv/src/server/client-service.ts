@@ -3,6 +3,7 @@
 // serving. Requests on one connection run concurrently; responses carry the request id.
 
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { decodeClientRequest, frameIdOf } from '../protocol/decode.ts';
 import { KvError, toWireError } from '../protocol/errors.ts';
@@ -13,6 +14,7 @@ import type { Outcome } from './dedupe.ts';
 import { type KvMember, VERSION } from './member.ts';
 import { memberIdOf } from './ids.ts';
 import { encodeMemberContext } from './payload.ts';
+import { loadTls } from './tls.ts';
 import type { WatchSink } from './watch-hub.ts';
 
 /**
@@ -40,7 +42,11 @@ export class ClientService {
 
   async start(): Promise<string> {
     const url = new URL(this.member.config.clientUrl);
-    const server = createServer((req, res) => void this.onHttp(req, res));
+    const tls = loadTls(this.member.config.clientTls, 'client');
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => void this.onHttp(req, res);
+    // With a trusted CA, clients must present a certificate it signed (etcd's --client-cert-auth).
+    const server: Server =
+      tls === undefined ? createServer(onRequest) : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined }, onRequest);
     const wss = new WebSocketServer({ server, maxPayload: this.member.config.requestSizeBytesMax + CLIENT_FRAME_OVERHEAD_BYTES });
     wss.on('connection', (ws) => this.onConnection(ws));
     wss.on('error', (e) => this.member.logger.warn('client listener error', { message: e.message }));

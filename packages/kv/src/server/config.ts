@@ -3,6 +3,13 @@
 
 import { clusterIdOf, memberIdOf } from './ids.ts';
 
+/** PEM files for one port. With a CA, the other side must present a certificate it signed (mutual TLS). */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly trustedCaFile?: string;
+}
+
 export interface MemberConfig {
   readonly name: string;
   readonly dataDir: string;
@@ -33,6 +40,10 @@ export interface MemberConfig {
    * running process. Off by default; never turn it on in production.
    */
   readonly unsafeFaultInjection: boolean;
+  /** TLS on the peer port (https:// peer URLs); off when absent. */
+  readonly peerTls?: TlsFiles;
+  /** TLS on the client port (https:// client URL); off when absent. */
+  readonly clientTls?: TlsFiles;
   /**
    * Planted bug for proving the checkers can fail: serve "linearizable" reads from local state without
    * ReadIndex. Only tests and `halyard fuzz cluster --planted-bug stale-reads` set it.
@@ -106,6 +117,15 @@ export function validateConfig(c: MemberConfig): void {
   for (const [flag, v] of positive) if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(`${flag} must be a positive integer, got ${v}`);
   if (c.electionTicks <= c.heartbeatTicks) throw new ConfigError('--election-ticks must exceed --heartbeat-ticks');
   if (!Number.isSafeInteger(c.catchUpEntries) || c.catchUpEntries < 0) throw new ConfigError('--catch-up-entries must be ≥ 0');
+  if (!Number.isSafeInteger(c.autoCompactionRetentionRevisions) || c.autoCompactionRetentionRevisions < 0) {
+    throw new ConfigError('--auto-compaction-retention must be a non-negative integer (revisions to keep)');
+  }
+  if ((c.peerTls !== undefined) !== (new URL(c.peerUrl).protocol === 'https:')) {
+    throw new ConfigError('--listen-peer-url must be https:// exactly when peer TLS files are given');
+  }
+  if ((c.clientTls !== undefined) !== (new URL(c.clientUrl).protocol === 'https:')) {
+    throw new ConfigError('--listen-client-url must be https:// exactly when client TLS files are given');
+  }
 }
 
 export interface ClusterIds {

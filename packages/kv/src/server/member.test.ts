@@ -55,7 +55,7 @@ afterEach(async () => {
   dirs = [];
 });
 
-async function startCluster(n: number): Promise<{ urls: string[]; flags: Parameters<typeof startMember>[0][] }> {
+async function startCluster(n: number, extra: Partial<Parameters<typeof startMember>[0]> = {}): Promise<{ urls: string[]; flags: Parameters<typeof startMember>[0][] }> {
   const ports = await freePorts(2 * n);
   const names = Array.from({ length: n }, (_, i) => `m${i + 1}`);
   const initialCluster = new Map(names.map((nm, i) => [nm, `http://127.0.0.1:${ports[2 * i]}`]));
@@ -63,7 +63,7 @@ async function startCluster(n: number): Promise<{ urls: string[]; flags: Paramet
   for (let i = 0; i < n; i++) {
     const dataDir = await mkdtemp(join(tmpdir(), 'halyard-member-'));
     dirs.push(dataDir);
-    flags.push({ name: names[i]!, dataDir, peerUrl: initialCluster.get(names[i]!)!, clientUrl: `http://127.0.0.1:${ports[2 * i + 1]}`, initialCluster, tickMs: 20 });
+    flags.push({ name: names[i]!, dataDir, peerUrl: initialCluster.get(names[i]!)!, clientUrl: `http://127.0.0.1:${ports[2 * i + 1]}`, initialCluster, tickMs: 20, ...extra });
   }
   running = await Promise.all(flags.map((f) => startMember(f, silentLogger)));
   return { urls: flags.map((f) => f.clientUrl), flags };
@@ -112,5 +112,18 @@ describe('a 3-member cluster in one process', () => {
     const r = await c2.call('range', { key: enc('k'), rangeEnd: enc('l'), countOnly: true });
     expect(r.type === 'response' && 'count' in r.result ? r.result.count : -1).toBe(20);
     c2.close();
+  });
+
+  it('compacts periodically when a retention is set', async () => {
+    const { urls } = await startCluster(3, { autoCompactionRetentionRevisions: 5, autoCompactionIntervalMs: 100 });
+    await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
+    const leaderIdx = running.findIndex((r) => r.member.isLeader());
+    const c = await RawClient.connect(urls[leaderIdx]!);
+    for (let i = 0; i < 20; i++) expect((await c.call('put', { key: enc('k'), value: enc(`v${i}`) })).type).toBe('response');
+    // Revision 21 now; the leader compacts to (current − 5) within a few intervals.
+    await waitFor(() => running.every((r) => r.member.sm.mvcc.compactRevision >= 16), 30_000, 'auto compaction on every member');
+    const old = await c.call('range', { key: enc('k'), revision: 3 });
+    expect(old.type === 'error' ? old.error.code : 'none').toBe('Compacted');
+    c.close();
   });
 });

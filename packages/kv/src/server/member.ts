@@ -22,6 +22,7 @@ import { decodePayload, encodeMemberContext, encodePayload } from './payload.ts'
 import { ReadBarrier } from './read-barrier.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { AppliedWaiters, ProposalWaiters } from './waiters.ts';
+import { loadTls } from './tls.ts';
 import { MemberWatches } from './watch-hub.ts';
 
 export const VERSION = '0.1.0';
@@ -63,6 +64,7 @@ export class KvMember {
   private published = false;
   private nextPublishTick = 0;
   private lastCheckpointMs = 0;
+  private lastAutoCompactionMs = 0;
   private requestSeq = 0;
   private readonly requestPrefix = randomBytes(6).toString('hex');
 
@@ -106,6 +108,7 @@ export class KvMember {
       config.tickMs * config.electionTicks,
     );
     const peerUrl = new URL(config.peerUrl);
+    const peerTls = loadTls(config.peerTls, 'peer');
     this.transport = new PeerTransport({
       id: ids.memberId,
       clusterId: ids.clusterId.toString(16),
@@ -114,6 +117,7 @@ export class KvMember {
       registry: this.registry,
       logger,
       limits: { frameSizeBytesMax: Math.max(config.requestSizeBytesMax * 2, 4 * 1024 * 1024) },
+      ...(peerTls !== undefined ? { tls: peerTls } : {}),
       onUnreachable: (id) => this.node.reportUnreachable(id),
       onSnapshotSent: (id, _index, ok) => {
         this.node.reportSnapshot(id, ok);
@@ -301,11 +305,25 @@ export class KvMember {
       this.proposeInternal(requestId, { type: 'leaseRevoke', id });
     }
     const now = performance.now();
+    this.maybeAutoCompact(now);
     if (now - this.lastCheckpointMs >= LEASE_CHECKPOINT_INTERVAL_MS) {
       this.lastCheckpointMs = now;
       const checkpoints = this.lessor.checkpoints();
       if (checkpoints.length > 0) this.proposeInternal(this.nextRequestId('ckpt'), { type: 'leaseCheckpoint', checkpoints });
     }
+  }
+
+  /**
+   * Periodic compaction (etcd's --auto-compaction-mode=revision): every interval the leader compacts to
+   * the current revision minus the retention, through Raft like an explicit compaction.
+   */
+  private maybeAutoCompact(nowMs: number): void {
+    const keep = this.config.autoCompactionRetentionRevisions;
+    if (keep === 0 || nowMs - this.lastAutoCompactionMs < this.config.autoCompactionIntervalMs) return;
+    this.lastAutoCompactionMs = nowMs;
+    const target = this.sm.mvcc.revision - keep;
+    if (target <= this.sm.mvcc.compactRevision) return;
+    this.proposeInternal(this.nextRequestId('compact'), { type: 'compaction', revision: target });
   }
 
   /**

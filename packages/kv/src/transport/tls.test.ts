@@ -1,21 +1,11 @@
 // Mutual TLS between peers, with a throwaway CA made by the openssl CLI (skipped if it is missing).
 
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../storage/test-helpers.ts';
+import { type PemPaths, hasOpenssl, makeCa, makeLeaf } from '../util/test-pki.testutil.ts';
 import type { TransportTlsOptions } from './options.ts';
 import { TestNet, heartbeat, waitFor } from './test-cluster.ts';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Pki {
   readonly member: TransportTlsOptions;
@@ -23,23 +13,9 @@ interface Pki {
   readonly stranger: TransportTlsOptions;
 }
 
-function makeCa(dir: string, name: string): { key: string; cert: string } {
-  const key = join(dir, `${name}-ca.key`);
-  const cert = join(dir, `${name}-ca.crt`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name} test CA`], { stdio: 'ignore' });
-  return { key, cert };
-}
-
-function makeLeaf(dir: string, name: string, ca: { key: string; cert: string }): TransportTlsOptions {
-  const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const cert = join(dir, `${name}.crt`);
-  const ext = join(dir, `${name}.ext`);
-  // One certificate serves as both server and client identity: peers dial each other.
-  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-  execFileSync('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], { stdio: 'ignore' });
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '1', '-extfile', ext], { stdio: 'ignore' });
-  return { key: readFileSync(key), cert: readFileSync(cert), ca: readFileSync(ca.cert) };
+function leafOptions(dir: string, name: string, ca: PemPaths): TransportTlsOptions {
+  const leaf = makeLeaf(dir, name, ca);
+  return { key: readFileSync(leaf.key), cert: readFileSync(leaf.cert), ca: readFileSync(ca.cert) };
 }
 
 describe.skipIf(!hasOpenssl())('PeerTransport over mutual TLS', () => {
@@ -52,7 +28,7 @@ describe.skipIf(!hasOpenssl())('PeerTransport over mutual TLS', () => {
     cleanup = t.cleanup;
     const ca = makeCa(t.dir, 'cluster');
     const other = makeCa(t.dir, 'other');
-    pki = { member: makeLeaf(t.dir, 'member', ca), stranger: makeLeaf(t.dir, 'stranger', other) };
+    pki = { member: leafOptions(t.dir, 'member', ca), stranger: leafOptions(t.dir, 'stranger', other) };
   });
   afterAll(async () => cleanup());
   afterEach(async () => net.closeAll());
