@@ -103,7 +103,7 @@ export class Caller {
         attempts.lastErr = err;
         const decision = decideRetry(err, spec.retry);
         if (decision.kind === 'fail') throw err;
-        if (pinned !== undefined) {
+        if (pinned !== undefined || decision.kind === 'again') {
           await sleep(backoffMs(attempt), signal);
           continue;
         }

@@ -112,6 +112,21 @@ describe('failover and safe retries', () => {
     expect(cluster.requests.filter((r) => r.method === 'memberAdd')).toHaveLength(1);
   });
 
+  it('asks the same member again while it still has the first attempt in flight', async () => {
+    const { cluster, client } = await setup();
+    let refusals = 2;
+    cluster.intercept = (req) => {
+      if (req.method !== 'put' || refusals === 0) return undefined;
+      refusals--;
+      return { kind: 'error', error: { code: 'InvalidRequest', message: `request ${req.requestId ?? ''} is already in flight` } };
+    };
+    await client.put('k', 'v');
+    expect(cluster.requests.filter((r) => r.method === 'put').map((r) => r.member)).toEqual([0, 0, 0]);
+    // Any other InvalidRequest is final.
+    cluster.intercept = (req) => (req.method === 'put' ? { kind: 'error', error: { code: 'InvalidRequest', message: 'params.key: must be bytes' } } : undefined);
+    await expect(client.put('k', 'v')).rejects.toMatchObject({ code: 'InvalidRequest' });
+  });
+
   it('fails over when the member it talks to dies', async () => {
     const { cluster, client } = await setup();
     await client.put('a', '1');

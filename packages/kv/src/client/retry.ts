@@ -37,11 +37,14 @@ export type RetryDecision =
   | { readonly kind: 'redirect'; readonly leaderEndpoint: string }
   /** Try the next endpoint after a backoff. */
   | { readonly kind: 'next' }
+  /** Try the same endpoint again after a backoff. */
+  | { readonly kind: 'again' }
   | { readonly kind: 'fail' };
 
 export function decideRetry(err: unknown, policy: RetryPolicy): RetryDecision {
   if (!(err instanceof KvError)) return { kind: 'fail' };
   if (err instanceof ConnectionLostError) return policy === 'always' || !err.sent ? { kind: 'next' } : { kind: 'fail' };
+  if (policy === 'always' && isAlreadyInFlight(err)) return { kind: 'again' };
   switch (err.code) {
     case 'NotLeader':
       return err.details.leaderEndpoint !== undefined && err.details.leaderEndpoint !== '' ? { kind: 'redirect', leaderEndpoint: err.details.leaderEndpoint } : { kind: 'next' };
@@ -78,4 +81,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The leader refuses a requestId it is still applying (`server/waiters.ts`): our earlier attempt, whose
+ * connection dropped, is still in flight there. Asking again after it settles gets the deduplicated answer.
+ * The wire has no code of its own for this (it is an InvalidRequest), hence the message match; see the
+ * report's protocol request for a dedicated code.
+ */
+export function isAlreadyInFlight(err: KvError): boolean {
+  return err.code === 'InvalidRequest' && /already in flight/.test(err.message);
 }
