@@ -98,7 +98,10 @@ export function registerMemberCommand(kv: Command): void {
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        // Removed from the cluster, or a fatal error: the member stopped by itself.
+        void running.stopped.then(stop);
       });
       await running.stop();
+      if (member.fatalError() !== undefined) process.exitCode = 2;
     });
 }

@@ -12,6 +12,8 @@ export { memberIdOf, clusterIdOf, idToHex } from './ids.ts';
 export interface RunningMember {
   readonly member: KvMember;
   readonly service: ClientService;
+  /** Resolves once the member has stopped and its client port is closed. */
+  readonly stopped: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,9 +32,12 @@ export async function startMember(flags: MemberFlags, logger?: TransportLogger):
     await member.stop();
     throw e;
   }
+  // However the member stops (a signal, removal from the cluster, a fatal error), its port closes too.
+  const stopped = new Promise<void>((resolve) => member.onStopped(() => void service.close().then(resolve, resolve)));
   return {
     member,
     service,
+    stopped,
     async stop() {
       await service.close();
       await member.stop();

@@ -58,6 +58,7 @@ export class KvMember {
   private draining = false;
   private stopped = false;
   private fatal: unknown = undefined;
+  private readonly stopListeners: (() => void)[] = [];
   private tickTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
   private lastSnapshotIndex: number;
@@ -258,7 +259,9 @@ export class KvMember {
         w.resolve();
       }
       if (e.change.type === 'removeNode' && e.change.nodeId === this.ids.memberId) {
-        this.logger.warn('this member was removed from the cluster; it stops serving');
+        // As etcd does: a member removed from the cluster shuts itself down (after this Ready is done).
+        this.logger.warn('this member was removed from the cluster; it stops');
+        setImmediate(() => void this.stop());
       }
       return;
     }
@@ -509,6 +512,11 @@ export class KvMember {
     return this.fatal;
   }
 
+  /** Called once the member has stopped, whatever stopped it (a signal, removal, a fatal error). */
+  onStopped(listener: () => void): void {
+    this.stopListeners.push(listener);
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -522,5 +530,6 @@ export class KvMember {
     // Wait for an in-flight persist so the database closes cleanly.
     for (let i = 0; i < 200 && this.draining; i++) await new Promise((r) => setTimeout(r, 10));
     await this.disk.close().catch(() => undefined);
+    for (const l of this.stopListeners) l();
   }
 }
