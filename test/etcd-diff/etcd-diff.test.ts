@@ -3,18 +3,23 @@
 // not exist yet; the state machine is what decides every answer, so it is the right target). After every
 // step the two answers — revisions, create/mod revisions, versions, values, counts, more flags, prevKvs,
 // txn branches, error kinds — must be equal. At the end of each run, every retained revision is read back
-// from both sides and compared too.
+// from both sides, and an etcd watch (with prevKv) from the run's start is compared with the store's events.
 //
 // One etcd serves the whole file; each fast-check run starts with the same reset on both sides (delete every
 // key, revoke every lease, compact), so the runs stay in lockstep with the shared revision counter.
 //
-// Deliberate differences, each named where the runner or generator accounts for it:
+// Etcd found here: etcd 3.4.23 from Debian (package etcd-server, /usr/bin/etcd). Environment: HALYARD_ETCD_BIN,
+// HALYARD_DIFF_SEED, HALYARD_DIFF_RUNS, HALYARD_DIFF_STATS=1 (what the generator reached).
+//
+// Deliberate differences (docs/kv-mvcc.md), each named where the runner or generator accounts for it:
 //  - D1 leaseTimeToLive on a missing lease: etcd answers TTL -1; the state machine raises LeaseNotFound
 //    (the server will map it to etcd's answer).
 //  - D2 leaseTimeToLive keys: etcd lists them in Go map order; we list them ascending.
 //  - D3 leaseGrant with id 0: etcd picks a time-based id; we allocate 1, 2, 3 … deterministically
 //    (the generator only grants explicit ids).
 //  - D4 compaction at revision ≤ 0: etcd accepts it; we refuse it as InvalidRequest (never generated).
+//  - D5 lease expiry: etcd expires leases by its own clock; our state machine never does (the leader proposes
+//    revokes). Grants use a TTL of an hour so etcd never expires one during a run.
 //  - D6 watch from exactly the compact revision: etcd replays that revision from its compacted backend, so a
 //    delete at it is lost and prevKvs may be missing; we keep the whole revision, with prevKvs. Watches are
 //    compared from compact revision + 1.
@@ -23,8 +28,6 @@
 //  - D8 a txn whose ignoreValue/ignoreLease put follows a "\0"-ended delete covering its key: etcd 3.4
 //    panics (server down); we refuse it with KeyNotFound. Such txns are not sent to etcd (mayCrashEtcd);
 //    the store's answer is pinned by a unit test instead.
-//  - D5 lease expiry: etcd expires leases by its own clock; our state machine never does (the leader proposes
-//    revokes). Grants use a TTL of an hour so etcd never expires one during a run.
 //
 // If etcd-server is not installed this test FAILS (CI installs it): see etcd-process.ts.
 
