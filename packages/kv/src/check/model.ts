@@ -19,6 +19,8 @@ import { assertNever, describeOp } from './ops.ts';
 
 /** Value id of an absent key. */
 const ABSENT = -1;
+/** Not a value id: the operation does not write that key. */
+const NOT_WRITTEN = -2;
 
 export interface ComponentState {
   /** Interned value id per key slot, ABSENT when the key does not exist. */
@@ -59,6 +61,11 @@ export interface SearchModel<S> {
    * only make another acceptable if their footprints share a part (the search uses it to skip work).
    */
   footprint(index: number): readonly number[];
+  /**
+   * A cheap filter before trying whether operation `u` makes operation `c` acceptable. Contract: when it
+   * returns false, taking `u` never turns a state in which `c` is rejected into one in which it is accepted.
+   */
+  mayEnable(u: number, c: number): boolean;
 }
 
 /** Priority of operations whose place cannot be guessed: after everything else. */
@@ -82,6 +89,9 @@ export class ComponentModel implements SearchModel<ComponentState> {
   private readonly compiled: readonly Compiled[];
   private readonly valueNames: string[] = [];
   private readonly priorities: readonly number[];
+  /** Per operation, the slots it writes and what it leaves there (value id or ABSENT): for mayEnable. */
+  private readonly leftSlots: readonly (readonly number[])[];
+  private readonly leftValues: readonly (readonly number[])[];
 
   constructor(
     readonly keys: readonly string[],
@@ -105,6 +115,8 @@ export class ComponentModel implements SearchModel<ComponentState> {
     };
     this.compiled = ops.map((h) => compile(h, slot, intern));
     this.priorities = this.prioritize();
+    this.leftSlots = this.compiled.map((c) => (c.t === 'delete' ? [c.slot] : c.t === 'write' ? c.puts.map((p) => p.slot) : []));
+    this.leftValues = this.compiled.map((c) => (c.t === 'delete' ? [ABSENT] : c.t === 'write' ? c.puts.map((p) => p.value) : []));
     this.init = {
       values: keys.map(() => ABSENT),
       modLo: keys.map(() => 0),
@@ -190,6 +202,36 @@ export class ComponentModel implements SearchModel<ComponentState> {
 
   private rejecter(why: string[] | undefined): (reason: () => string) => null {
     return why === undefined ? rejectSilently : (reason) => (why.push(reason()), null);
+  }
+
+  mayEnable(u: number, c: number): boolean {
+    const wc = this.compiled[c];
+    const leftSlots = this.leftSlots[u];
+    const leftValues = this.leftValues[u];
+    if (wc === undefined || leftSlots === undefined || leftValues === undefined) return false;
+    // What u leaves in a slot: a value id, ABSENT for a delete, or NOT_WRITTEN.
+    const leaves = (slot: number): number => {
+      for (let i = 0; i < leftSlots.length; i++) if (leftSlots[i] === slot) return leftValues[i]!;
+      return NOT_WRITTEN;
+    };
+    switch (wc.t) {
+      case 'get':
+        // Only by leaving exactly what the get returned; besides that, writes only add revision constraints.
+        return wc.rev !== null && leaves(wc.slot) === wc.value;
+      case 'delete': {
+        const v = leaves(wc.slot);
+        return wc.deleted === null || wc.deleted > 0 ? v >= 0 : v === ABSENT;
+      }
+      case 'write':
+        for (const cmp of wc.compares) {
+          const v = leaves(cmp.slot);
+          if (v === NOT_WRITTEN) continue;
+          if (wc.succeeded === false || (cmp.expected === 0 ? v === ABSENT : v >= 0)) return true;
+        }
+        return false;
+      default:
+        return assertNever(wc);
+    }
   }
 
   footprint(index: number): readonly number[] {

@@ -298,12 +298,21 @@ export function searchPass<S>(
       if (v === undefined) rejectedNow.set(c, (v = model.step(at, opOfRank[c]!) === null));
       return v;
     };
-    const shares = (a: number, b: number): boolean => footprintOfRank[a]!.some((p) => footprintOfRank[b]!.includes(p));
+    const othersOnPart = new Map<number, number[]>();
+    for (const c of others) {
+      for (const part of footprintOfRank[c]!) {
+        let list = othersOnPart.get(part);
+        if (list === undefined) othersOnPart.set(part, (list = []));
+        list.push(c);
+      }
+    }
     const useful = late.filter((u) => {
-      const targets = others.filter((c) => shares(u, c));
+      const targets: number[] = [];
       for (const part of footprintOfRank[u]!) {
-        const c = nextKnownOn(part, leastPriority);
-        if (c >= 0 && !targets.includes(c)) targets.push(c);
+        const next = nextKnownOn(part, leastPriority);
+        for (const c of next >= 0 ? [...(othersOnPart.get(part) ?? []), next] : (othersOnPart.get(part) ?? [])) {
+          if (!targets.includes(c) && model.mayEnable(opOfRank[u]!, opOfRank[c]!)) targets.push(c);
+        }
       }
       const blocked = targets.filter(isRejectedNow);
       if (blocked.length === 0) return false;
