@@ -130,6 +130,36 @@ function plainEtcdEvent(e: IEvent): PlainEvent {
 
 const watchDeadlineMs = 20_000;
 
+/** Watches every key on etcd from `fromRevision` with prevKv until `count` events came (or the deadline). */
+async function etcdEvents(fromRevision: number, count: number): Promise<PlainEvent[]> {
+  const theirs: PlainEvent[] = [];
+  const watcher = await (client as Etcd3)
+    .watch()
+    .inRange(new Range(Buffer.from([0]), Buffer.from([0])))
+    .startRevision(String(fromRevision))
+    .withPreviousKV()
+    .create();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`etcd watch delivered ${theirs.length}/${count} events`)), watchDeadlineMs);
+      watcher.on('data', (res: IWatchResponse) => {
+        theirs.push(...res.events.map(plainEtcdEvent));
+        if (theirs.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      watcher.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  } finally {
+    await watcher.cancel();
+  }
+  return theirs;
+}
+
 /**
  * Watch every key from `fromRevision` with prevKv on etcd and compare with eventsSince on the store: same
  * events, same order (sub-revision order inside a txn), same prevKvs.
@@ -149,31 +179,7 @@ async function compareWatch(fromRevision: number): Promise<void> {
     return { type: e.type, kv: plainKv(e.kv), prevKv: isCreate ? null : atPreviousRevision };
   });
   if (ours.length === 0) return;
-  const theirs: PlainEvent[] = [];
-  const watcher = await (client as Etcd3)
-    .watch()
-    .inRange(new Range(Buffer.from([0]), Buffer.from([0])))
-    .startRevision(String(fromRevision))
-    .withPreviousKV()
-    .create();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`etcd watch delivered ${theirs.length}/${ours.length} events`)), watchDeadlineMs);
-      watcher.on('data', (res: IWatchResponse) => {
-        theirs.push(...res.events.map(plainEtcdEvent));
-        if (theirs.length >= ours.length) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      watcher.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-  } finally {
-    await watcher.cancel();
-  }
+  const theirs = await etcdEvents(fromRevision, ours.length);
   expect(ours, `events since ${fromRevision}\nours:   ${JSON.stringify(ours)}\ntheirs: ${JSON.stringify(theirs)}`).toEqual(theirs);
 }
 
@@ -260,6 +266,30 @@ describe('Halyard MVCC vs a real etcd', () => {
     for (const [outer, inner] of [[100, 27], [100, 28], [99, 28], [0, 127], [0, 128]] as const) {
       await both(nested(outer, inner), `nested ${outer}+${inner}`);
     }
+  });
+
+  it('D6: from exactly the compact revision we still deliver its delete and prevKvs; etcd loses them', async () => {
+    await reset();
+    const put = (key: string, value: string): Step => ({ kind: 'command', command: { type: 'put', key: Buffer.from(key), value: Buffer.from(value) } });
+    await both(put('k', 'v1'), 'D6 put k');
+    await both(put('j', 'v1'), 'D6 put j');
+    await both(
+      {
+        kind: 'command',
+        command: { type: 'txn', compare: [], success: [{ type: 'deleteRange', key: Buffer.from('k') }, { type: 'put', key: Buffer.from('j'), value: Buffer.from('v2') }], failure: [] },
+      },
+      'D6 txn',
+    );
+    const compactAt = store.revision;
+    await both(put('x', 'later'), 'D6 put x');
+    // physical: wait until etcd's backend has really dropped the compacted revisions.
+    await (client as Etcd3).kv.compact({ revision: compactAt, physical: true });
+    store.apply({ type: 'compaction', revision: compactAt });
+    const show = (e: PlainEvent): string => `${e.type} ${e.kv.key}@${e.kv.modRevision} prev=${e.prevKv?.value ?? '-'}`;
+    const ours = store.eventsSince(compactAt).events.map((e) => show({ type: e.type, kv: plainKv(e.kv), prevKv: e.prevKv ? plainKv(e.prevKv) : null }));
+    const theirs = (await etcdEvents(compactAt, 2)).map(show);
+    expect(ours).toEqual([`delete k@${compactAt} prev=v1`, `put j@${compactAt} prev=v1`, `put x@${compactAt + 1} prev=-`]);
+    expect(theirs).toEqual([`put j@${compactAt} prev=-`, `put x@${compactAt + 1} prev=-`]);
   });
 
   it('matches etcd step by step on random sequences', async () => {
