@@ -100,6 +100,8 @@ export class Caller {
         return await conn.request(method, params, spec.requestId, signal);
       } catch (err) {
         if (signal.aborted) throw signal.reason;
+        // close() ends calls in flight at once instead of letting them retry until their deadline.
+        if (this.closed) throw new KvError('Unavailable', 'the client is closed');
         attempts.lastErr = err;
         const decision = decideRetry(err, spec.retry);
         if (decision.kind === 'fail') throw err;

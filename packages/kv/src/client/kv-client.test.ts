@@ -132,8 +132,14 @@ describe('KvClient basic calls', () => {
     expect(ids[2]).toBeUndefined();
   });
 
-  it('fails calls after close', async () => {
+  it('fails calls after close, and ends calls in flight at once', async () => {
+    cluster.intercept = () => ({ kind: 'drop' });
+    const started = Date.now();
+    const inFlight = client.get('a', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
     await client.close();
+    expect(await inFlight).toMatchObject({ code: 'Unavailable' });
+    expect(Date.now() - started).toBeLessThan(1000);
     await expect(client.get('a')).rejects.toMatchObject({ code: 'Unavailable' });
   });
 });
