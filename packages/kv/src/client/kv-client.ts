@@ -35,6 +35,9 @@ import {
 } from './types.ts';
 import { Watcher } from './watch.ts';
 
+/** Leaves room for `-${seq}` within the protocol's REQUEST_ID_LENGTH_MAX (128). */
+export const CLIENT_ID_LENGTH_MAX = 96;
+
 export class KvClient {
   private readonly caller: Caller;
   private readonly clientId: string;
@@ -47,6 +50,10 @@ export class KvClient {
   constructor(options: KvClientOptions) {
     this.requestTimeoutMs = positive(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT, 'requestTimeoutMs');
     this.clientId = options.clientId ?? randomBytes(8).toString('hex');
+    // requestIds are `${clientId}-${seq}` and members accept at most 128 characters (protocol/decode.ts).
+    if (this.clientId.length === 0 || this.clientId.length > CLIENT_ID_LENGTH_MAX) {
+      throw new KvError('InvalidRequest', `clientId must be 1..${CLIENT_ID_LENGTH_MAX} characters`);
+    }
     this.caller = new Caller(
       options.endpoints,
       {
