@@ -444,7 +444,8 @@ export class KvMember {
     const id = requestId ?? this.nextRequestId();
     const seen = this.sm.dedupe.get(id);
     if (seen !== undefined) return seen;
-    if (this.proposals.has(id)) throw new KvError('InvalidRequest', `request ${id} is already in flight`);
+    const inFlight = this.proposals.inFlight(id);
+    if (inFlight !== undefined) return inFlight;
     const outcome = this.proposals.wait(id, this.config.requestTimeoutMs);
     try {
       this.node.propose(encodePayload({ kind: 'command', requestId: id, command }));

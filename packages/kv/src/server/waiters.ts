@@ -8,6 +8,8 @@ interface Pending<T> {
   resolve(v: T): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
+  /** What the waiter got; a retry of the same request while it is in flight shares it. */
+  promise: Promise<T>;
 }
 
 /** Outstanding writes at once on one member; beyond it a write is refused (a bound on memory). */
@@ -19,13 +21,26 @@ export class ProposalWaiters {
   wait(requestId: string, timeoutMs: number): Promise<Outcome> {
     if (this.pending.size >= PENDING_WRITES_MAX) return Promise.reject(new KvError('Unavailable', 'too many writes in flight on this member'));
     if (this.pending.has(requestId)) return Promise.reject(new KvError('InvalidRequest', `request ${requestId} is already in flight`));
-    return new Promise<Outcome>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new KvError('Timeout', 'the write did not apply in time; its outcome is unknown (retry with the same requestId)'));
-      }, timeoutMs);
-      this.pending.set(requestId, { resolve, reject, timer });
+    // The executor runs synchronously: `settle` is set before the promise is returned.
+    let settle!: Pick<Pending<Outcome>, 'resolve' | 'reject'>;
+    const promise = new Promise<Outcome>((resolve, reject) => {
+      settle = { resolve, reject };
     });
+    const timer = setTimeout(() => {
+      this.pending.delete(requestId);
+      settle.reject(new KvError('Timeout', 'the write did not apply in time; its outcome is unknown (retry with the same requestId)'));
+    }, timeoutMs);
+    this.pending.set(requestId, { ...settle, timer, promise });
+    return promise;
+  }
+
+  /**
+   * The outcome of the write in flight under `requestId`, if there is one: a client that lost its
+   * connection retries with the same id, possibly to this same leader before the first attempt applied,
+   * and must get that attempt's answer (not an error, and not a second proposal).
+   */
+  inFlight(requestId: string): Promise<Outcome> | undefined {
+    return this.pending.get(requestId)?.promise;
   }
 
   has(requestId: string): boolean {
