@@ -38,6 +38,8 @@ describe('halyard kv put/get/del', () => {
     expect((await kv('get', 'foo', '--rev', '2')).stdout).toBe('foo\nbar\n');
     expect((await kv('get', 'foo', '--consistency', 's')).stdout).toBe('foo\nbaz\n');
     expect((await kv('get', 'nothing')).stdout).toBe('');
+    expect((await kv('get', '', '--prefix', '--keys-only')).stdout).toBe('foo\n\nfop\n\n');
+    expect((await kv('get', '', '--from-key', '--count-only')).stdout).toBe('2\n');
   });
 
   it('reads the value from stdin when it is omitted', async () => {
