@@ -14,6 +14,16 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What `KvClientOptions.onRetry` hears: one failed attempt that will be retried. */
+export interface RetryEvent {
+  readonly method: Method;
+  readonly endpoint: string;
+  /** 0 for the first attempt. */
+  readonly attempt: number;
+  readonly error: unknown;
+  readonly decision: 'redirect' | 'next' | 'again';
+}
+
 export interface CallSpec extends CallOptions {
   readonly retry: RetryPolicy;
   readonly requestId?: string;
@@ -41,6 +51,7 @@ export class Caller {
     endpoints: readonly string[],
     private readonly connectionOptions: ConnectionOptions,
     private readonly requestTimeoutMs: number,
+    private readonly onRetry?: (event: RetryEvent) => void,
   ) {
     if (endpoints.length === 0) throw new KvError('InvalidRequest', 'at least one endpoint is required');
     if (endpoints.length > ENDPOINTS_MAX) throw new KvError('InvalidRequest', `at most ${ENDPOINTS_MAX} endpoints`);
@@ -105,6 +116,7 @@ export class Caller {
         attempts.lastErr = err;
         const decision = decideRetry(err, spec.retry);
         if (decision.kind === 'fail') throw err;
+        this.onRetry?.({ method, endpoint, attempt, error: err, decision: decision.kind });
         if (pinned !== undefined || decision.kind === 'again') {
           await sleep(backoffMs(attempt), signal);
           continue;

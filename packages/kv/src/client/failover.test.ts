@@ -22,11 +22,13 @@ async function setup(size = 3, opts: Partial<KvClientOptions> = {}): Promise<{ c
 
 describe('leader discovery', () => {
   it('follows NotLeader to the leader endpoint it names, and stays there', async () => {
-    const { cluster, client } = await setup();
+    const retries: unknown[] = [];
+    const { cluster, client } = await setup(3, { onRetry: (e) => retries.push({ method: e.method, endpoint: e.endpoint, attempt: e.attempt, decision: e.decision, code: (e.error as KvError).code }) });
     cluster.leaderIndex = 2;
     await client.put('a', '1');
     expect(cluster.requests.map((r) => r.member)).toEqual([0, 2]);
     expect(client.currentEndpoint).toBe(cluster.endpoints[2]);
+    expect(retries).toEqual([{ method: 'put', endpoint: cluster.endpoints[0], attempt: 0, decision: 'redirect', code: 'NotLeader' }]);
     await client.put('a', '2');
     expect(cluster.requests.map((r) => r.member)).toEqual([0, 2, 2]);
     // Both attempts of the first put carried the same requestId.

@@ -62,6 +62,7 @@ export class KvClient {
         keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS_DEFAULT, 'keepAliveTimeoutMs'),
       },
       this.requestTimeoutMs,
+      options.onRetry,
     );
     const autoSyncIntervalMs = options.autoSyncIntervalMs ?? 0;
     if (autoSyncIntervalMs > 0) {

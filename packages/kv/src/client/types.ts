@@ -3,9 +3,9 @@
 import type { Header, Member, Methods, StatusResult } from '../protocol/messages.ts';
 import type { CompareResult, KeyValue, SortOrder, SortTarget } from '../mvcc/types.ts';
 import type { Bytes } from './bytes.ts';
-import type { CallOptions } from './caller.ts';
+import type { CallOptions, RetryEvent } from './caller.ts';
 
-export type { Bytes, CallOptions, Header, KeyValue, Member, StatusResult };
+export type { Bytes, CallOptions, Header, KeyValue, Member, RetryEvent, StatusResult };
 
 export interface KvClientOptions {
   /** Member client URLs, e.g. `http://127.0.0.1:2379` (a bare `host:port` means http). */
@@ -20,6 +20,8 @@ export interface KvClientOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Replace the endpoints with the voting members' client URLs this often (0 = never, the default). */
   readonly autoSyncIntervalMs?: number;
+  /** Told about each failed attempt that will be retried (redirects, failovers): for logs and metrics. Must not throw. */
+  readonly onRetry?: (event: RetryEvent) => void;
   /** Prefix of every requestId; default a random 64-bit hex. Distinct per client process. */
   readonly clientId?: string;
 }
