@@ -62,8 +62,10 @@ export class MvccStore {
   private readonly listeners = new Set<RevisionListener>();
   private readonly leaseTtlMinSeconds: number;
 
+  /** `state` is for `restore` only; callers pass options at most. */
   constructor(options: MvccStoreOptions = {}, private readonly state: MvccState = new MvccState()) {
     this.leaseTtlMinSeconds = options.leaseTtlMinSeconds ?? 2;
+    invariant(Number.isSafeInteger(this.leaseTtlMinSeconds) && this.leaseTtlMinSeconds >= 1, 'leaseTtlMinSeconds must be an integer ≥ 1');
   }
 
   /** The store's current revision (1 when empty). */
