@@ -54,13 +54,13 @@ export class KvClient {
     if (this.clientId.length === 0 || this.clientId.length > CLIENT_ID_LENGTH_MAX) {
       throw new KvError('InvalidRequest', `clientId must be 1..${CLIENT_ID_LENGTH_MAX} characters`);
     }
+    const keepAliveIntervalMs = positive(options.keepAliveIntervalMs ?? KEEP_ALIVE_INTERVAL_MS_DEFAULT, 'keepAliveIntervalMs');
+    const keepAliveTimeoutMs = positive(options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS_DEFAULT, 'keepAliveTimeoutMs');
+    // A timeout shorter than the ping period would declare healthy idle connections dead.
+    if (keepAliveTimeoutMs <= keepAliveIntervalMs) throw new KvError('InvalidRequest', 'keepAliveTimeoutMs must exceed keepAliveIntervalMs');
     this.caller = new Caller(
       options.endpoints,
-      {
-        dialTimeoutMs: positive(options.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 'dialTimeoutMs'),
-        keepAliveIntervalMs: positive(options.keepAliveIntervalMs ?? KEEP_ALIVE_INTERVAL_MS_DEFAULT, 'keepAliveIntervalMs'),
-        keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS_DEFAULT, 'keepAliveTimeoutMs'),
-      },
+      { dialTimeoutMs: positive(options.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 'dialTimeoutMs'), keepAliveIntervalMs, keepAliveTimeoutMs },
       this.requestTimeoutMs,
       options.onRetry,
     );
