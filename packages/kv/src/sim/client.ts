@@ -35,6 +35,8 @@ export interface ClientEnv {
   memberIds(): readonly NodeId[];
   /** When a paused member will run again, or undefined if it is running. */
   pausedUntilMs(id: NodeId): number | undefined;
+  /** When a paused member will read this client's buffered request. */
+  wakeAtMs(id: NodeId, clientId: number): number;
   readonly checker: InvariantChecker;
   trace(line: string): void;
 }
@@ -141,7 +143,7 @@ export class ClientPool {
     if (pausedUntilMs !== undefined) {
       // A frozen process does not refuse a request: it sits in its socket buffer until it wakes up.
       p.attempts--;
-      this.env.scheduleClient(pausedUntilMs + this.rng.int(10), { clientId: c.id, action: 'retry', opId: p.opId });
+      this.env.scheduleClient(this.env.wakeAtMs(target, c.id), { clientId: c.id, action: 'retry', opId: p.opId });
       return;
     }
     try {

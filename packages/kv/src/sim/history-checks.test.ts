@@ -38,8 +38,8 @@ describe('findStaleReads', () => {
 
   it('agrees with the simulator: no stale reads in a correct run, some with the planted bug', () => {
     expect(findStaleReads(runSimulation({ seed: 5, ticks: 800 }).history)).toEqual([]);
-    for (let seed = 0; seed < 80; seed++) {
-      const r = runSimulation({ seed, ticks: 1000, faults: 'partition,drop,dup,reorder,crash,pause,transfer', profile: 'aggressive', bugs: { readIndexWithoutHeartbeat: true } });
+    for (let seed = 0; seed < 40; seed++) {
+      const r = runSimulation({ seed, ticks: 1500, faults: 'pause,reorder,drop,dup,transfer', bugs: { readIndexWithoutHeartbeat: true } });
       if (r.ok) continue;
       expect(r.violations[0]!.kind).toBe('StaleRead');
       expect(findStaleReads(r.history).length).toBeGreaterThan(0);

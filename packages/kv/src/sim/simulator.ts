@@ -147,6 +147,9 @@ function resolve(o: SimOptions): Resolved {
 /** The direct pairwise log comparison is O(log length × members²); the incremental checks run every step. */
 const PAIRWISE_CHECK_EVERY_STEPS = 1024;
 
+/** A woken member drains its input sources within this long, in random order. */
+const PAUSE_WAKE_SPREAD_MS = 10;
+
 const BUG_FLAGS = ['commitPreviousTermEntries', 'readIndexWithoutHeartbeat', 'voteWithoutLogCheck'] as const;
 
 /** The arguments that reproduce a run, shared by both replay commands. */
@@ -226,6 +229,12 @@ class Simulation {
   private stepCount = 0;
   /** Frozen members and when they wake; their input waits (in "socket buffers") until then. */
   private readonly pausedUntil = new Map<NodeId, number>();
+  /**
+   * Per paused member, per input source (a peer's connection, a client, the disk): when that source's
+   * buffered input is drained after waking. One draw per source keeps each connection FIFO, while the
+   * sources are drained in random order, as an event loop does after SIGCONT.
+   */
+  private readonly wakeJitterMs = new Map<NodeId, Map<string, number>>();
   private readonly rngPause: SeededRng;
   private readonly stats = {
     messagesSent: 0,
@@ -380,6 +389,7 @@ class Simulation {
       },
       memberIds: () => this.memberIds(),
       pausedUntilMs: (id: NodeId) => this.pausedUntil.get(id),
+      wakeAtMs: (id: NodeId, clientId: number) => this.wakeAtMs(id, `client${clientId}`),
       checker: this.checker,
       trace: (line: string) => this.record(line),
     };
@@ -395,6 +405,7 @@ class Simulation {
       crash: (id) => this.crash(id),
       pause: (id, untilMs) => {
         this.pausedUntil.set(id, untilMs);
+        this.wakeJitterMs.set(id, new Map());
         this.queue.schedule(untilMs, { kind: 'unpause', id });
       },
       scheduleRestart: (atMs, id) => this.queue.schedule(atMs, { kind: 'restart', id }),
@@ -444,11 +455,21 @@ class Simulation {
   }
 
   /** Input for a frozen member is held until it wakes, then arrives in a random order. */
-  private deferIfPaused(id: NodeId, ev: SimEvent): boolean {
-    const until = this.pausedUntil.get(id);
-    if (until === undefined) return false;
-    this.queue.schedule(until + this.rngPause.int(10), ev);
+  private deferIfPaused(id: NodeId, source: string, ev: SimEvent): boolean {
+    if (!this.pausedUntil.has(id)) return false;
+    this.queue.schedule(this.wakeAtMs(id, source), ev);
     return true;
+  }
+
+  private wakeAtMs(id: NodeId, source: string): number {
+    const until = this.pausedUntil.get(id)!;
+    const jitters = this.wakeJitterMs.get(id)!;
+    let j = jitters.get(source);
+    if (j === undefined) {
+      j = this.rngPause.int(PAUSE_WAKE_SPREAD_MS);
+      jitters.set(source, j);
+    }
+    return until + j;
   }
 
   private handle(ev: SimEvent): void {
@@ -466,7 +487,7 @@ class Simulation {
       }
       case 'deliver': {
         const m = ev.message;
-        if (this.deferIfPaused(m.to, ev)) return;
+        if (this.deferIfPaused(m.to, `peer${m.from}`, ev)) return;
         const h = this.hosts.get(m.to);
         if (this.network.isCut(m.from, m.to) || h === undefined || !h.alive || this.removed.has(m.to)) {
           this.record(`lost ${describe(m)}`);
@@ -478,7 +499,7 @@ class Simulation {
         return;
       }
       case 'persisted': {
-        if (this.deferIfPaused(ev.id, ev)) return;
+        if (this.deferIfPaused(ev.id, 'disk', ev)) return;
         const h = this.hosts.get(ev.id)!;
         this.record(`n${ev.id} fsync done inc=${ev.incarnation}`);
         h.onPersisted(ev.incarnation);
@@ -495,7 +516,7 @@ class Simulation {
         this.restart(ev.id);
         return;
       case 'report': {
-        if (this.deferIfPaused(ev.from, ev)) return;
+        if (this.deferIfPaused(ev.from, 'transport', ev)) return;
         const h = this.hosts.get(ev.from);
         if (h === undefined || !h.alive) return;
         this.record(`report n${ev.from} ${ev.snapshot ? 'snapshot-failed' : 'unreachable'} n${ev.to}`);
@@ -518,6 +539,7 @@ class Simulation {
       case 'unpause':
         if ((this.pausedUntil.get(ev.id) ?? Number.POSITIVE_INFINITY) <= this.queue.nowMs) {
           this.pausedUntil.delete(ev.id);
+          this.wakeJitterMs.delete(ev.id);
           this.record(`n${ev.id} resumes`);
         }
         return;
@@ -604,6 +626,7 @@ class Simulation {
     if (h === undefined || !h.alive) return;
     h.crash();
     this.pausedUntil.delete(id);
+    this.wakeJitterMs.delete(id);
     this.record(`n${id} crash`);
   }
 
@@ -689,6 +712,7 @@ class Simulation {
     this.network.reconfigure(this.networkConfig(true));
     // Frozen members wake now; input held for them still arrives at their old wake-up time, like a delay.
     this.pausedUntil.clear();
+    this.wakeJitterMs.clear();
     this.record('faults stop');
     for (const id of this.memberIds()) if (!this.hosts.get(id)!.alive) this.restart(id);
     this.queue.after(this.r.tickMs, { kind: 'probe' });
