@@ -78,6 +78,7 @@ export function validateCommand(cmd: Command): void {
     case 'leaseCheckpoint':
       if (!Array.isArray(cmd.checkpoints)) throw invalid('checkpoints must be an array');
       for (const c of cmd.checkpoints) {
+        if (typeof c !== 'object' || c === null) throw invalid('checkpoint must be an object');
         checkInteger(c.id, 'checkpoint id');
         checkInteger(c.remainingTtlSeconds, 'remainingTtlSeconds');
         if (c.remainingTtlSeconds < 0) throw invalid('remainingTtlSeconds must be ≥ 0');
