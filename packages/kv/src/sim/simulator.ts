@@ -2,97 +2,40 @@
 // one event queue on a virtual clock and one seeded RNG. Same options ⇒ the same run, event for event,
 // which is what makes every failure replayable from its seed.
 
-import type { History } from '../check/history.ts';
+import { checkHistory } from '../check/index.ts';
+import type { Result } from '../check/history.ts';
 import { applyConfChange } from '../raft/membership.ts';
 import type { MemoryStorage } from '../raft/storage.ts';
-import type { RaftBugs } from '../raft/node.ts';
 import { RaftError } from '../raft/types.ts';
 import type { ConfChange, ConfState, Message, NodeId } from '../raft/types.ts';
 import { SeededRng } from '../util/rng.ts';
 import { EventQueue } from './clock.ts';
 import { ClientPool } from './client.ts';
 import type { ClientConfig, ClientEnv, ClientWake } from './client.ts';
-import { DEFAULT_FAULTS, FaultInjector, formatFaults, parseFaults } from './faults.ts';
-import type { FaultEnv, FaultKind, FaultSet } from './faults.ts';
+import { FaultInjector } from './faults.ts';
+import type { FaultEnv, FaultKind } from './faults.ts';
+import { findStaleReads } from './history-checks.ts';
 import { InvariantChecker } from './invariants.ts';
-import type { MemberView, Violation, ViolationKind } from './invariants.ts';
+import type { MemberView } from './invariants.ts';
 import { Network } from './network.ts';
 import type { NetworkConfig } from './network.ts';
 import { NodeHost } from './node-host.ts';
 import type { HostConfig, HostEnv } from './node-host.ts';
+import { replayCommand, resolve } from './options.ts';
+import type { Resolved, SimOptions, SimResult, SimStats } from './options.ts';
 import { encodeCommand } from './state-machine.ts';
 import type { Command } from './state-machine.ts';
-import type { Result } from '../check/history.ts';
-import { Trace } from './trace.ts';
-import { findStaleReads } from './history-checks.ts';
-import { PROFILES } from './profiles.ts';
-import type { ProfileName, Tuning } from './profiles.ts';
-import { checkHistory } from '../check/index.ts';
+import { Trace, describeMessage } from './trace.ts';
 
-export interface SimOptions {
-  readonly seed: number;
-  /** Voters at bootstrap (3 or 5 usually). */
-  readonly nodes?: number;
-  /** Length of the run in ticks of one member's clock (virtual time = ticks × tickMs). */
-  readonly ticks?: number;
-  /** A fault spec ("partition,drop,dup,reorder,crash", "all", "none") or a set. */
-  readonly faults?: string | FaultSet;
-  readonly clients?: number;
-  readonly bugs?: RaftBugs;
-  /** Keep every trace line (for diffing runs); the hash is always computed. */
-  readonly keepTrace?: boolean;
-  /** Stop at the first violation (default) or keep going to collect more. */
-  readonly stopOnViolation?: boolean;
-  readonly electionTicks?: number;
-  readonly tickMs?: number;
-  /** When discrete faults stop and the network stops losing messages; default leaves room for the liveness bound. */
-  readonly faultsStopAtTick?: number;
-  /** After faults stop, a leader must be elected and a proposal committed within this many ticks. */
-  readonly livenessBoundTicks?: number;
-  /** Named knob set (profiles.ts); default "default". */
-  readonly profile?: ProfileName;
-  /** Checks not to report (e.g. CommitRule, to see whether the figure 8 bug's consequences are found too). */
-  readonly disabledChecks?: readonly ViolationKind[];
-  /** Also run the linearizability checker (check/) over the client history at the end. */
-  readonly checkLinearizability?: boolean;
-}
+// The public surface stays here, where the CLI and tests import it from.
+export { replayArgs, replayCommand } from './options.ts';
+export type { SimOptions, SimResult, SimStats } from './options.ts';
 
-export interface SimStats {
-  readonly events: number;
-  readonly virtualMs: number;
-  readonly messagesSent: number;
-  readonly messagesDropped: number;
-  readonly messagesDuplicated: number;
-  readonly messagesCut: number;
-  readonly crashes: number;
-  readonly restarts: number;
-  readonly pauses: number;
-  readonly partitions: number;
-  readonly heals: number;
-  readonly transfers: number;
-  readonly membershipChanges: number;
-  readonly leaderTerms: number;
-  readonly committedIndexMax: number;
-  readonly snapshotsInstalled: number;
-  readonly opsOk: number;
-  readonly opsUnknown: number;
-  readonly opsGivenUp: number;
-  /** Ticks from the end of faults to the first committed probe; undefined if never reached. */
-  readonly livenessTicks: number | undefined;
-}
+/** The direct pairwise log comparison is O(log length × members²); the incremental checks run every step. */
+const PAIRWISE_CHECK_EVERY_STEPS = 1024;
 
-export interface SimResult {
-  readonly seed: number;
-  readonly ok: boolean;
-  readonly traceHash: string;
-  readonly trace: readonly string[] | undefined;
-  /** The last events before the end (or the violation), for a failure report. */
-  readonly lastEvents: readonly string[];
-  readonly history: History;
-  readonly violations: readonly Violation[];
-  readonly stats: SimStats;
-  readonly replayCommand: string;
-}
+/** A woken member drains its input sources within this long, in random order. */
+const PAUSE_WAKE_SPREAD_MS = 10;
 
 type SimEvent =
   | { readonly kind: 'tick'; readonly id: NodeId }
@@ -106,109 +49,9 @@ type SimEvent =
   | { readonly kind: 'stopFaults' }
   | { readonly kind: 'unpause'; readonly id: NodeId }
   | { readonly kind: 'probe' };
-
-interface Resolved {
-  readonly seed: number;
-  readonly nodes: number;
-  readonly ticks: number;
-  readonly faults: FaultSet;
-  readonly clients: number;
-  readonly bugs: RaftBugs;
-  readonly electionTicks: number;
-  readonly tickMs: number;
-  readonly faultsStopAtTick: number;
-  readonly livenessBoundTicks: number;
-  readonly profile: ProfileName;
-  readonly tuning: Tuning;
-}
-
-function resolve(o: SimOptions): Resolved {
-  if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${o.seed}`);
-  const electionTicks = o.electionTicks ?? 10;
-  const ticks = o.ticks ?? 1500;
-  const livenessBoundTicks = o.livenessBoundTicks ?? 20 * electionTicks;
-  return {
-    seed: o.seed,
-    nodes: o.nodes ?? 3,
-    ticks,
-    faults: typeof o.faults === 'string' ? parseFaults(o.faults) : (o.faults ?? parseFaults(DEFAULT_FAULTS)),
-    clients: o.clients ?? 3,
-    bugs: o.bugs ?? {},
-    electionTicks,
-    tickMs: o.tickMs ?? 10,
-    // Leave the liveness bound plus a margin for clients to finish after faults stop.
-    faultsStopAtTick: o.faultsStopAtTick ?? Math.max(0, ticks - livenessBoundTicks - 5 * electionTicks),
-    livenessBoundTicks,
-    profile: o.profile ?? 'default',
-    tuning: PROFILES[o.profile ?? 'default'],
-  };
-}
-
-/** The direct pairwise log comparison is O(log length × members²); the incremental checks run every step. */
-const PAIRWISE_CHECK_EVERY_STEPS = 1024;
-
-/** A woken member drains its input sources within this long, in random order. */
-const PAUSE_WAKE_SPREAD_MS = 10;
-
-const BUG_FLAGS = ['commitPreviousTermEntries', 'readIndexWithoutHeartbeat', 'voteWithoutLogCheck'] as const;
-
-/** The arguments that reproduce a run, shared by both replay commands. */
-export function replayArgs(o: SimOptions): string {
-  const r = resolve(o);
-  const bugs = BUG_FLAGS.filter((b) => r.bugs[b] === true);
-  return (
-    `--seed ${r.seed} --nodes ${r.nodes} --ticks ${r.ticks} --clients ${r.clients} --faults ${formatFaults(r.faults)}` +
-    (bugs.length > 0 ? ` --bugs ${bugs.join(',')}` : '') +
-    (r.profile !== 'default' ? ` --profile ${r.profile}` : '') +
-    (r.electionTicks !== 10 ? ` --election-ticks ${r.electionTicks}` : '') +
-    (o.faultsStopAtTick !== undefined ? ` --faults-stop-at-tick ${o.faultsStopAtTick}` : '') +
-    (o.checkLinearizability === true ? ' --linearizability' : '') +
-    (o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? ` --disable-checks ${o.disabledChecks.join(',')}` : '')
-  );
-}
-
-export function replayCommand(o: SimOptions): string {
-  const direct = `npx tsx packages/kv/src/sim/replay.ts ${replayArgs(o)}`;
-  // The CLI (cli/fuzz-sim.ts) does not take --disable-checks; offer it only when it can replay.
-  return o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? direct : `pnpm fuzz ${replayArgs(o)}   (or: ${direct})`;
-}
-
 export function runSimulation(options: SimOptions): SimResult {
   return new Simulation(options).run();
 }
-
-function describe(m: Message): string {
-  const head = `${m.type} ${m.from}>${m.to} t${m.term}`;
-  switch (m.type) {
-    case 'append':
-      return `${head} p${m.prevLogIndex}/${m.prevLogTerm} n${m.entries.length} c${m.commit}`;
-    case 'appendResponse':
-      return `${head} ${m.reject ? 'rej' : 'ok'} i${m.index} h${m.rejectHint}`;
-    case 'preVote':
-    case 'vote':
-      return `${head} l${m.lastLogIndex}/${m.lastLogTerm}`;
-    case 'preVoteResponse':
-    case 'voteResponse':
-      return `${head} ${m.reject ? 'rej' : 'ok'}`;
-    case 'heartbeat':
-      return `${head} c${m.commit}`;
-    case 'snapshot':
-      return `${head} @${m.snapshot.metadata.index}`;
-    case 'readIndex':
-    case 'readIndexResponse':
-      return `${head} ${m.requestId}`;
-    case 'propose':
-      return `${head} ${m.data.byteLength}b`;
-    case 'heartbeatResponse':
-    case 'timeoutNow':
-      return head;
-    default: {
-      const never: never = m;
-      return `unknown ${JSON.stringify(never)}`;
-    }
-  }
-}
-
 class Simulation {
   private readonly r: Resolved;
   private readonly options: SimOptions;
@@ -490,10 +333,10 @@ class Simulation {
         if (this.deferIfPaused(m.to, `peer${m.from}`, ev)) return;
         const h = this.hosts.get(m.to);
         if (this.network.isCut(m.from, m.to) || h === undefined || !h.alive || this.removed.has(m.to)) {
-          this.record(`lost ${describe(m)}`);
+          this.record(`lost ${describeMessage(m)}`);
           return;
         }
-        this.record(`deliver ${describe(m)}`);
+        this.record(`deliver ${describeMessage(m)}`);
         h.step(m);
         this.touched.add(m.to);
         return;

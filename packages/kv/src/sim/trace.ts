@@ -1,6 +1,8 @@
 // A deterministic record of a run: a running hash over every event line (cheap enough for every run)
 // and, on request, the lines themselves (for diffing two runs or reading a failure).
 
+import type { Message } from '../raft/types.ts';
+
 const FNV_OFFSET_32 = 0x811c9dc5;
 const FNV_PRIME_32 = 0x01000193;
 
@@ -46,5 +48,38 @@ export class Trace {
 
   lastLines(): readonly string[] {
     return this.tail;
+  }
+}
+
+/** One message as a trace line fragment: type, route, term and the fields that identify it. */
+export function describeMessage(m: Message): string {
+  const head = `${m.type} ${m.from}>${m.to} t${m.term}`;
+  switch (m.type) {
+    case 'append':
+      return `${head} p${m.prevLogIndex}/${m.prevLogTerm} n${m.entries.length} c${m.commit}`;
+    case 'appendResponse':
+      return `${head} ${m.reject ? 'rej' : 'ok'} i${m.index} h${m.rejectHint}`;
+    case 'preVote':
+    case 'vote':
+      return `${head} l${m.lastLogIndex}/${m.lastLogTerm}`;
+    case 'preVoteResponse':
+    case 'voteResponse':
+      return `${head} ${m.reject ? 'rej' : 'ok'}`;
+    case 'heartbeat':
+      return `${head} c${m.commit}`;
+    case 'snapshot':
+      return `${head} @${m.snapshot.metadata.index}`;
+    case 'readIndex':
+    case 'readIndexResponse':
+      return `${head} ${m.requestId}`;
+    case 'propose':
+      return `${head} ${m.data.byteLength}b`;
+    case 'heartbeatResponse':
+    case 'timeoutNow':
+      return head;
+    default: {
+      const never: never = m;
+      return `unknown ${JSON.stringify(never)}`;
+    }
   }
 }
