@@ -52,6 +52,7 @@ describe('halyard kv put/get/del', () => {
     const json = JSON.parse((await kv('get', 'a', '-w', 'json')).stdout) as { kvs: { key: string; value: string }[]; count: number; header: { revision: number } };
     expect(json.kvs[0]).toMatchObject({ key: Buffer.from('a').toString('base64'), value: Buffer.from('1').toString('base64') });
     expect(json.header.revision).toBe(2);
+    expect('type' in json).toBe(false);
     const table = (await kv('get', 'a', '-w', 'table')).stdout;
     expect(table).toContain('| KEY | VALUE | CREATE REVISION | MOD REVISION | VERSION | LEASE |');
     expect(table).toContain('| a   | 1     | 2               | 2            | 1       |       |');

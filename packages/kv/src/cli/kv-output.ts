@@ -18,6 +18,12 @@ export function toJson(value: unknown): string {
   );
 }
 
+/** A KV result as JSON, without the state machine's `type` tag at the top (etcdctl has none there). */
+export function resultJson(result: { readonly type: string }): string {
+  const { type: _type, ...rest } = result;
+  return toJson(rest);
+}
+
 export function simpleKv(kv: KeyValue, valueOnly = false): string {
   return (valueOnly ? '' : `${bytesToString(kv.key)}\n`) + `${bytesToString(kv.value)}\n`;
 }
@@ -28,7 +34,7 @@ export interface GetPrintOptions {
 }
 
 export function formatGet(result: RangeResult, format: OutputFormat, opts: GetPrintOptions = {}): string {
-  if (format === 'json') return toJson(result);
+  if (format === 'json') return resultJson(result);
   if (opts.countOnly === true) return `${result.count}\n`;
   if (format === 'table') {
     return formatTable(
@@ -40,12 +46,12 @@ export function formatGet(result: RangeResult, format: OutputFormat, opts: GetPr
 }
 
 export function formatPut(result: PutResult, format: OutputFormat): string {
-  if (format === 'json') return toJson(result);
+  if (format === 'json') return resultJson(result);
   return 'OK\n' + (result.prevKv !== undefined ? simpleKv(result.prevKv) : '');
 }
 
 export function formatDelete(result: DeleteResult, format: OutputFormat): string {
-  if (format === 'json') return toJson(result);
+  if (format === 'json') return resultJson(result);
   return `${result.deleted}\n` + result.prevKvs.map((kv) => simpleKv(kv)).join('');
 }
 
@@ -71,7 +77,7 @@ function formatTxnSimple(result: Pick<TxnResult, 'succeeded' | 'responses'>): st
 }
 
 export function formatTxn(result: TxnResult, format: OutputFormat): string {
-  return format === 'json' ? toJson(result) : formatTxnSimple(result);
+  return format === 'json' ? resultJson(result) : formatTxnSimple(result);
 }
 
 /** etcdctl's watch output: the event type, the previous key-value when asked for, then the key-value. */
