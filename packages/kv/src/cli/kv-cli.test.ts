@@ -259,6 +259,8 @@ describe('bad input', () => {
     ['bad consistency', ['get', 'a', '--consistency', 'x'], /--consistency must be l or s/],
     ['bad endpoint', ['--endpoints', 'ftp://h:1', 'get', 'a'], /must be http\(s\) or ws\(s\)/],
     ['extra argument', ['compact', '1', '2'], /too many arguments/],
+    ['unknown lease subcommand', ['lease', 'bogus'], /unknown command 'bogus'/],
+    ['missing endpoint subcommand', ['endpoint'], /Usage: halyard kv endpoint/],
   ];
   for (const [name, args, message] of cases) {
     it(`exits 2 on ${name}`, async () => {
