@@ -231,6 +231,20 @@ describe('multi-key txn', () => {
       .op(1, 41, 49, get('x'), got('c', 4, 4))
       .op(2, 41, 49, get('y'), got('b', 3, 4))
       .build();
+    // With exact revisions this is already visible on y alone (its projection): at revision 4, y is "d".
+    const r = failure(h);
+    expect(r.components[0]!.keys).toEqual(['y']);
+    expect(r.components[0]!.explanation).toContain('txns cut down to this key');
+  });
+
+  it('needs the whole component when an unknown-outcome txn is seen on one key but not the other', () => {
+    // Each key alone is fine (the txn may or may not have happened); together, one get saw it and a later
+    // one did not.
+    const h = setup()
+      .unknown(0, 40, txn([['x', 2]], [['x', 'c'], ['y', 'd']]))
+      .op(1, 60, 70, get('x'), got('c', 9, 9))
+      .op(1, 80, 90, get('y'), got('b', 3, 9))
+      .build();
     const r = failure(h);
     expect(r.components[0]!.keys).toEqual(['x', 'y']);
   });

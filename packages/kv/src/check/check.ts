@@ -5,7 +5,7 @@
 import type { History, HistoryOp } from './history.ts';
 import { ComponentModel } from './model.ts';
 import { describeHistoryOp } from './ops.ts';
-import { partitionHistory } from './partition.ts';
+import { partitionHistory, projectOntoKey } from './partition.ts';
 import { checkRevisions } from './revisions.ts';
 import type { RevisionViolation } from './revisions.ts';
 import { validateHistory } from './validate.ts';
@@ -101,6 +101,17 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
       undecided.push({ keys: c.keys, opCount: c.ops.length, reason: 'time budget exhausted' });
       continue;
     }
+    if (c.keys.length > 1) {
+      const found = violations.length;
+      for (const key of c.keys) {
+        const ops = projectOntoKey(c.ops, key);
+        const model = new ComponentModel([key], ops);
+        const result = searchLinearization(ops, model, budget);
+        statesExplored += result.statesExplored;
+        if (result.outcome === 'not-linearizable') violations.push(explain([key], ops, model, result.deadEnd, c.keys));
+      }
+      if (violations.length > found) continue;
+    }
     const model = new ComponentModel(c.keys, c.ops);
     const result = searchLinearization(c.ops, model, budget);
     statesExplored += result.statesExplored;
@@ -147,6 +158,7 @@ function explain(
   ops: readonly HistoryOp[],
   model: ComponentModel,
   deadEnd: DeadEnd<ComponentState>,
+  projectedFrom?: readonly string[],
 ): ComponentViolation {
   const blocked = ops[deadEnd.blocked]!;
   const candidates = deadEnd.candidates.map((i) => ({
@@ -157,7 +169,9 @@ function explain(
   }));
   const prefix = deadEnd.prefix.map((i) => ops[i]!);
   const lines = [
-    `keys ${keys.join(', ')} (${ops.length} ops): no linearization.`,
+    projectedFrom === undefined
+      ? `keys ${keys.join(', ')} (${ops.length} ops): no linearization.`
+      : `key ${keys.join(', ')} (${ops.length} ops, txns cut down to this key; from the component of ${projectedFrom.length} keys ${projectedFrom.slice(0, 5).join(', ')}${projectedFrom.length > 5 ? ', …' : ''}): no linearization.`,
     `Longest linearizable prefix (${prefix.length} ops)${prefix.length > 0 ? `, last ones: ${prefix.slice(-5).map((h) => `#${h.id}`).join(' ')}` : ''}.`,
     `State after it: ${model.describe(deadEnd.state)}.`,
     `#${blocked.id} had to take effect before it returned, but nothing could go next:`,

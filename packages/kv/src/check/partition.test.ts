@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { partitionHistory } from './partition.ts';
+import { partitionHistory, projectOntoKey } from './partition.ts';
 import { HistoryBuilder, get, got, put, txn, txnResult, wrote } from './testing.ts';
+import type { HistoryOp } from './history.ts';
 
 describe('partitionHistory', () => {
   const h = new HistoryBuilder()
@@ -36,5 +37,30 @@ describe('partitionHistory', () => {
       .op(0, 6, 7, txn([['b', 0]], [['d', 'z']]), txnResult(true, 3))
       .build();
     expect(partitionHistory(chain).components).toHaveLength(1);
+  });
+});
+
+describe('projectOntoKey', () => {
+  const h: HistoryOp[] = new HistoryBuilder()
+    .op(0, 0, 1, put('a', '1'), wrote(2))
+    .op(0, 2, 3, txn([['a', 2], ['b', 0]], [['a', '2'], ['b', '3']]), txnResult(true, 3))
+    .op(0, 4, 5, txn([['a', 3], ['b', 7]], [['a', '4']]), txnResult(false, 3))
+    .op(0, 6, 7, txn([['b', 3]], [['c', '5']]), txnResult(true, 4))
+    .build();
+
+  it('keeps a succeeded txn’s compares and puts on the key', () => {
+    expect(projectOntoKey(h, 'a').map((o) => o.op)).toEqual([
+      put('a', '1'),
+      txn([['a', 2]], [['a', '2']]),
+      txn([], []),
+    ]);
+  });
+
+  it('turns a failed txn into a bare observation of its revision: another key may have failed it', () => {
+    expect(projectOntoKey(h, 'a')[2]!.result).toEqual(txnResult(true, 3));
+  });
+
+  it('drops txns that do not touch the key', () => {
+    expect(projectOntoKey(h, 'c').map((o) => o.id)).toEqual([3]);
   });
 });

@@ -79,3 +79,33 @@ export function partitionHistory(history: History, byKey = true): Partitioning {
   }
   return { components: [...byRoot.values()], skipped };
 }
+
+/**
+ * The operations of a multi-key component as seen by one of its keys: each txn keeps only its compares and
+ * puts on `key`. Every linearization of the component restricts to a linearization of this (a txn that
+ * succeeded held its compares on `key` and wrote its puts there; one that failed only observed a revision;
+ * one with unknown outcome may or may not have written `key`), so a projection without one is a violation
+ * of the component. Checking projections first finds single-key faults cheaply even when the component's
+ * own search is too big to finish.
+ */
+export function projectOntoKey(ops: readonly HistoryOp[], key: string): HistoryOp[] {
+  const out: HistoryOp[] = [];
+  for (const h of ops) {
+    const op = h.op;
+    if (op.type !== 'txn') {
+      if (op.key === key) out.push(h);
+      continue;
+    }
+    const compares = op.compares.filter((c) => c.key === key);
+    const puts = op.puts.filter((p) => p.key === key);
+    if (compares.length === 0 && puts.length === 0) continue;
+    const r = h.result;
+    if (r?.type === 'txn' && !r.succeeded) {
+      // Another key's compare may be the one that failed: all that is left is the revision it observed.
+      out.push({ ...h, op: { type: 'txn', compares: [], puts: [] }, result: { type: 'txn', succeeded: true, revision: r.revision } });
+      continue;
+    }
+    out.push({ ...h, op: { type: 'txn', compares, puts } });
+  }
+  return out;
+}
