@@ -49,7 +49,9 @@ describe('planted bugs are found', () => {
   it('commitPreviousTermEntries (figure 8): without that check, the lost committed entry is found too', () => {
     const r = firstFailure(
       { ticks: 1500, faults: FAULTS, profile: 'aggressive', bugs: { commitPreviousTermEntries: true }, disabledChecks: ['CommitRule'] },
-      80,
+      // About one seed in 25 has the whole figure 8 sequence (three leaders, each cut off at the right
+      // moment); the bound makes a miss unlikely even when changes shift which seeds those are.
+      150,
     );
     expect(r, describeFound(r)).toBeDefined();
     const kinds: ViolationKind[] = ['LeaderCompleteness', 'StateMachineSafety', 'LogMatching', 'CommittedLost'];
