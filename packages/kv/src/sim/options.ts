@@ -33,6 +33,9 @@ export interface SimOptions {
   readonly profile?: ProfileName;
   /** Checks not to report (e.g. CommitRule, to see whether the figure 8 bug's consequences are found too). */
   readonly disabledChecks?: readonly ViolationKind[];
+  /** The core's PreVote and CheckQuorum (default on, as the server runs it); off exercises the plain §5 paths. */
+  readonly preVote?: boolean;
+  readonly checkQuorum?: boolean;
   /** Also run the linearizability checker (check/) over the client history at the end. */
   readonly checkLinearizability?: boolean;
 }
@@ -123,12 +126,15 @@ export function replayArgs(o: SimOptions): string {
     (r.electionTicks !== 10 ? ` --election-ticks ${r.electionTicks}` : '') +
     (o.faultsStopAtTick !== undefined ? ` --faults-stop-at-tick ${o.faultsStopAtTick}` : '') +
     (o.checkLinearizability === true ? ' --linearizability' : '') +
-    (o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? ` --disable-checks ${o.disabledChecks.join(',')}` : '')
+    (o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? ` --disable-checks ${o.disabledChecks.join(',')}` : '') +
+    (o.preVote === false ? ' --no-prevote' : '') +
+    (o.checkQuorum === false ? ' --no-check-quorum' : '')
   );
 }
 
 export function replayCommand(o: SimOptions): string {
   const direct = `npx tsx packages/kv/src/sim/replay.ts ${replayArgs(o)}`;
-  // The CLI (cli/fuzz-sim.ts) does not take --disable-checks; offer it only when it can replay.
-  return o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? direct : `pnpm fuzz ${replayArgs(o)}   (or: ${direct})`;
+  // The CLI (cli/fuzz-sim.ts) takes neither --disable-checks nor the core switches; offer it only when it can replay.
+  const cliCan = (o.disabledChecks === undefined || o.disabledChecks.length === 0) && o.preVote !== false && o.checkQuorum !== false;
+  return cliCan ? `pnpm fuzz ${replayArgs(o)}   (or: ${direct})` : direct;
 }

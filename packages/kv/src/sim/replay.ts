@@ -2,6 +2,7 @@
 //   npx tsx packages/kv/src/sim/replay.ts --seed 42 [--nodes 3] [--ticks 1500] [--clients 3]
 //     [--faults partition,drop,dup,reorder,crash,pause,transfer] [--bugs commitPreviousTermEntries,…]
 //     [--profile default|aggressive] [--linearizability] [--trace] [--history]
+//     [--disable-checks CommitRule,…] [--no-prevote] [--no-check-quorum]
 // Exit status 1 when the run found a violation, so it can gate a script.
 
 import { parseArgs } from 'node:util';
@@ -59,6 +60,8 @@ export function optionsFromArgs(argv: readonly string[]): { options: SimOptions;
       'faults-stop-at-tick': { type: 'string' },
       'disable-checks': { type: 'string' },
       linearizability: { type: 'boolean' },
+      'no-prevote': { type: 'boolean' },
+      'no-check-quorum': { type: 'boolean' },
       trace: { type: 'boolean' },
       history: { type: 'boolean' },
     },
@@ -77,6 +80,8 @@ export function optionsFromArgs(argv: readonly string[]): { options: SimOptions;
     ...(values['faults-stop-at-tick'] !== undefined ? { faultsStopAtTick: integer('faults-stop-at-tick', values['faults-stop-at-tick'], 0) } : {}),
     checkLinearizability: values.linearizability === true,
     disabledChecks: parseChecks(values['disable-checks'] ?? ''),
+    ...(values['no-prevote'] === true ? { preVote: false } : {}),
+    ...(values['no-check-quorum'] === true ? { checkQuorum: false } : {}),
     keepTrace: values.trace === true,
   };
   return { options, printTrace: values.trace === true, printHistory: values.history === true };

@@ -173,8 +173,8 @@ class Simulation {
       core: {
         electionTicks: this.r.electionTicks,
         heartbeatTicks: 1,
-        preVote: true,
-        checkQuorum: true,
+        preVote: this.options.preVote ?? true,
+        checkQuorum: this.options.checkQuorum ?? true,
         // Small messages and windows, so flow control and batching paths run in short simulations.
         maxSizePerMsgBytes: this.r.tuning.maxSizePerMsgBytes,
         maxInflightMsgs: this.r.tuning.maxInflightMsgs,
