@@ -285,8 +285,29 @@ export class ComponentModel implements SearchModel<ComponentState> {
         }
       }
     });
-    const hintFor = (slot: number, invokeTime: number): number =>
-      Math.min(...unexplained[slot]!.filter((u) => u.returnTime >= invokeTime).map((u) => u.mod));
+    // A write created a revision above every revision returned before it was invoked.
+    const returned = this.ops
+      .filter((h) => h.returnTime !== null && h.result !== null)
+      .map((h) => ({ t: h.returnTime!, rev: h.result!.revision }))
+      .sort((a, b) => a.t - b.t);
+    const prefixMax: number[] = [];
+    for (const r of returned) prefixMax.push(Math.max(prefixMax[prefixMax.length - 1] ?? 0, r.rev));
+    const floorAt = (t: number): number => {
+      let lo = 0;
+      let hi = returned.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (returned[mid]!.t < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo === 0 ? 0 : prefixMax[lo - 1]!;
+    };
+    const hintFor = (slot: number, invokeTime: number): number => {
+      const floor = floorAt(invokeTime);
+      return Math.min(
+        ...unexplained[slot]!.filter((u) => u.returnTime >= invokeTime && u.mod > floor).map((u) => u.mod),
+      );
+    };
     return this.compiled.map((c, i) => {
       switch (c.t) {
         case 'get':
