@@ -108,6 +108,35 @@ export class ClusterHarness {
     this.admin = this.client();
   }
 
+  /** Each member's output, kept past its exit (LocalCluster forgets it then): for a failing test's message. */
+  private readonly outputs = new Map<string, readonly string[]>();
+
+  /** Start every member (see LocalCluster.startAll), keeping their output. */
+  async startAll(): Promise<void> {
+    try {
+      await this.cluster.startAll();
+    } finally {
+      for (const m of this.cluster.members) if (this.cluster.isRunning(m.name)) this.outputs.set(m.name, this.cluster.logs(m.name));
+    }
+  }
+
+  /** Start (or restart) one member (see LocalCluster.start), keeping its output. */
+  async start(name: string, state: 'new' | 'existing' = 'new', initialCluster = this.cluster.initialCluster()): Promise<void> {
+    try {
+      await this.cluster.start(name, state, initialCluster);
+    } finally {
+      if (this.cluster.isRunning(name)) this.outputs.set(name, this.cluster.logs(name));
+    }
+  }
+
+  /**
+   * kill -9 `name` if its process is still running. A member removed from the cluster exits by itself
+   * (as etcd's does) when it applies its own removal, which it may or may not have received.
+   */
+  async killIfRunning(name: string): Promise<void> {
+    if (this.cluster.isRunning(name)) await this.cluster.kill(name);
+  }
+
   static async create(o: HarnessOptions): Promise<ClusterHarness> {
     const dataDir = await mkdtemp(join(tmpdir(), 'halyard-kv-cluster-'));
     const base = await freePortRange(MEMBERS_MAX * PORT_STRIDE);
@@ -207,13 +236,12 @@ export class ClusterHarness {
   /** Last lines of every running member's output, for a failing test's message. */
   logsTail(lines = 30): string {
     return this.cluster.members
-      .map((m) => `--- ${m.name} (${this.cluster.isRunning(m.name) ? 'running' : 'stopped'})\n${this.cluster.logs(m.name).slice(-lines).join('\n')}`)
+      .map((m) => `--- ${m.name} (${this.cluster.isRunning(m.name) ? 'running' : 'stopped'})\n${(this.outputs.get(m.name) ?? []).slice(-lines).join('\n')}`)
       .join('\n');
   }
 
   /** Stop every process this harness started, close its clients, delete its data. */
   async close(printLogs = false): Promise<void> {
-    // Before stopping: LocalCluster forgets a member's output once its process has exited.
     if (printLogs) console.error(this.logsTail());
     await Promise.all(this.clients.map((c) => c.close().catch(() => undefined)));
     await this.cluster.stopAll();

@@ -13,17 +13,9 @@ import { bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
 import type { ServerFrame } from '../../packages/kv/src/protocol/messages.ts';
 import { ClusterHarness, CounterWriter, waitFor } from './harness.ts';
 import { RawWs } from './raw-ws.ts';
-import { serializeThisFile } from './serial.ts';
-
-serializeThisFile();
 
 let h: ClusterHarness | undefined;
 const raws: RawWs[] = [];
-afterEach(async (ctx) => {
-  for (const r of raws.splice(0)) r.close();
-  await h?.close(ctx.task.result?.state === 'fail');
-  h = undefined;
-});
 
 const KEY = 'iso/counter';
 /** Reads sent to the isolated leader, a few acknowledged writes apart. */
@@ -45,7 +37,7 @@ interface Outcome {
 async function isolateLeaderAndRead(plantStaleReads: boolean): Promise<Outcome> {
   h = await ClusterHarness.create({ size: 3, extraArgs: ['--unsafe-fault-injection', ...(plantStaleReads ? ['--unsafe-bug-stale-reads'] : [])] });
   const harness = h;
-  await h.cluster.startAll();
+  await h.startAll();
   const names = h.cluster.members.map((m) => m.name);
   const old = await h.waitForLeader(names);
   const others = names.filter((n) => n !== old.name);
@@ -105,18 +97,26 @@ async function isolateLeaderAndRead(plantStaleReads: boolean): Promise<Outcome> 
   }
 }
 
-describe('an isolated leader', () => {
-  it('serves no stale read while cut off, and fresh ones after the heal', async () => {
-    const o = await isolateLeaderAndRead(false);
-    expect(o.stale).toEqual([]);
-    // It cannot confirm a read index without a quorum: its reads time out (or find no leader).
-    for (const code of o.failedIsolated) expect(['Timeout', 'Unavailable']).toContain(code);
-    expect(o.servedHealed).toBe(READS_HEALED);
-  });
+export function leaderIsolationTests(): void {
+  describe('an isolated leader', () => {
+    afterEach(async (ctx) => {
+      for (const r of raws.splice(0)) r.close();
+      await h?.close(ctx.task.result?.state === 'fail');
+      h = undefined;
+    });
 
-  it('is caught serving stale reads when reads skip ReadIndex (planted bug --unsafe-bug-stale-reads)', async () => {
-    const o = await isolateLeaderAndRead(true);
-    expect(o.servedIsolated).toBe(READS_ISOLATED);
-    expect(o.stale.length).toBeGreaterThan(0);
+    it('serves no stale read while cut off, and fresh ones after the heal', async () => {
+      const o = await isolateLeaderAndRead(false);
+      expect(o.stale).toEqual([]);
+      // It cannot confirm a read index without a quorum: its reads time out (or find no leader).
+      for (const code of o.failedIsolated) expect(['Timeout', 'Unavailable']).toContain(code);
+      expect(o.servedHealed).toBe(READS_HEALED);
+    });
+
+    it('is caught serving stale reads when reads skip ReadIndex (planted bug --unsafe-bug-stale-reads)', async () => {
+      const o = await isolateLeaderAndRead(true);
+      expect(o.servedIsolated).toBe(READS_ISOLATED);
+      expect(o.stale.length).toBeGreaterThan(0);
+    });
   });
-});
+}
