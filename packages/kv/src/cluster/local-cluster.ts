@@ -34,7 +34,11 @@ export interface LocalClusterOptions {
   readonly stdio?: 'inherit' | 'pipe' | 'ignore';
   /** Extra flags for every member. */
   readonly extraArgs?: readonly string[];
+  /** How long a member may take to print its ready line before start() gives up and kills it. */
+  readonly readyTimeoutMs?: number;
 }
+
+export const READY_TIMEOUT_MS_DEFAULT = 60_000;
 
 /** Lines of output kept per member (a bound on memory for long runs). */
 export const MEMBER_LOG_LINES_MAX = 2_000;
@@ -127,7 +131,18 @@ export class LocalCluster {
         }
       };
       child.stdout?.on('data', onData);
-      void exited.then((code) => rej(new Error(`member ${name} exited with ${code} before it was ready:\n${log.slice(-20).join('\n')}`)));
+      const timeoutMs = this.options.readyTimeoutMs ?? READY_TIMEOUT_MS_DEFAULT;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        rej(new Error(`member ${name} was not ready within ${timeoutMs} ms:\n${log.slice(-20).join('\n')}`));
+      }, timeoutMs);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        rej(new Error(`member ${name} exited with ${code} before it was ready:\n${log.slice(-20).join('\n')}`));
+      });
+      child.stdout?.on('data', () => {
+        if (buf.includes(`member ${name} ready:`)) clearTimeout(timer);
+      });
     });
     void exited.then(() => {
       if (this.procs.get(name)?.child === child) this.procs.delete(name);

@@ -27,9 +27,13 @@ export interface ClusterFuzzOptions {
   readonly faultIntervalMs: number;
   readonly faultHoldMs: number;
   readonly opsPerClientMax: number;
+  /** Bound on the linearizability check (default 120 s); past it the verdict is 'unknown'. */
+  readonly checkTimeBudgetMs?: number;
   /** Planted server bugs to switch on in every member (to show the checks catch them). */
   readonly plantedBugs?: readonly PlantedBug[];
   readonly onProgress?: (p: { elapsedMs: number; ops: number; faults: number }) => void;
+  /** Each phase as it starts (starting, running, repairing, final read, checking …), for diagnosis. */
+  readonly onPhase?: (phase: string, elapsedMs: number) => void;
 }
 
 export interface ClusterFuzzSummary {
@@ -73,8 +77,11 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
   const watchEvents: Event[] = [];
   const watchLog: string[] = [];
   let nextOpId = 1;
+  const phase = (name: string): void => o.onPhase?.(name, Math.round(now()));
   try {
+    phase('starting members');
     await cluster.startAll();
+    phase('running clients and nemesis');
     const nemesis = new Nemesis(cluster, o.nemesis, rng.fork(), token, now);
     for (let i = 0; i < o.clients; i++) clients.push(new KvClient({ endpoints: cluster.endpoints(), requestTimeoutMs: 4_000 }));
     const watchClient = new KvClient({ endpoints: cluster.endpoints(), requestTimeoutMs: 10_000 });
@@ -117,13 +124,16 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
     await Promise.all([...workers, faults]);
     clearTimeout(timer);
     clearInterval(progress);
+    phase('repairing faults');
     await nemesis.repairAll();
+    phase('final read');
 
     // Final reads after healing: every acknowledged write must still be visible or overwritten later.
     const finalClient = new KvClient({ endpoints: cluster.endpoints(), requestTimeoutMs: 30_000 });
     clients.push(finalClient);
     const finalRead = await finalClient.get(KEY_PREFIX, { prefix: true });
     const finalRevision = finalRead.header.revision;
+    phase('waiting for the watcher');
     // Let the watcher reach the final revision before judging it.
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (watchEvents[watchEvents.length - 1]?.kv.modRevision ?? 0) < lastWriteRevision(history)) {
@@ -133,7 +143,9 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
     await watching.catch(() => undefined);
     const finalValues = new Map(finalRead.kvs.map((kv) => [bytesToString(kv.key), { value: bytesToString(kv.value), modRevision: kv.modRevision }]));
     const lostWrites = findLostWrites(history, finalValues);
-    const check = checkHistory(history, { timeBudgetMs: 120_000 });
+    phase(`checking ${history.length} operations`);
+    const check = checkHistory(history, { timeBudgetMs: o.checkTimeBudgetMs ?? 120_000 });
+    phase('writing the report');
     const watch = checkWatchEvents(watchEvents, history, Math.min(finalRevision, watchEvents[watchEvents.length - 1]?.kv.modRevision ?? 0));
     await writeFile(join(outDir, 'history.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
     await writeFile(join(outDir, 'watch.jsonl'), watchLog.join('\n') + '\n');
