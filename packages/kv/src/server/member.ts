@@ -3,6 +3,7 @@
 // apply, advance); the client service calls the methods at the bottom.
 
 import { randomBytes, randomInt } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -497,8 +498,22 @@ export class KvMember {
     return this.sm.memberList();
   }
 
+  /** Bytes of the member's database files on disk (etcd's dbSize is its backend file's size). */
   dbSizeBytes(): number {
-    return this.mem.snapshot().data.byteLength;
+    const dir = join(this.config.dataDir, 'raft');
+    let total = 0;
+    try {
+      for (const name of readdirSync(dir)) {
+        try {
+          total += statSync(join(dir, name)).size;
+        } catch {
+          // A file LevelDB removed between the listing and the stat.
+        }
+      }
+    } catch {
+      return 0;
+    }
+    return total;
   }
 
   transportFaults(): PeerTransport {
