@@ -197,7 +197,7 @@ export class RaftNode {
       if ((this.checkQuorum || this.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
         // A stale leader (cut off while we moved on) learns the new term and steps down; without this a
         // PreVote/CheckQuorum cluster could leave it isolated forever.
-        this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this.term, reject: false, index: 0, rejectHint: 0, logTerm: 0 });
+        this.ackAppend(m.from, 0);
       } else if (m.type === 'preVote') {
         this.send({ type: 'preVoteResponse', from: this.id, to: m.from, term: this.term, reject: true });
       }
@@ -634,12 +634,12 @@ export class RaftNode {
   private handleAppend(m: Extract<Message, { type: 'append' }>): void {
     if (m.prevLogIndex < this.log.committed) {
       // Everything up to our commit index is known to match; acknowledge what we have.
-      this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this.term, reject: false, index: this.log.committed, rejectHint: 0, logTerm: 0 });
+      this.ackAppend(m.from, this.log.committed);
       return;
     }
     const lastNew = this.log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
-      this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this.term, reject: false, index: lastNew, rejectHint: 0, logTerm: 0 });
+      this.ackAppend(m.from, lastNew);
       return;
     }
     // Fast backtracking: point the leader at the last index that can possibly match.
@@ -657,7 +657,7 @@ export class RaftNode {
   private handleSnapshot(m: Extract<Message, { type: 'snapshot' }>): void {
     const meta = m.snapshot.metadata;
     if (meta.index <= this.log.committed) {
-      this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this.term, reject: false, index: this.log.committed, rejectHint: 0, logTerm: 0 });
+      this.ackAppend(m.from, this.log.committed);
       return;
     }
     if (this.log.matchTerm(meta.index, meta.term)) {
@@ -670,7 +670,7 @@ export class RaftNode {
       this.confState = meta.confState;
       this.resetProgress();
     }
-    this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this.term, reject: false, index: this.log.lastIndex(), rejectHint: 0, logTerm: 0 });
+    this.ackAppend(m.from, this.log.lastIndex());
   }
 
   // ---------------------------------------------------------------- leader
@@ -952,6 +952,11 @@ export class RaftNode {
 
   private softState(): SoftState {
     return { leaderId: this.leaderId, role: this.role };
+  }
+
+  /** A successful append response: we hold the leader's log up to `index`. */
+  private ackAppend(to: NodeId, index: number): void {
+    this.send({ type: 'appendResponse', from: this.id, to, term: this.term, reject: false, index, rejectHint: 0, logTerm: 0 });
   }
 
   private send(m: Message): void {
