@@ -64,6 +64,12 @@ describe('safety after every step, with faults (§5.2–5.4, figure 3)', () => {
     });
   });
 
+  it('3 members without PreVote and CheckQuorum (the plain §5 election paths)', () => {
+    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, ticks: 1000, faults: 'all', preVote: false, checkQuorum: false })), {
+      numRuns: seedCount(8),
+    });
+  });
+
   it('client histories are linearizable (check/ over the simulated clients)', () => {
     fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, ticks: 800, faults: 'all', checkLinearizability: true })), {
       numRuns: seedCount(8),
