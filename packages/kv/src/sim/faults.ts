@@ -6,12 +6,12 @@
 import type { NodeId } from '../raft/types.ts';
 import type { Rng } from '../util/rng.ts';
 
-export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'pause', 'transfer', 'membership'] as const;
+export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'pause', 'skew', 'transfer', 'membership'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultSet = ReadonlySet<FaultKind>;
 
 /** The default for fuzzing: every fault the simulator can inject without changing membership. */
-export const DEFAULT_FAULTS = 'partition,drop,dup,reorder,crash,pause,transfer';
+export const DEFAULT_FAULTS = 'partition,drop,dup,reorder,crash,pause,skew,transfer';
 
 /** Parse "partition,drop,…", "all" or "none"/"" into a set; unknown names are an error, not ignored. */
 export function parseFaults(spec: string): FaultSet {
@@ -33,6 +33,11 @@ export function formatFaults(set: FaultSet): string {
   return s === '' ? 'none' : s;
 }
 
+/** A clock rate between half and one and a half times nominal. */
+export function clockRateFactor(rng: Rng): number {
+  return 0.5 + rng.int(101) / 100;
+}
+
 /** What the fault injector may do to the cluster; the simulator implements it. */
 export interface FaultEnv {
   nowMs(): number;
@@ -44,6 +49,8 @@ export interface FaultEnv {
   crash(id: NodeId): void;
   /** Freeze a member's process (GC pause, SIGSTOP) until `untilMs`: no ticks; input waits in buffers. */
   pause(id: NodeId, untilMs: number): void;
+  /** Set a member's clock rate: its tick interval becomes tickMs × factor. */
+  setClockRate(id: NodeId, factor: number): void;
   scheduleRestart(atMs: number, id: NodeId): void;
   /** The live member that believes it is leader with the highest term, if any. */
   leader(): NodeId | undefined;
@@ -62,7 +69,7 @@ export interface FaultTiming {
   readonly pauseMsMax: number;
 }
 
-type Action = 'partition' | 'heal' | 'crash' | 'pause' | 'transfer' | 'membership';
+type Action = 'partition' | 'heal' | 'crash' | 'pause' | 'skew' | 'transfer' | 'membership';
 
 export class FaultInjector {
   private readonly faults: FaultSet;
@@ -70,7 +77,7 @@ export class FaultInjector {
   private readonly rng: Rng;
   private readonly env: FaultEnv;
   private stopped = false;
-  readonly counts = { partitions: 0, heals: 0, crashes: 0, pauses: 0, transfers: 0, membershipChanges: 0 };
+  readonly counts = { partitions: 0, heals: 0, crashes: 0, pauses: 0, skews: 0, transfers: 0, membershipChanges: 0 };
 
   constructor(faults: FaultSet, timing: FaultTiming, env: FaultEnv, rng: Rng) {
     this.faults = faults;
@@ -97,6 +104,7 @@ export class FaultInjector {
     if (this.faults.has('partition')) a.push('partition', 'partition', 'heal');
     if (this.faults.has('crash')) a.push('crash');
     if (this.faults.has('pause')) a.push('pause');
+    if (this.faults.has('skew')) a.push('skew');
     if (this.faults.has('transfer')) a.push('transfer');
     if (this.faults.has('membership')) a.push('membership');
     return a;
@@ -122,6 +130,9 @@ export class FaultInjector {
         break;
       case 'pause':
         this.pause();
+        break;
+      case 'skew':
+        this.skew();
         break;
       case 'transfer':
         this.transfer();
@@ -217,6 +228,20 @@ export class FaultInjector {
     this.env.pause(victim, this.env.nowMs() + pauseMs);
     this.counts.pauses++;
     this.env.trace(`fault pause n${victim} for ${pauseMs}ms`);
+  }
+
+  /**
+   * Clocks drift: a member's ticks come faster or slower than its peers'. Raft's safety must not
+   * depend on it; anything lease-like (CheckQuorum, leader stickiness, a lease read) is stressed by it.
+   */
+  private skew(): void {
+    const ids = this.env.memberIds();
+    if (ids.length === 0) return;
+    const id = ids[this.rng.int(ids.length)]!;
+    const factor = clockRateFactor(this.rng);
+    this.env.setClockRate(id, factor);
+    this.counts.skews++;
+    this.env.trace(`fault skew n${id} ×${factor.toFixed(2)}`);
   }
 
   private transfer(): void {

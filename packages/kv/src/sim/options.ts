@@ -50,6 +50,7 @@ export interface SimStats {
   readonly crashes: number;
   readonly restarts: number;
   readonly pauses: number;
+  readonly skews: number;
   readonly partitions: number;
   readonly heals: number;
   readonly transfers: number;

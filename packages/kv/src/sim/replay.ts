@@ -1,6 +1,6 @@
 // Replay one simulator run from its seed and print the outcome:
 //   npx tsx packages/kv/src/sim/replay.ts --seed 42 [--nodes 3] [--ticks 1500] [--clients 3]
-//     [--faults partition,drop,dup,reorder,crash,pause,transfer] [--bugs commitPreviousTermEntries,…]
+//     [--faults partition,drop,dup,reorder,crash,pause,skew,transfer] [--bugs commitPreviousTermEntries,…]
 //     [--profile default|aggressive] [--linearizability] [--trace] [--history]
 //     [--disable-checks CommitRule,…] [--no-prevote] [--no-check-quorum]
 // Exit status 1 when the run found a violation, so it can gate a script.

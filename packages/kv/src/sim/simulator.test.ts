@@ -47,9 +47,9 @@ describe('determinism: one seed, one run', () => {
 });
 
 describe('safety after every step, with faults (§5.2–5.4, figure 3)', () => {
-  it('3 members: partitions, drops, duplicates, reordering, crashes, pauses, transfers', () => {
+  it('3 members: partitions, drops, duplicates, reordering, crashes, pauses, clock skew, transfers', () => {
     fc.assert(
-      fc.property(SEED, (seed) => assertSafe({ seed, nodes: 3, faults: 'partition,drop,dup,reorder,crash,pause,transfer' })),
+      fc.property(SEED, (seed) => assertSafe({ seed, nodes: 3, faults: 'partition,drop,dup,reorder,crash,pause,skew,transfer' })),
       { numRuns: seedCount(40) },
     );
   });
@@ -94,6 +94,7 @@ describe('the faults actually happen', () => {
       'crashes',
       'restarts',
       'pauses',
+      'skews',
       'partitions',
       'heals',
       'transfers',

@@ -12,7 +12,7 @@ import { SeededRng } from '../util/rng.ts';
 import { EventQueue } from './clock.ts';
 import { ClientPool } from './client.ts';
 import type { ClientConfig, ClientEnv, ClientWake } from './client.ts';
-import { FaultInjector } from './faults.ts';
+import { FaultInjector, clockRateFactor } from './faults.ts';
 import type { FaultEnv, FaultKind } from './faults.ts';
 import { findStaleReads } from './history-checks.ts';
 import { InvariantChecker } from './invariants.ts';
@@ -79,6 +79,9 @@ class Simulation {
    */
   private readonly wakeJitterMs = new Map<NodeId, Map<string, number>>();
   private readonly rngPause: SeededRng;
+  private readonly rngSkew: SeededRng;
+  /** Each member's tick interval; differs from tickMs only with the skew fault. */
+  private readonly tickIntervalMs = new Map<NodeId, number>();
   private readonly stats = {
     messagesSent: 0,
     messagesDropped: 0,
@@ -112,6 +115,7 @@ class Simulation {
     this.rngHosts = root.fork();
     const rngPhase = root.fork();
     this.rngPause = root.fork();
+    this.rngSkew = root.fork();
     this.trace = new Trace(options.keepTrace === true);
     this.endMs = this.r.ticks * this.r.tickMs;
     this.faultsStopMs = this.r.faultsStopAtTick * this.r.tickMs;
@@ -191,7 +195,12 @@ class Simulation {
     this.hosts.set(id, host);
     // Members' clocks tick at the same rate but out of phase, as real processes do.
     this.queue.after(1 + rngPhase.int(this.r.tickMs), { kind: 'tick', id });
+    if (this.has('skew')) this.setClockRate(id, clockRateFactor(this.rngSkew));
     return host;
+  }
+
+  private setClockRate(id: NodeId, factor: number): void {
+    this.tickIntervalMs.set(id, Math.max(1, Math.round(this.r.tickMs * factor)));
   }
 
   private memberIds(): NodeId[] {
@@ -246,6 +255,7 @@ class Simulation {
       cutLink: (from, to) => this.network.cutLink(from, to),
       healAll: () => this.network.healAll(),
       crash: (id) => this.crash(id),
+      setClockRate: (id, factor) => this.setClockRate(id, factor),
       pause: (id, untilMs) => {
         this.pausedUntil.set(id, untilMs);
         this.wakeJitterMs.set(id, new Map());
@@ -319,7 +329,7 @@ class Simulation {
     switch (ev.kind) {
       case 'tick': {
         if (this.removed.has(ev.id)) return;
-        this.queue.after(this.r.tickMs, ev);
+        this.queue.after(this.tickIntervalMs.get(ev.id) ?? this.r.tickMs, ev);
         const h = this.hosts.get(ev.id)!;
         // A frozen process's clock stands still: its ticks are lost, not delayed.
         if (!h.alive || this.pausedUntil.has(ev.id)) return;
@@ -610,6 +620,7 @@ class Simulation {
       ...this.stats,
       crashes: f.crashes,
       pauses: f.pauses,
+      skews: f.skews,
       partitions: f.partitions + this.nemesisIsolations,
       heals: f.heals,
       transfers: f.transfers,
