@@ -18,7 +18,7 @@ let h: ClusterHarness | undefined;
 let stranger: LocalCluster | undefined;
 const raws: RawWs[] = [];
 
-/** The next frame the server sends that is not an answer to a numbered request we are waiting for. */
+/** The frame after the first `from` the server sent: for a frameError, which no request id claims. */
 async function nextFrame(ws: RawWs, from: number): Promise<ServerFrame> {
   await waitFor('a frame from the member', () => ws.frames.length > from || ws.isClosed, 10_000);
   const f = ws.frames[from];
