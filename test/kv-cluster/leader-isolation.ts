@@ -4,9 +4,12 @@
 // write — they may only fail (it cannot confirm leadership with a quorum, and CheckQuorum makes it step
 // down). After the partition heals it follows the new leader and serves fresh reads.
 //
-// Unlike a SIGSTOP, nothing of the new term reaches the old leader here, so a leader that answered reads
-// from its own state is caught for certain: the second test plants exactly that bug
-// (--unsafe-bug-stale-reads) and requires the check to see stale reads, proving it can fail.
+// Three variants. Cut off: the plain partition. Cut off and SIGSTOPped until the majority has moved on:
+// the old leader wakes up still believing it leads, with nothing of the new term able to reach it — the
+// window where a leader answering ReadIndex from its own commit index (a lease with no clock) serves
+// stale data; run by hand against the Raft core's planted bug readIndexWithoutHeartbeat, this variant
+// failed with 14 stale reads out of 14, as it should. And with --unsafe-bug-stale-reads planted (reads
+// that skip ReadIndex altogether) the check must see stale reads: proof, in every run, that it can fail.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
@@ -21,6 +24,8 @@ const KEY = 'iso/counter';
 /** Reads sent to the isolated leader, a few acknowledged writes apart. */
 const READS_ISOLATED = 4;
 const READS_HEALED = 10;
+/** With `pause`: reads sent in the first moments after SIGCONT, 20 ms apart. */
+const READS_AFTER_RESUME = 10;
 
 async function fault(harness: ClusterHarness, on: string, body: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${harness.url(on)}/debug/faults`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
@@ -34,7 +39,19 @@ interface Outcome {
   readonly servedHealed: number;
 }
 
-async function isolateLeaderAndRead(plantStaleReads: boolean): Promise<Outcome> {
+interface Options {
+  /** Run members with --unsafe-bug-stale-reads (reads without ReadIndex). */
+  readonly plantStaleReads: boolean;
+  /**
+   * SIGSTOP the old leader right after cutting it off and SIGCONT it once the majority has moved on:
+   * it wakes up still believing it leads (it has not ticked through a CheckQuorum round), and nothing
+   * of the new term can reach it — the window in which a leader that trusted its own commit index (a
+   * lease without a clock) would serve stale reads.
+   */
+  readonly pause: boolean;
+}
+
+async function isolateLeaderAndRead({ plantStaleReads, pause }: Options): Promise<Outcome> {
   h = await ClusterHarness.create({ size: 3, extraArgs: ['--unsafe-fault-injection', ...(plantStaleReads ? ['--unsafe-bug-stale-reads'] : [])] });
   const harness = h;
   await h.startAll();
@@ -61,21 +78,29 @@ async function isolateLeaderAndRead(plantStaleReads: boolean): Promise<Outcome> 
   };
   try {
     await waitFor('writes before the partition', () => writer.acks >= 10);
-    for (const o of others) {
-      await fault(harness, old.name, { peerId: harness.idOf(o), dropOutgoing: true, dropIncoming: true });
-      await fault(harness, o, { peerId: old.id, dropOutgoing: true, dropIncoming: true });
-    }
+    // The old leader's side first, so that with `pause` it stops before a CheckQuorum round can pass.
+    for (const o of others) await fault(harness, old.name, { peerId: harness.idOf(o), dropOutgoing: true, dropIncoming: true });
+    if (pause) await h.cluster.pause(old.name);
+    for (const o of others) await fault(harness, o, { peerId: old.id, dropOutgoing: true, dropIncoming: true });
     const next = await h.waitForLeader(others, 'a new leader on the majority side');
     expect(next.term).toBeGreaterThan(old.term);
     const acksAtLeader = writer.acks;
     await waitFor('writes through the new leader', () => writer.acks >= acksAtLeader + 10);
 
-    // Reads to the isolated member, each sent after more writes were acknowledged elsewhere.
+    // Reads to the isolated member, each sent after more writes were acknowledged elsewhere; with
+    // `pause`, the first ones wait in its socket and the rest follow right after SIGCONT.
     const isolated: Promise<string>[] = [];
     for (let i = 0; i < READS_ISOLATED; i++) {
       const target = writer.acks + 3;
       await waitFor('more writes on the majority side', () => writer.acks >= target);
       isolated.push(read());
+    }
+    if (pause) {
+      await h.cluster.resume(old.name);
+      for (let i = 0; i < READS_AFTER_RESUME; i++) {
+        isolated.push(read());
+        await raw.nextEvent(20);
+      }
     }
     const isolatedResults = await Promise.all(isolated);
 
@@ -106,15 +131,22 @@ export function leaderIsolationTests(): void {
     });
 
     it('serves no stale read while cut off, and fresh ones after the heal', async () => {
-      const o = await isolateLeaderAndRead(false);
+      const o = await isolateLeaderAndRead({ plantStaleReads: false, pause: false });
       expect(o.stale).toEqual([]);
       // It cannot confirm a read index without a quorum: its reads time out (or find no leader).
       for (const code of o.failedIsolated) expect(['Timeout', 'Unavailable']).toContain(code);
       expect(o.servedHealed).toBe(READS_HEALED);
     });
 
+    it('serves no stale read on waking from SIGSTOP cut off, still believing it leads', async () => {
+      const o = await isolateLeaderAndRead({ plantStaleReads: false, pause: true });
+      expect(o.stale).toEqual([]);
+      for (const code of o.failedIsolated) expect(['Timeout', 'Unavailable']).toContain(code);
+      expect(o.servedHealed).toBe(READS_HEALED);
+    });
+
     it('is caught serving stale reads when reads skip ReadIndex (planted bug --unsafe-bug-stale-reads)', async () => {
-      const o = await isolateLeaderAndRead(true);
+      const o = await isolateLeaderAndRead({ plantStaleReads: true, pause: false });
       expect(o.servedIsolated).toBe(READS_ISOLATED);
       expect(o.stale.length).toBeGreaterThan(0);
     });

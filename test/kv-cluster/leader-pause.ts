@@ -8,8 +8,8 @@
 // ReadIndex) every queued read came back stale and the test failed, as it should. The subtler Raft-level
 // planted bug (readIndexWithoutHeartbeat: a leader answering ReadIndex from its own commit index) was not
 // caught: the survivors' new-term messages sit in the stopped member's socket buffers too, and on SIGCONT
-// they reach Raft before our reads are answered. leader-isolation.ts covers that window with a
-// partition, where nothing of the new term reaches the old leader.
+// they reach Raft before our reads are answered. leader-isolation.ts covers that window by cutting the
+// leader off before the SIGSTOP, so that nothing of the new term reaches it (and catches that bug).
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
