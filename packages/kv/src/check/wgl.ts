@@ -239,6 +239,9 @@ export function searchPass<S>(
   const frameCandidates: Int32Array[] = [];
   const frameCursor = new Int32Array(n + 1);
   const frameExtended = new Uint8Array(n + 1);
+  const framePrimary = new Int32Array(n + 1);
+  /** 1 when the operation that led to this frame was an unknown-outcome one added by extendFrame. */
+  const frameAfterLate = new Uint8Array(n + 1);
   const byPriority = (a: number, b: number): number => priorityOfRank[a]! - priorityOfRank[b]! || a - b;
   const openFrame = (d: number, nextKnown: number): void => {
     const leastPriority = priorityOfRank[knownByPriority[nextKnown]!]!;
@@ -261,10 +264,12 @@ export function searchPass<S>(
       // The next known-outcome operation in priority order was invoked after the blocking one returned, yet
       // the blocking one must come after it: nothing any unknown-outcome operation does can fix that.
       frameCandidates[d] = new Int32Array(0);
+      framePrimary[d] = 0;
       frameExtended[d] = 1;
       return;
     }
     frameCandidates[d] = Int32Array.from([...early.sort(byPriority), ...knownCands]);
+    framePrimary[d] = frameCandidates[d]!.length;
     frameExtended[d] = 0;
   };
   const extendFrame = (d: number, at: S, nextKnown: number): void => {
@@ -278,6 +283,12 @@ export function searchPass<S>(
       else others.push(r);
     }
     if (late.length === 0) return;
+    if (restricted && frameAfterLate[d] === 1) {
+      // One unrevealed unknown-outcome operation at a time between known-outcome ones: letting each one
+      // make the next one useful sent the restricted pass down long chains of pending writes.
+      leftOut = true;
+      return;
+    }
     // Also the next known-outcome operations in priority order, invoked or not: an unknown-outcome write
     // they need may have to go before operations that come earlier, because of its revision.
     for (let i = nextKnown, looked = 0; i < knownByPriority.length && looked < LOOKAHEAD_KNOWN_OPS; i++) {
@@ -319,7 +330,12 @@ export function searchPass<S>(
       const s1 = model.step(at, opOfRank[u]!);
       return s1 !== null && blocked.some((c) => model.step(s1, opOfRank[c]!) !== null);
     });
-    let added = useful.sort(byPriority);
+    // Most promising first: a revision hint at or after the current window, nearest first; then the most
+    // recently invoked, which is usually the write a blocked operation is waiting for.
+    const hintedNow = (r: number): boolean => priorityOfRank[r]! >= lastKnownPriority && priorityOfRank[r]! < Number.MAX_SAFE_INTEGER;
+    let added = useful.sort((a, b) =>
+      hintedNow(a) !== hintedNow(b) ? (hintedNow(a) ? -1 : 1) : hintedNow(a) ? byPriority(a, b) : b - a,
+    );
     if (restricted) {
       if (useful.length < late.length) leftOut = true;
     } else {
@@ -370,6 +386,7 @@ export function searchPass<S>(
     }
     const cands = frameCandidates[depth]!;
     if (frameCursor[depth]! < cands.length) {
+      const fromExtension = frameCursor[depth]! >= framePrimary[depth]!;
       const r = cands[frameCursor[depth]!++]!;
       const after = model.step(state, opOfRank[r]!);
       if (after === null) continue;
@@ -401,7 +418,10 @@ export function searchPass<S>(
         nextKnown = nextKnownFrom(nextKnown);
         lastKnownPriority = priorityOfRank[r]!;
       }
-      if (knownLeft > 0) openFrame(depth, nextKnown);
+      if (knownLeft > 0) {
+        openFrame(depth, nextKnown);
+        frameAfterLate[depth] = fromExtension && !known[r] ? 1 : 0;
+      }
       continue;
     }
 
