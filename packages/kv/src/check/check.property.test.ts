@@ -59,6 +59,27 @@ describe('generated histories', () => {
     );
   });
 
+  it('a longer history with many unknown outcomes is still decided, and linearizable', () => {
+    // Invariant: as above; and the search must not give up (outcome 'unknown') on a third of the operations
+    // having unknown outcomes, the hard case for the search.
+    const heavy = fc
+      .record({ keys: fc.integer({ min: 1, max: 3 }), clients: fc.integer({ min: 4, max: 8 }) })
+      .chain(({ keys, clients }) =>
+        fc.array(
+          plannedOp(keys, clients).chain((o) =>
+            fc.constantFrom('known', 'known', 'unknown-applied', 'unknown-dropped').map((outcome) => ({ ...o, outcome })),
+          ),
+          { minLength: 50, maxLength: 150 },
+        ),
+      );
+    fc.assert(
+      fc.property(heavy, (p) => {
+        expect(checkHistory(buildHistory(p).history, { timeBudgetMs: 20_000 }).outcome).toBe('linearizable');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('a read changed to a value overwritten before it was invoked is a violation', () => {
     let checked = 0;
     // Invariant: if write W2 to key k returned before get G was invoked, G takes effect after W2, so it

@@ -20,10 +20,12 @@
 //     choice this one has (an unknown-outcome operation may always be left out), and failed.
 //
 // Unknown-outcome operations still make some histories exponential (each pending one may be placed at every
-// step), so searchLinearization first runs a restricted pass: an unknown-outcome operation is tried only
-// where it is revealed to belong (its priority) or where it lets the next known-outcome operation (or one
-// revealed to belong there) take effect. A linearization found that way is a linearization; if the restricted pass
-// fails after leaving something out, the full search decides.
+// step). A frame (one per depth) first holds the unknown-outcome operations whose priority window is now and
+// the known-outcome operations whose turn it is; only when those are exhausted is it extended with the other
+// pending unknown-outcome operations, those that would let a blocked operation go first. searchLinearization
+// runs a restricted pass before the full one: it adds only those useful operations, and at most one of them
+// between two known-outcome operations. A linearization the restricted pass finds is a linearization; if it
+// fails without having left anything out, that is a verdict too; otherwise the full pass decides.
 //
 // Events at equal times: calls sort before returns, so an operation that returns at t and one invoked at t
 // count as concurrent. This is the permissive choice; a checker must never reject a correct history because
