@@ -50,7 +50,9 @@ describe('single key, known outcomes', () => {
     const v = r.components[0]!;
     expect(v.blockedOpId).toBe(2);
     expect(v.longestPrefix).toEqual([0, 1]);
-    expect(v.candidates).toEqual([{ opId: 2, reason: expect.stringContaining('returned "a" but the key holds "b"') }]);
+    expect(v.candidates).toEqual([
+      { opId: 2, reason: expect.stringContaining('returned "a" but the key holds "b"'), rejected: true, knownOutcome: true },
+    ]);
     expect(v.stateAfterPrefix).toContain('x="b" (mod 3)');
     expect(r.offendingOpIds).toContain(2);
   });

@@ -48,8 +48,16 @@ export interface ComponentViolation {
   readonly stateAfterPrefix: string;
   /** The operation that returned before any order of what came earlier allowed it to take effect. */
   readonly blockedOpId: number;
-  /** Each operation that could have gone next after the prefix, and why it could not. */
-  readonly candidates: readonly { readonly opId: number; readonly reason: string }[];
+  /**
+   * Each operation that could have gone next after the prefix, and why it could not: `rejected` when the
+   * model refuses it in that state, otherwise it could go but every continuation reached a dead end.
+   */
+  readonly candidates: readonly {
+    readonly opId: number;
+    readonly reason: string;
+    readonly rejected: boolean;
+    readonly knownOutcome: boolean;
+  }[];
   /** The whole explanation as text. */
   readonly explanation: string;
 }
@@ -128,9 +136,12 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
   };
   if (violations.length > 0 || revisionViolations.length > 0) {
     const offending = new Set<number>();
+    // The blocked operation and the known-outcome candidates the model rejected outright. Pending
+    // unknown-outcome operations and candidates that merely led to dead ends later are context, not culprits:
+    // flagging them would paint a large window of the history red.
     for (const v of violations) {
       offending.add(v.blockedOpId);
-      for (const c of v.candidates) offending.add(c.opId);
+      for (const c of v.candidates) if (c.rejected && c.knownOutcome) offending.add(c.opId);
     }
     for (const v of revisionViolations) for (const id of v.opIds) offending.add(id);
     const summary = [
@@ -161,12 +172,15 @@ function explain(
   projectedFrom?: readonly string[],
 ): ComponentViolation {
   const blocked = ops[deadEnd.blocked]!;
-  const candidates = deadEnd.candidates.map((i) => ({
-    opId: ops[i]!.id,
-    reason:
-      model.whyRejected(deadEnd.state, i) ??
-      'it can take effect here, but every order that continues from it reaches a dead end',
-  }));
+  const candidates = deadEnd.candidates.map((i) => {
+    const why = model.whyRejected(deadEnd.state, i);
+    return {
+      opId: ops[i]!.id,
+      reason: why ?? 'it can take effect here, but every order that continues from it reaches a dead end',
+      rejected: why !== null,
+      knownOutcome: ops[i]!.result !== null,
+    };
+  });
   const prefix = deadEnd.prefix.map((i) => ops[i]!);
   const lines = [
     projectedFrom === undefined
@@ -175,8 +189,16 @@ function explain(
     `Longest linearizable prefix (${prefix.length} ops)${prefix.length > 0 ? `, last ones: ${prefix.slice(-5).map((h) => `#${h.id}`).join(' ')}` : ''}.`,
     `State after it: ${model.describe(deadEnd.state)}.`,
     `#${blocked.id} had to take effect before it returned, but nothing could go next:`,
-    ...deadEnd.candidates.map((i, j) => `  ${describeHistoryOp(ops[i]!)} — ${candidates[j]!.reason}`),
+    ...deadEnd.candidates
+      .map((i, j) => ({ h: ops[i]!, c: candidates[j]! }))
+      .filter(({ c }) => c.knownOutcome)
+      .map(({ h, c }) => `  ${describeHistoryOp(h)} — ${c.reason}`),
   ];
+  // Pending unknown-outcome operations can be many; they are context, so they are only counted.
+  const pending = candidates.filter((c) => !c.knownOutcome).length;
+  if (pending > 0) {
+    lines.push(`  (and ${pending} pending unknown-outcome operation(s), none of which leads to a linearization)`);
+  }
   return {
     keys,
     opCount: ops.length,

@@ -92,7 +92,11 @@ export function renderHtml(history: History, result: CheckResult, options: HtmlR
         ? `unknown: ${result.reason}`
         : 'NOT linearizable';
   const details =
-    result.outcome === 'not-linearizable' ? result.summary : result.outcome === 'unknown' ? result.reason : '';
+    result.outcome === 'not-linearizable'
+      ? result.summary
+      : result.outcome === 'unknown'
+        ? [result.reason, ...result.undecided.map((u) => `undecided: keys ${u.keys.join(', ')} (${u.opCount} ops): ${u.reason}`)].join('\n')
+        : '';
   const s = result.stats;
 
   return `<!doctype html>

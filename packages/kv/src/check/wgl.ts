@@ -369,8 +369,10 @@ export function searchPass<S>(
   /** Priority of the last known-outcome operation linearized: the start of the current window. */
   let lastKnownPriority = -1;
   const stackLastKnownPriority = new Float64Array(n);
-  let knownLeft = known.filter(Boolean).length;
+  const knownTotal = known.filter(Boolean).length;
+  let knownLeft = knownTotal;
   let best: DeadEnd<S> | null = null;
+  let bestKnown = -1;
   let iterations = 0;
   if (knownLeft > 0) openFrame(0, nextKnown);
 
@@ -428,7 +430,13 @@ export function searchPass<S>(
     }
 
     // Nothing can go next, and the blocking operation had to take effect before now: backtrack.
-    if (best === null || depth > best.prefix.length) best = deadEndHere();
+    // The most telling dead end has the most known-outcome operations placed, and among those the fewest
+    // unknown-outcome ones (which only lengthen a prefix without explaining anything).
+    const knownPlaced = knownTotal - knownLeft;
+    if (best === null || knownPlaced > bestKnown || (knownPlaced === bestKnown && depth < best.prefix.length)) {
+      best = deadEndHere();
+      bestKnown = knownPlaced;
+    }
     if (depth === 0) return finish({ outcome: 'not-linearizable', deadEnd: best, statesExplored: cached });
     depth--;
     const r = stackRank[depth]!;
