@@ -1,6 +1,7 @@
 // Benchmark of the linearizability checker on generated histories (not a test: it prints timings).
 // Run: npx tsx packages/kv/bench/check-bench.ts [seed]
 // Each case is a history of 10,000 operations over 100 keys from 16 clients, linearizable by construction.
+// With --heavy: smaller histories with high shares of unknown outcomes, 5 s budget each, tallying verdicts.
 
 import { checkHistory } from '../src/check/index.ts';
 import type { CheckResult, HistoryOp, Result } from '../src/check/index.ts';
@@ -8,7 +9,8 @@ import { buildHistory, randomPlan } from '../src/check/generate.ts';
 import type { RandomPlanParams } from '../src/check/generate.ts';
 import { SeededRng } from '../src/util/rng.ts';
 
-const seed = Number(process.argv[2] ?? 1);
+const heavy = process.argv.includes('--heavy');
+const seed = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 1);
 const base = { ops: 10_000, keys: 100, clients: 16 };
 const cases: { name: string; params: RandomPlanParams }[] = [
   { name: 'single-key ops, all outcomes known', params: { ...base, unknownRate: 0, txnRate: 0 } },
@@ -47,8 +49,30 @@ function run(name: string, history: HistoryOp[], expected: CheckResult['outcome'
   if (result.outcome !== expected) process.exitCode = 1;
 }
 
-for (const c of cases) {
-  const { history } = buildHistory(randomPlan(new SeededRng(seed), c.params));
-  run(c.name, history, 'linearizable');
-  run(`${c.name}, one stale read`, withStaleRead(history), 'not-linearizable');
+const heavyCases: { params: RandomPlanParams; seeds: number }[] = [
+  { params: { ops: 300, keys: 3, clients: 8, unknownRate: 0.3, txnRate: 0.1 }, seeds: 40 },
+  { params: { ops: 300, keys: 10, clients: 16, unknownRate: 0.2, txnRate: 0.05 }, seeds: 40 },
+  { params: { ops: 300, keys: 3, clients: 8, unknownRate: 0.5, txnRate: 0.2 }, seeds: 40 },
+  { params: { ops: 1000, keys: 5, clients: 16, unknownRate: 0.3, txnRate: 0.05 }, seeds: 20 },
+];
+
+if (heavy) {
+  for (const c of heavyCases) {
+    const tally = new Map<string, number>();
+    let worstMs = 0;
+    for (let s = 1; s <= c.seeds; s++) {
+      const { history } = buildHistory(randomPlan(new SeededRng(s), c.params));
+      const result = checkHistory(history, { timeBudgetMs: 5000 });
+      tally.set(result.outcome, (tally.get(result.outcome) ?? 0) + 1);
+      worstMs = Math.max(worstMs, result.stats.elapsedMs);
+      if (result.outcome === 'not-linearizable') process.exitCode = 1;
+    }
+    console.log(JSON.stringify(c.params), JSON.stringify(Object.fromEntries(tally)), `worst ${worstMs.toFixed(0)} ms`);
+  }
+} else {
+  for (const c of cases) {
+    const { history } = buildHistory(randomPlan(new SeededRng(seed), c.params));
+    run(c.name, history, 'linearizable');
+    run(`${c.name}, one stale read`, withStaleRead(history), 'not-linearizable');
+  }
 }
