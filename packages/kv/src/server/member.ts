@@ -156,7 +156,14 @@ export class KvMember {
     mem.append(entries);
     mem.setHardState(hardState);
     const member = new KvMember(config, ids, disk, mem, sm, state.snapshot.metadata.index, logger);
-    await member.startNetwork();
+    try {
+      await member.startNetwork();
+    } catch (e) {
+      // The peer port could not be opened (in use): close what is open — the transport's dialers to the
+      // other members would otherwise retry forever and keep the process alive — then report it.
+      await member.stop();
+      throw e;
+    }
     return member;
   }
 
