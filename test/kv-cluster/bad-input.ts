@@ -2,8 +2,10 @@
 // msgpack, msgpack that is not a request, an unknown method, bad parameters and an oversize frame each get
 // a typed error, and the member (and, except where the protocol says otherwise, the same connection)
 // keeps serving. On the peer port: a member of another cluster (another token, so another cluster id) is
-// refused at the handshake and changes nothing.
+// refused at the handshake and changes nothing. And a member that cannot open its peer port says so and
+// exits.
 
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KvError, bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
@@ -143,6 +145,22 @@ export function badInputTests(): void {
       // And the stranger, whose second member never answers, has no leader to serve anything with.
       const health = await fetch(`${own.clientUrl}/health`, { signal: AbortSignal.timeout(2_000) });
       expect(health.status).toBe(503);
+    });
+
+    it('exits with an error when its peer port is taken, instead of hanging', async () => {
+      h = await ClusterHarness.create({ size: 3 });
+      const port = Number(new URL(h.spec('m1').peerUrl).port);
+      const blocker = createServer();
+      await new Promise<void>((resolve, reject) => {
+        blocker.once('error', reject);
+        blocker.listen(port, '127.0.0.1', () => resolve());
+      });
+      try {
+        // With peers to dial, the member used to keep retrying them forever after its listen failed.
+        await expect(h.start('m1')).rejects.toThrow(/exited with 1 before it was ready[\s\S]*EADDRINUSE/);
+      } finally {
+        await new Promise((resolve) => blocker.close(resolve));
+      }
     });
   });
 }
