@@ -26,8 +26,9 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'halyard-bench-'));
-const [base] = await freePorts(1);
-const cluster = new LocalCluster({ size: 3, dataDir: dir, clientPortBase: Math.min(base!, 60_000), portStride: 2, tickMs: 100 });
+const free = await freePorts(6);
+const ports = [0, 1, 2].map((i) => ({ client: free[2 * i]!, peer: free[2 * i + 1]! }));
+const cluster = new LocalCluster({ size: 3, dataDir: dir, ports, tickMs: 100 });
 await cluster.startAll();
 const clients: KvClient[] = [];
 try {

@@ -19,12 +19,19 @@ export interface LocalMemberSpec {
   readonly dataDir: string;
 }
 
+export interface MemberPorts {
+  readonly client: number;
+  readonly peer: number;
+}
+
 export interface LocalClusterOptions {
   readonly size: number;
   readonly dataDir: string;
   /** Client port of member i is clientPortBase + i·portStride; its peer port is one more. */
   readonly clientPortBase?: number;
   readonly portStride?: number;
+  /** Explicit ports per member (e.g. from a free-port probe); overrides clientPortBase for those members. */
+  readonly ports?: readonly MemberPorts[];
   readonly host?: string;
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -58,16 +65,16 @@ export class LocalCluster {
   constructor(options: LocalClusterOptions) {
     if (!Number.isSafeInteger(options.size) || options.size < 1 || options.size > 9) throw new Error(`cluster size must be 1..9, got ${options.size}`);
     this.options = options;
-    const host = options.host ?? '127.0.0.1';
-    const base = options.clientPortBase ?? 2379;
-    const stride = options.portStride ?? 10_000;
     this.token = options.clusterToken ?? 'halyard-local';
-    this.members = Array.from({ length: options.size }, (_, i) => ({
-      name: `m${i + 1}`,
-      clientUrl: `http://${host}:${base + i * stride}`,
-      peerUrl: `http://${host}:${base + i * stride + 1}`,
-      dataDir: join(options.dataDir, `m${i + 1}`),
-    }));
+    this.members = Array.from({ length: options.size }, (_, i) => this.specFor(i));
+  }
+
+  private specFor(i: number, ports?: MemberPorts): LocalMemberSpec {
+    const host = this.options.host ?? '127.0.0.1';
+    const base = this.options.clientPortBase ?? 2379;
+    const stride = this.options.portStride ?? 10_000;
+    const p = ports ?? this.options.ports?.[i] ?? { client: base + i * stride, peer: base + i * stride + 1 };
+    return { name: `m${i + 1}`, clientUrl: `http://${host}:${p.client}`, peerUrl: `http://${host}:${p.peer}`, dataDir: join(this.options.dataDir, `m${i + 1}`) };
   }
 
   endpoints(): string[] {
@@ -149,13 +156,9 @@ export class LocalCluster {
     });
   }
 
-  /** Add a member spec (for `member add`); its ports continue the numbering. */
-  addSpec(): LocalMemberSpec {
-    const i = this.members.length;
-    const host = this.options.host ?? '127.0.0.1';
-    const base = this.options.clientPortBase ?? 2379;
-    const stride = this.options.portStride ?? 10_000;
-    const spec = { name: `m${i + 1}`, clientUrl: `http://${host}:${base + i * stride}`, peerUrl: `http://${host}:${base + i * stride + 1}`, dataDir: join(this.options.dataDir, `m${i + 1}`) };
+  /** Add a member spec (for `member add`); its ports continue the numbering unless given. */
+  addSpec(ports?: MemberPorts): LocalMemberSpec {
+    const spec = this.specFor(this.members.length, ports);
     this.members.push(spec);
     return spec;
   }

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type CheckResult, type History, type HistoryOp, checkHistory, writeHtmlReport } from '../check/index.ts';
 import { KvClient, bytesToString } from '../client/index.ts';
-import { LocalCluster } from '../cluster/local-cluster.ts';
+import { LocalCluster, type MemberPorts } from '../cluster/local-cluster.ts';
 import type { Event } from '../mvcc/types.ts';
 import { SeededRng } from '../util/rng.ts';
 import { Nemesis, type NemesisKind } from './nemesis.ts';
@@ -22,6 +22,8 @@ export interface ClusterFuzzOptions {
   readonly seed: number;
   readonly outDir: string;
   readonly clientPortBase: number;
+  /** Explicit ports per member (overrides clientPortBase), e.g. from a free-port probe. */
+  readonly ports?: readonly MemberPorts[];
   readonly tickMs: number;
   /** Time between faults and how long each is held. */
   readonly faultIntervalMs: number;
@@ -64,6 +66,7 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
     dataDir: join(outDir, 'data'),
     clientPortBase: o.clientPortBase,
     portStride: 2,
+    ...(o.ports !== undefined ? { ports: o.ports } : {}),
     tickMs: o.tickMs,
     clusterToken: token,
     extraArgs: ['--unsafe-fault-injection', ...(o.plantedBugs ?? []).map((b) => PLANTED_BUG_FLAGS[b])],
