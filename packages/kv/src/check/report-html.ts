@@ -69,7 +69,9 @@ export function renderHtml(history: History, result: CheckResult, options: HtmlR
 
   const ticks = Array.from({ length: 11 }, (_, i) => {
     const t = t0 + (span * i) / 10;
-    return `<div class="tick" style="left:${i * 10}%">${esc(formatTime(t))}</div>`;
+    // Round ticks to the scale of the span: 5340.9 on a span of 60,000 is noise.
+    const label = span >= 100 ? String(Math.round(t)) : formatTime(t);
+    return `<div class="tick" style="left:${i * 10}%">${esc(label)}</div>`;
   }).join('');
 
   const byId = new Map(history.map((h) => [h.id, h]));
@@ -129,7 +131,7 @@ table{border-collapse:collapse;margin-top:8px}td,th{border:1px solid #ddd;paddin
 </style></head><body>
 <h1>${esc(title)}</h1>
 <div class="verdict ${result.outcome}">${esc(verdict)}</div>
-<div>${s.operations} operations, ${clients.length} clients, ${s.components} key components (largest ${s.largestComponentOps} ops), ${s.statesExplored} states explored in ${s.elapsedMs.toFixed(0)} ms</div>
+<div>${s.operations} operations, ${clients.length} clients; searched as ${s.components} component(s) of keys (largest ${s.largestComponentOps} ops); ${s.statesExplored} states explored in ${s.elapsedMs.toFixed(0)} ms</div>
 ${details === '' ? '' : `<pre>${esc(details)}</pre>`}
 <div class="legend"><span style="background:#9ec5e8">read</span><span style="background:#b9e0a5">write</span><span style="background:#eee;border-style:dashed">unknown outcome</span><span style="background:#f4a3a3">offending</span><span style="background:#d22;color:#fff">blocked: had to take effect before returning, could not</span><span style="outline:2px solid #e0a800">last ops of the longest linearizable prefix</span></div>
 <div class="controls">
