@@ -23,9 +23,10 @@
 // step). A frame (one per depth) first holds the unknown-outcome operations whose priority window is now and
 // the known-outcome operations whose turn it is; only when those are exhausted is it extended with the other
 // pending unknown-outcome operations, those that would let a blocked operation go first. searchLinearization
-// runs a restricted pass before the full one: it adds only those useful operations, and at most one of them
-// between two known-outcome operations. A linearization the restricted pass finds is a linearization; if it
-// fails without having left anything out, that is a verdict too; otherwise the full pass decides.
+// runs two restricted passes before the full one: the first adds only those useful operations, and at most
+// one of them between two known-outcome operations; the second allows chains of them. A linearization a
+// restricted pass finds is a linearization; if it fails without having left anything out, that is a verdict
+// too; otherwise the next pass decides. Each restricted pass gets half of the remaining budget.
 //
 // Events at equal times: calls sort before returns, so an operation that returns at t and one invoked at t
 // count as concurrent. This is the permissive choice; a checker must never reject a correct history because
@@ -81,21 +82,40 @@ export function searchLinearization<S>(
   model: SearchModel<S>,
   budget: SearchBudget,
 ): SearchResult<S> {
-  if (!ops.some((op) => op.returnTime === null)) return searchPass(ops, model, budget, false).result;
-  const quick = searchPass(ops, model, budget, true);
-  if (quick.result.outcome === 'linearizable' || (quick.result.outcome === 'not-linearizable' && !quick.leftOut)) {
-    return quick.result;
+  if (!ops.some((op) => op.returnTime === null)) return searchPass(ops, model, budget, 'full').result;
+  let explored = 0;
+  for (const mode of ['one-at-a-time', 'chains'] as const) {
+    // Each restricted pass gets half of what is left, so that a pass that wanders cannot starve the
+    // passes after it.
+    const share: SearchBudget = {
+      statesLeft: Math.floor(budget.statesLeft / 2),
+      deadlineMs: budget.now() + (budget.deadlineMs - budget.now()) / 2,
+      now: budget.now,
+    };
+    const quick = searchPass(ops, model, share, mode);
+    budget.statesLeft -= quick.result.statesExplored;
+    explored += quick.result.statesExplored;
+    if (quick.result.outcome === 'linearizable' || (quick.result.outcome === 'not-linearizable' && !quick.leftOut)) {
+      return { ...quick.result, statesExplored: explored };
+    }
   }
-  const full = searchPass(ops, model, budget, false).result;
-  return { ...full, statesExplored: full.statesExplored + quick.result.statesExplored };
+  const full = searchPass(ops, model, budget, 'full').result;
+  return { ...full, statesExplored: full.statesExplored + explored };
 }
+
+/**
+ * full: every pending unknown-outcome operation is a candidate everywhere (complete). chains: only those
+ * useful to a blocked operation. one-at-a-time: as chains, and at most one between known-outcome operations.
+ */
+export type SearchMode = 'full' | 'chains' | 'one-at-a-time';
 
 export function searchPass<S>(
   ops: readonly SearchOp[],
   model: SearchModel<S>,
   budget: SearchBudget,
-  restricted: boolean,
+  mode: SearchMode,
 ): { result: SearchResult<S>; leftOut: boolean } {
+  const restricted = mode !== 'full';
   // Whether the restricted pass left a candidate out: only then is its failure not a verdict.
   let leftOut = false;
   const finish = (result: SearchResult<S>): { result: SearchResult<S>; leftOut: boolean } => ({ result, leftOut });
@@ -285,7 +305,7 @@ export function searchPass<S>(
       else others.push(r);
     }
     if (late.length === 0) return;
-    if (restricted && frameAfterLate[d] === 1) {
+    if (mode === 'one-at-a-time' && frameAfterLate[d] === 1) {
       // One unrevealed unknown-outcome operation at a time between known-outcome ones: letting each one
       // make the next one useful sent the restricted pass down long chains of pending writes.
       leftOut = true;
