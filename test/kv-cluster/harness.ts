@@ -92,24 +92,21 @@ export interface HarnessOptions {
 
 /** One test's cluster: processes, data directory and clients, all released by `close()`. */
 export class ClusterHarness {
-  readonly clusterToken: string;
   private readonly clients: KvClient[] = [];
+  /** Each member's output, kept past its exit (LocalCluster forgets it then): for a failing test's message. */
+  private readonly outputs = new Map<string, readonly string[]>();
   /** Pinned calls (status, per-member reads) go through this client's `endpoint` option. */
   readonly admin: KvClient;
 
   private constructor(
     readonly cluster: LocalCluster,
     readonly dataDir: string,
-    clusterToken: string,
+    readonly clusterToken: string,
     /** First of this harness's free ports; member slot i uses portBase + i·PORT_STRIDE (+1 for peers). */
     readonly portBase: number,
   ) {
-    this.clusterToken = clusterToken;
     this.admin = this.client();
   }
-
-  /** Each member's output, kept past its exit (LocalCluster forgets it then): for a failing test's message. */
-  private readonly outputs = new Map<string, readonly string[]>();
 
   /** Start every member (see LocalCluster.startAll), keeping their output. */
   async startAll(): Promise<void> {
