@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { KvClient } from '../client/index.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { idToHex } from '../server/ids.ts';
+import { Dashboard, type MemberRow } from '../cluster/dashboard.ts';
 
 export interface ClusterUpOptions {
   size: number;
@@ -12,46 +13,73 @@ export interface ClusterUpOptions {
   clientPortBase: number;
   tickMs: number;
   statusIntervalMs: number;
+  /** Port of the status page on 127.0.0.1; 0 = no page. */
+  dashboardPort: number;
 }
 
-async function statusTable(cluster: LocalCluster, client: KvClient): Promise<string> {
-  const rows = await Promise.all(
-    cluster.members.map(async (m) => {
-      if (!cluster.isRunning(m.name)) return [m.name, m.clientUrl, '-', 'stopped', '-', '-', '-'];
+/** How often members are asked for their status (the page and the plot refresh at this pace). */
+const SAMPLE_INTERVAL_MS = 1_000;
+
+async function sample(cluster: LocalCluster, client: KvClient): Promise<MemberRow[]> {
+  return Promise.all(
+    cluster.members.map(async (m): Promise<MemberRow> => {
+      const down = (error: string): MemberRow => ({ name: m.name, endpoint: m.clientUrl, id: '-', role: 'down', term: null, raftIndex: null, appliedIndex: null, revision: null, dbSizeBytes: null, error });
+      if (!cluster.isRunning(m.name)) return down('stopped');
       try {
         const s = await client.status(m.clientUrl, { timeoutMs: 2_000 });
-        return [m.name, m.clientUrl, idToHex(s.header.memberId), s.leader === s.header.memberId ? 'leader' : s.leader === 0 ? 'no leader' : 'follower', String(s.raftTerm), String(s.raftIndex), String(s.raftAppliedIndex)];
+        const role = s.leader === s.header.memberId ? 'leader' : s.leader === 0 ? 'no leader' : s.isLearner ? 'learner' : 'follower';
+        return { name: m.name, endpoint: m.clientUrl, id: idToHex(s.header.memberId), role, term: s.raftTerm, raftIndex: s.raftIndex, appliedIndex: s.raftAppliedIndex, revision: s.header.revision, dbSizeBytes: s.dbSizeBytes };
       } catch (e) {
-        return [m.name, m.clientUrl, '-', `unreachable (${e instanceof Error ? e.message : String(e)})`.slice(0, 40), '-', '-', '-'];
+        return down(e instanceof Error ? e.message : String(e));
       }
     }),
   );
-  const header = ['NAME', 'CLIENT ENDPOINT', 'ID', 'ROLE', 'TERM', 'RAFT INDEX', 'APPLIED'];
-  const all = [header, ...rows];
+}
+
+function statusTable(rows: readonly MemberRow[]): string {
+  const header = ['NAME', 'CLIENT ENDPOINT', 'ID', 'ROLE', 'TERM', 'RAFT INDEX', 'APPLIED', 'REVISION'];
+  const cell = (v: number | null): string => (v === null ? '-' : String(v));
+  const body = rows.map((r) => [r.name, r.endpoint, r.id, r.error !== undefined ? `unreachable (${r.error})`.slice(0, 40) : r.role, cell(r.term), cell(r.raftIndex), cell(r.appliedIndex), cell(r.revision)]);
+  const all = [header, ...body];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  return all.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')).join('\n');
+  return all.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ')).join('\n');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((r) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      r();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 export async function clusterUp(o: ClusterUpOptions, signal: AbortSignal): Promise<void> {
   const cluster = new LocalCluster({ size: o.size, dataDir: resolve(o.data), clientPortBase: o.clientPortBase, tickMs: o.tickMs, stdio: 'pipe' });
   process.stdout.write(`starting ${o.size} members (data in ${resolve(o.data)})…\n`);
   const client = new KvClient({ endpoints: cluster.endpoints() });
+  const dashboard = new Dashboard();
   try {
     await cluster.startAll();
     process.stdout.write(`endpoints: ${cluster.endpoints().join(',')}\n`);
+    if (o.dashboardPort > 0) process.stdout.write(`status page: ${await dashboard.listen('127.0.0.1', o.dashboardPort)}\n`);
     process.stdout.write(`try: npx -y pnpm@10.20.0 halyard kv --endpoints ${cluster.endpoints().join(',')} put hello world\n\n`);
+    let lastPrintMs = -Infinity;
     while (!signal.aborted) {
-      process.stdout.write(`${await statusTable(cluster, client)}\n\n`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, o.statusIntervalMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          r();
-        }, { once: true });
-      });
+      const rows = await sample(cluster, client);
+      dashboard.record({ atMs: Date.now(), members: rows });
+      if (performance.now() - lastPrintMs >= o.statusIntervalMs) {
+        lastPrintMs = performance.now();
+        process.stdout.write(`${statusTable(rows)}\n\n`);
+      }
+      await sleep(SAMPLE_INTERVAL_MS, signal);
     }
   } finally {
     process.stdout.write('stopping members…\n');
+    await dashboard.close();
     await client.close().catch(() => undefined);
     await cluster.stopAll();
     process.stdout.write('stopped.\n');
@@ -76,11 +104,12 @@ export function registerClusterCommand(kv: Command): void {
     .option('--client-port-base <port>', 'client port of the first member; member i uses base + 10000·i (peer: +1)', intArg('--client-port-base', 1024, 25_000), 2379)
     .option('--tick-ms <ms>', 'Raft tick', intArg('--tick-ms', 1, 10_000), 100)
     .option('--status-interval-ms <ms>', 'how often to print the status table', intArg('--status-interval-ms', 200, 3_600_000), 5_000)
-    .action(async (o: { size: string; data: string; clientPortBase: number; tickMs: number; statusIntervalMs: number }) => {
+    .option('--dashboard-port <port>', 'status page on 127.0.0.1 (0 = none)', intArg('--dashboard-port', 0, 65_535), 2378)
+    .action(async (o: { size: string; data: string; clientPortBase: number; tickMs: number; statusIntervalMs: number; dashboardPort: number }) => {
       const ac = new AbortController();
       const stop = (): void => ac.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      await clusterUp({ size: Number(o.size), data: o.data, clientPortBase: o.clientPortBase, tickMs: o.tickMs, statusIntervalMs: o.statusIntervalMs }, ac.signal);
+      await clusterUp({ size: Number(o.size), data: o.data, clientPortBase: o.clientPortBase, tickMs: o.tickMs, statusIntervalMs: o.statusIntervalMs, dashboardPort: o.dashboardPort }, ac.signal);
     });
 }
