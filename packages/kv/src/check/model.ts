@@ -502,6 +502,7 @@ class Scratch {
 
   /** Unknown-revision writes that came earlier have revisions no greater than what is seen now. */
   private capOpen(max: number): boolean {
+    // Every edit that narrows an interval goes through here or pin, and both refuse to make it empty.
     for (let i = 0; i < this.modHi.length; i++) {
       const hi = this.modHi[i]!;
       if (hi > max) {
@@ -513,6 +514,8 @@ class Scratch {
   }
 
   done(): ComponentState {
+    // The search prunes on the promise that revLow never decreases (SearchModel.priority): hold it here.
+    if (this.revLow < this.base.revLow) throw new Error(`model: revLow went back from ${this.base.revLow} to ${this.revLow}`);
     if (!this.copied && this.revLow === this.base.revLow) return this.base;
     return { values: this.values, modLo: this.modLo, modHi: this.modHi, modGroup: this.modGroup, revLow: this.revLow };
   }

@@ -43,6 +43,19 @@ describe('renderHtml', () => {
   });
 });
 
+describe('renderHtml for an undecided check', () => {
+  it('says so and names the undecided components', () => {
+    const b = new HistoryBuilder();
+    for (let i = 0; i < 14; i++) b.unknown(i, 0, put('x', `v${i}`));
+    for (let i = 0; i < 8; i++) b.op(100 + i, 0, 100, get('x'), got(`v${13 - i}`, 10 + i, 10 + i));
+    b.op(200, 0, 100, get('x'), got('v0', 5, 30));
+    const h = b.build();
+    const html = renderHtml(h, checkHistory(h, { maxStates: 1000 }));
+    expect(html).toContain('unknown: 1 component(s) undecided (state budget exhausted)');
+    expect(html).toContain('undecided: keys x (23 ops): state budget exhausted');
+  });
+});
+
 describe('writeHtmlReport', () => {
   it('writes the rendered page to a file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'halyard-check-'));
