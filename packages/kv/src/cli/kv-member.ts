@@ -59,8 +59,9 @@ export function registerMemberCommand(kv: Command): void {
     .option('--peer-key-file <path>', 'peer port TLS key (PEM)')
     .option('--peer-trusted-ca-file <path>', 'CA for peer certificates (mutual TLS between peers)')
     .option('--unsafe-fault-injection', 'serve POST /debug/faults for fault tests (never in production)', false)
+    .addOption(new Option('--exit-with-parent', 'stop when the process that started this member dies (local clusters)').default(false).hideHelp())
     .addOption(new Option('--unsafe-bug-stale-reads', 'PLANTED BUG: serve linearizable reads without ReadIndex (to test the checkers)').default(false).hideHelp())
-    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean; unsafeBugStaleReads: boolean; autoCompactionRetention: number } & TlsFlags) => {
+    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean; unsafeBugStaleReads: boolean; autoCompactionRetention: number; exitWithParent: boolean } & TlsFlags) => {
       let running;
       try {
         running = await startMember(
@@ -100,6 +101,19 @@ export function registerMemberCommand(kv: Command): void {
         process.on('SIGTERM', stop);
         // Removed from the cluster, or a fatal error: the member stopped by itself.
         void running.stopped.then(stop);
+        if (o.exitWithParent) {
+          // A local cluster's members must not outlive the process that started them (a killed test
+          // runner, a crashed `cluster up`): when the parent goes, the process is re-parented.
+          const parent = process.ppid;
+          const watch = setInterval(() => {
+            if (process.ppid !== parent) {
+              clearInterval(watch);
+              stop();
+            }
+          }, 1_000);
+          watch.unref();
+          void running.stopped.then(() => clearInterval(watch));
+        }
       });
       await running.stop();
       if (member.fatalError() !== undefined) process.exitCode = 2;

@@ -107,6 +107,7 @@ export class LocalCluster {
       '--initial-cluster', initialCluster,
       '--initial-cluster-state', state,
       '--initial-cluster-token', this.token,
+      '--exit-with-parent',
       ...(this.options.tickMs !== undefined ? ['--tick-ms', String(this.options.tickMs)] : []),
       ...(this.options.electionTicks !== undefined ? ['--election-ticks', String(this.options.electionTicks)] : []),
       ...(this.options.snapshotCount !== undefined ? ['--snapshot-count', String(this.options.snapshotCount)] : []),
