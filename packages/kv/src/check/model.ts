@@ -270,15 +270,20 @@ export class ComponentModel implements SearchModel<ComponentState> {
       }
       if (c.t === 'write' && c.succeeded === true) for (const p of c.puts) knownMods[p.slot]!.add(c.rev);
     }
-    // A compare that succeeded on a modRevision no known-outcome write made was made by an unknown-outcome
-    // write to that key, invoked before the compare returned: a hint (not proof of which one) for those.
+    // An unknown-outcome write whose value was read did take effect, at the revision the read showed.
+    const revealedOf = (c: Compiled): number =>
+      c.t === 'write' && c.succeeded === null
+        ? Math.min(...c.puts.map((p) => seenMod.get(`${p.slot},${p.value}`) ?? Infinity))
+        : Infinity;
+    for (const c of this.compiled) {
+      const revealed = revealedOf(c);
+      if (c.t === 'write' && Number.isFinite(revealed)) for (const p of c.puts) knownMods[p.slot]!.add(revealed);
+    }
+    // A compare that succeeded (in a known-outcome operation, or in a revealed one, which did take effect)
+    // on a modRevision that no known or revealed write made, was made by an unknown-outcome write to that key.
     const unexplained = this.keys.map((): { mod: number; returnTime: number }[] => []);
-    // An unknown-outcome write whose value was read did take effect, so its compares held too.
-    const tookEffect = (c: Compiled): boolean =>
-      c.t === 'write' &&
-      (c.succeeded === true || (c.succeeded === null && c.puts.some((p) => seenMod.has(`${p.slot},${p.value}`))));
     this.compiled.forEach((c, i) => {
-      if (c.t !== 'write' || !tookEffect(c)) return;
+      if (c.t !== 'write' || !(c.succeeded === true || Number.isFinite(revealedOf(c)))) return;
       for (const cmp of c.compares) {
         if (cmp.expected > 0 && !knownMods[cmp.slot]!.has(cmp.expected)) {
           unexplained[cmp.slot]!.push({ mod: cmp.expected, returnTime: this.ops[i]!.returnTime ?? Infinity });
@@ -302,11 +307,31 @@ export class ComponentModel implements SearchModel<ComponentState> {
       }
       return lo === 0 ? 0 : prefixMax[lo - 1]!;
     };
-    const hintFor = (slot: number, invokeTime: number): number => {
+    // Each unexplained modRevision hints at one writer: among the unrevealed unknown-outcome writes to the
+    // key that could have made it (invoked before the compare returned, floor below it), the most recently
+    // invoked one not yet hinted. A hint only orders the search, so a wrong guess costs time, not verdicts.
+    const hinted = new Map<number, number>();
+    this.keys.forEach((_, slot) => {
+      const writers = this.compiled
+        .map((c, i) => ({ c, i }))
+        .filter(({ c }) => c.t === 'write' && c.succeeded === null && !Number.isFinite(revealedOf(c)) && c.puts.some((p) => p.slot === slot))
+        .map(({ i }) => ({ i, invokeTime: this.ops[i]!.invokeTime, floor: floorAt(this.ops[i]!.invokeTime) }));
+      for (const u of [...unexplained[slot]!].sort((a, b) => a.mod - b.mod)) {
+        let pick: { i: number; invokeTime: number } | undefined;
+        for (const w of writers) {
+          if (hinted.has(w.i) || w.floor >= u.mod || w.invokeTime > u.returnTime) continue;
+          if (pick === undefined || w.invokeTime > pick.invokeTime) pick = w;
+        }
+        if (pick !== undefined) hinted.set(pick.i, u.mod);
+      }
+    });
+    // Writers left without a hint of their own take the least modRevision they could have made: still a
+    // better place to try them than last.
+    const coarseHint = (slot: number, invokeTime: number): number => {
       const floor = floorAt(invokeTime);
-      return Math.min(
-        ...unexplained[slot]!.filter((u) => u.returnTime >= invokeTime && u.mod > floor).map((u) => u.mod),
-      );
+      let best = Infinity;
+      for (const u of unexplained[slot]!) if (u.returnTime >= invokeTime && u.mod > floor && u.mod < best) best = u.mod;
+      return best;
     };
     return this.compiled.map((c, i) => {
       switch (c.t) {
@@ -317,10 +342,10 @@ export class ComponentModel implements SearchModel<ComponentState> {
         case 'write': {
           if (c.succeeded === true) return c.puts.length > 0 ? 2 * c.rev : 2 * c.rev + 1;
           if (c.succeeded === false) return 2 * c.rev + 1;
-          const revealed = Math.min(...c.puts.map((p) => seenMod.get(`${p.slot},${p.value}`) ?? Infinity));
+          const revealed = revealedOf(c);
           if (Number.isFinite(revealed)) return 2 * revealed;
-          const hinted = Math.min(...c.puts.map((p) => hintFor(p.slot, this.ops[i]!.invokeTime)));
-          return Number.isFinite(hinted) ? 2 * hinted : PRIORITY_LAST;
+          const hint = hinted.get(i) ?? Math.min(...c.puts.map((p) => coarseHint(p.slot, this.ops[i]!.invokeTime)));
+          return Number.isFinite(hint) ? 2 * hint : PRIORITY_LAST;
         }
         default:
           return assertNever(c);
