@@ -126,4 +126,27 @@ describe('a 3-member cluster in one process', () => {
     expect(old.type === 'error' ? old.error.code : 'none').toBe('Compacted');
     c.close();
   });
+
+  it('a member removed while cut off learns it from its peers once it reconnects, and stops', async () => {
+    await startCluster(3);
+    await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
+    const leader = running.find((r) => r.member.isLeader())!;
+    const victim = running.find((r) => !r.member.isLeader())!;
+    const cut = (on: boolean): void => {
+      for (const r of running) {
+        if (r === victim) continue;
+        r.member.transportFaults().setFault(victim.member.ids.memberId, { dropOutgoing: on, dropIncoming: on });
+        victim.member.transportFaults().setFault(r.member.ids.memberId, { dropOutgoing: on, dropIncoming: on });
+      }
+    };
+    // A new leader may change membership only once its first entry is applied.
+    await waitFor(() => leader.member.status().applied >= leader.member.status().lastIndex, 30_000, 'the leader to apply its first entry');
+    cut(true);
+    await leader.member.changeMembership({ type: 'removeNode', nodeId: victim.member.ids.memberId });
+    expect(leader.member.members().some((m) => m.id === victim.member.ids.memberId)).toBe(false);
+    // It never applied its own removal; it keeps campaigning at its peers, which now refuse it.
+    expect(victim.member.isStopped()).toBe(false);
+    cut(false);
+    await waitFor(() => victim.member.isStopped(), 30_000, 'the removed member to stop');
+  });
 });

@@ -121,6 +121,8 @@ export class KvMember {
       limits: { frameSizeBytesMax: Math.max(config.requestSizeBytesMax * 2, 4 * 1024 * 1024) },
       ...(peerTls !== undefined ? { tls: peerTls } : {}),
       onUnreachable: (id) => this.node.reportUnreachable(id),
+      isRemoved: (id) => this.sm.removed.has(id),
+      onRemoved: (by) => this.onRemovedByPeer(by),
       onSnapshotSent: (id, _index, ok) => {
         this.node.reportSnapshot(id, ok);
         this.drain();
@@ -390,6 +392,16 @@ export class KvMember {
     if (want.size === 0) return; // still joining: keep the initial cluster's URLs
     for (const id of this.transport.peers()) if (!want.has(id)) this.transport.removePeer(id);
     for (const [id, url] of want) this.transport.setPeer(id, url);
+  }
+
+  /**
+   * A peer refused us because the cluster removed us. The leader stops replicating to a removed member,
+   * so it may never apply its own removal; this is how it learns (etcd's ErrMemberRemoved). It stops.
+   */
+  private onRemovedByPeer(by: number): void {
+    if (this.stopped) return;
+    this.logger.warn('this member was removed from the cluster (a peer refused it); it stops', { by: by.toString(16) });
+    void this.stop();
   }
 
   private crash(e: unknown): void {

@@ -14,17 +14,22 @@ interface Serialized {
   readonly mvcc: Uint8Array;
   readonly dedupe: [string, Outcome][];
   readonly members: Member[];
+  /** Ids removed from the cluster (absent in snapshots written before removal tracking). */
+  readonly removed?: number[];
 }
 
 export class KvStateMachine {
   mvcc: MvccStore;
   dedupe: DedupeTable;
   readonly members = new Map<number, Member>();
+  /** Members removed from the cluster: peers refuse their connections so they learn they are out. */
+  readonly removed = new Set<number>();
 
-  constructor(mvcc = new MvccStore(), dedupe = new DedupeTable(), members: readonly Member[] = []) {
+  constructor(mvcc = new MvccStore(), dedupe = new DedupeTable(), members: readonly Member[] = [], removed: readonly number[] = []) {
     this.mvcc = mvcc;
     this.dedupe = dedupe;
     for (const m of members) this.members.set(m.id, m);
+    for (const id of removed) this.removed.add(id);
   }
 
   /** Apply one normal entry's payload; returns the outcome of a command (undefined for bookkeeping). */
@@ -64,6 +69,7 @@ export class KvStateMachine {
     switch (cc.type) {
       case 'addVoter':
       case 'addLearner': {
+        this.removed.delete(cc.nodeId);
         const ctx = decodeMemberContext(cc.context);
         const prev = this.members.get(cc.nodeId);
         this.members.set(cc.nodeId, {
@@ -82,6 +88,7 @@ export class KvStateMachine {
       }
       case 'removeNode':
         this.members.delete(cc.nodeId);
+        this.removed.add(cc.nodeId);
         return;
       default: {
         const never: never = cc.type;
@@ -95,7 +102,7 @@ export class KvStateMachine {
   }
 
   serialize(): Uint8Array {
-    const s: Serialized = { v: 1, mvcc: this.mvcc.serialize(), dedupe: this.dedupe.entries(), members: this.memberList() };
+    const s: Serialized = { v: 1, mvcc: this.mvcc.serialize(), dedupe: this.dedupe.entries(), members: this.memberList(), removed: [...this.removed].sort((a, b) => a - b) };
     return packValue(s);
   }
 
@@ -104,6 +111,7 @@ export class KvStateMachine {
     if (s === null || typeof s !== 'object' || s.v !== 1 || !(s.mvcc instanceof Uint8Array) || !Array.isArray(s.dedupe) || !Array.isArray(s.members)) {
       throw new Error('corrupt state machine snapshot');
     }
-    return new KvStateMachine(MvccStore.restore(s.mvcc), DedupeTable.from(s.dedupe), s.members);
+    const removed = Array.isArray(s.removed) ? s.removed.filter((id): id is number => typeof id === 'number') : [];
+    return new KvStateMachine(MvccStore.restore(s.mvcc), DedupeTable.from(s.dedupe), s.members, removed);
   }
 }

@@ -23,7 +23,9 @@ export type FrameErrorCode =
   /** A snapshot chunk out of order, inconsistent, over the size limit or failing its checksum. */
   | 'BadSnapshotChunk'
   /** The listener already serves inboundConnectionsMax connections. */
-  | 'TooManyConnections';
+  | 'TooManyConnections'
+  /** The dialer was removed from the cluster (etcd's ErrMemberRemoved): it should stop. */
+  | 'MemberRemoved';
 
 export class FrameError extends Error {
   readonly code: FrameErrorCode;

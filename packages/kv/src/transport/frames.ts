@@ -49,6 +49,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<FrameErrorCode>([
   'WrongSender',
   'BadSnapshotChunk',
   'TooManyConnections',
+  'MemberRemoved',
 ]);
 
 /** Decode and validate one received frame. Throws FrameError with the reason code. */

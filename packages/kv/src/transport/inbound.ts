@@ -24,6 +24,8 @@ export interface InboundContext {
   readonly logger: TransportLogger;
   /** Deliver one validated message from `peerId` (fault hooks and the handler live behind this). */
   readonly deliver: (peerId: NodeId, msg: Message) => void;
+  /** Whether a peer was removed from the cluster (refused with 'MemberRemoved'). */
+  readonly isRemoved: (peerId: NodeId) => boolean;
   /** The handshake of `peerId` succeeded on `ws` (the transport keeps one inbound connection per peer). */
   readonly accepted: (peerId: NodeId, ws: WebSocket) => void;
 }
@@ -56,6 +58,7 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
     if (frame.v !== PROTOCOL_VERSION) return refuse('BadFrame', `protocol version ${frame.v}, this member speaks ${PROTOCOL_VERSION}`);
     if (frame.clusterId !== ctx.clusterId) return refuse('ClusterIdMismatch', `member ${frame.fromId} is in cluster '${frame.clusterId}', this is '${ctx.clusterId}'`);
     if (frame.toId !== ctx.localId) return refuse('WrongMember', `dialed member ${frame.toId}, this is member ${ctx.localId}`);
+    if (ctx.isRemoved(frame.fromId)) return refuse('MemberRemoved', `member ${frame.fromId} was removed from the cluster`);
     clearTimeout(handshakeTimer);
     peerId = frame.fromId;
     ws.send(encodeFrame({ t: 'welcome', clusterId: ctx.clusterId, fromId: ctx.localId }));
@@ -66,6 +69,8 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
   const onData = (from: NodeId, frame: Frame): void => {
     switch (frame.t) {
       case 'msgs': {
+        // Removed after this connection was accepted: tell it, and hang up.
+        if (ctx.isRemoved(from)) return refuse('MemberRemoved', `member ${from} was removed from the cluster`);
         // Check the whole frame before delivering any of it, so a rejected frame has no effect at all.
         const stray = frame.msgs.find((m) => m.from !== from || m.to !== ctx.localId);
         if (stray) return reject('WrongSender', `message ${stray.from}→${stray.to} on the connection of ${from}→${ctx.localId}`);

@@ -92,6 +92,14 @@ export interface PeerTransportOptions {
   readonly random?: () => number;
   /** A connection to the peer failed or dropped (etcd's ReportUnreachable). Called on a later event-loop turn, never inside send(). */
   readonly onUnreachable?: (peerId: NodeId) => void;
+  /**
+   * Whether `peerId` was removed from the cluster: its connections are refused with 'MemberRemoved' so
+   * it learns it is out (the leader stops replicating to a removed member, which may then never apply
+   * its own removal).
+   */
+  readonly isRemoved?: (peerId: NodeId) => boolean;
+  /** A peer refused us with 'MemberRemoved': this member was removed from the cluster. */
+  readonly onRemoved?: (byPeerId: NodeId) => void;
   /** A snapshot message was fully written (ok) or abandoned (etcd's ReportSnapshot). Called on a later event-loop turn. */
   readonly onSnapshotSent?: (peerId: NodeId, snapshotIndex: number, ok: boolean) => void;
 }

@@ -23,6 +23,7 @@ export interface SenderContext {
   readonly random: () => number;
   readonly onUnreachable: ((peerId: NodeId) => void) | undefined;
   readonly onSnapshotSent: ((peerId: NodeId, snapshotIndex: number, ok: boolean) => void) | undefined;
+  readonly onRemoved: ((byPeerId: NodeId) => void) | undefined;
 }
 
 export interface PeerStatus {
@@ -303,6 +304,7 @@ export class PeerSender {
         this.lastError = { code: frame.code, message: frame.message };
         this.ctx.metrics.errorFramesReceived.inc({ peer: String(this.peerId), code: frame.code });
         this.ctx.logger.warn('peer reported an error', { peer: this.peerId, code: frame.code, message: frame.message });
+        if (frame.code === 'MemberRemoved') this.ctx.onRemoved?.(this.peerId);
         return;
       case 'hello':
       case 'msgs':

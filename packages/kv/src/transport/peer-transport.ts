@@ -191,6 +191,7 @@ export class PeerTransport {
       metrics: this.metrics,
       logger: this.logger,
       deliver: (peerId, msg) => this.deliver(peerId, msg),
+      isRemoved: (peerId) => this.opts.isRemoved?.(peerId) === true,
       accepted: (peerId, accepted) => this.onAccepted(peerId, accepted),
     });
   }
@@ -248,6 +249,7 @@ export class PeerTransport {
       random: this.opts.random ?? Math.random,
       onUnreachable: (peerId) => this.reportUnreachable(peerId),
       onSnapshotSent: (peerId, index, ok) => this.reportSnapshot(peerId, index, ok),
+      onRemoved: this.opts.onRemoved,
     };
   }
 }
