@@ -149,4 +149,34 @@ describe('a 3-member cluster in one process', () => {
     cut(false);
     await waitFor(() => victim.member.isStopped(), 30_000, 'the removed member to stop');
   });
+
+  it('expires a lease that is not kept alive (deleting its keys) and keeps one that is', async () => {
+    const { urls } = await startCluster(3);
+    await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
+    const leader = await RawClient.connect(urls[running.findIndex((r) => r.member.isLeader())]!);
+    const grant = async (): Promise<number> => {
+      const g = await leader.call('leaseGrant', { ttlSeconds: 2 });
+      if (g.type !== 'response' || !('id' in g.result)) throw new Error(`grant failed: ${JSON.stringify(g)}`);
+      return g.result.id;
+    };
+    const lapsing = await grant();
+    const kept = await grant();
+    expect((await leader.call('put', { key: enc('lapsing'), value: enc('x'), lease: lapsing })).type).toBe('response');
+    expect((await leader.call('put', { key: enc('kept'), value: enc('y'), lease: kept })).type).toBe('response');
+    const count = async (key: string): Promise<number> => {
+      const r = await leader.call('range', { key: enc(key), countOnly: true });
+      return r.type === 'response' && 'count' in r.result ? r.result.count : -1;
+    };
+    // Keep one alive every 500 ms while waiting for the other to lapse (2 s TTL, revoked by the leader).
+    const keeper = setInterval(() => void leader.call('leaseKeepAlive', { id: kept }), 500);
+    try {
+      await waitFor(async () => (await count('lapsing')) === 0, 30_000, 'the lapsed lease to delete its key');
+      expect(await count('kept')).toBe(1);
+      const ttl = await leader.call('leaseTimeToLive', { id: lapsing });
+      expect(ttl.type === 'error' ? ttl.error.code : 'found').toBe('LeaseNotFound');
+    } finally {
+      clearInterval(keeper);
+    }
+    leader.close();
+  });
 });
