@@ -179,4 +179,30 @@ describe('a 3-member cluster in one process', () => {
     }
     leader.close();
   });
+
+  it('a follower far behind a compacted log catches up through a snapshot', async () => {
+    const { urls } = await startCluster(3, { snapshotCount: 20, catchUpEntries: 5 });
+    await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
+    const leaderIdx = running.findIndex((r) => r.member.isLeader());
+    const leader = running[leaderIdx]!;
+    const lagging = running.find((r) => !r.member.isLeader())!;
+    const cut = (on: boolean): void => {
+      for (const r of running) {
+        if (r === lagging) continue;
+        r.member.transportFaults().setFault(lagging.member.ids.memberId, { dropOutgoing: on, dropIncoming: on });
+        lagging.member.transportFaults().setFault(r.member.ids.memberId, { dropOutgoing: on, dropIncoming: on });
+      }
+    };
+    cut(true);
+    const c = await RawClient.connect(urls[leaderIdx]!);
+    for (let i = 0; i < 100; i++) expect((await c.call('put', { key: enc(`s${i}`), value: enc(`v${i}`) })).type).toBe('response');
+    c.close();
+    // The leader has compacted past what the lagging member holds.
+    expect(leader.member.status().firstIndex).toBeGreaterThan(lagging.member.status().lastIndex + 1);
+    cut(false);
+    await waitFor(() => lagging.member.status().applied >= leader.member.status().commit, 30_000, 'the lagging member to catch up');
+    const installed = await lagging.member.registry.getSingleMetric('halyard_server_snapshots_installed_total')?.get();
+    expect(installed?.values[0]?.value).toBeGreaterThanOrEqual(1);
+    expect(lagging.member.sm.mvcc.range({ key: enc('s'), rangeEnd: enc('t'), countOnly: true }).count).toBe(100);
+  });
 });

@@ -256,6 +256,7 @@ export class KvMember {
     this.watchHub.replaceStore(this.sm.mvcc);
     this.lastSnapshotIndex = snap.metadata.index;
     this.syncPeers();
+    this.metrics.snapshotsInstalled.inc();
     this.logger.info('installed snapshot', { index: snap.metadata.index });
   }
 

@@ -15,6 +15,7 @@ export interface MemberMetrics {
   readonly isLeader: Gauge;
   readonly leaderChanges: Counter;
   readonly snapshots: Counter;
+  readonly snapshotsInstalled: Counter;
   readonly clientRequests: Counter<'method' | 'code'>;
 }
 
@@ -47,6 +48,7 @@ export function createMemberMetrics(registry: Registry, src: MemberMetricsSource
     isLeader: new Gauge({ name: 'halyard_server_is_leader', help: '1 if this member is the leader.', registers: [registry] }),
     leaderChanges: new Counter({ name: 'halyard_server_leader_changes_seen_total', help: 'Leader changes seen.', registers: [registry] }),
     snapshots: new Counter({ name: 'halyard_server_snapshots_total', help: 'Snapshots taken.', registers: [registry] }),
+    snapshotsInstalled: new Counter({ name: 'halyard_server_snapshots_installed_total', help: 'Snapshots received from a leader and installed.', registers: [registry] }),
     clientRequests: new Counter({ name: 'halyard_client_requests_total', help: 'Client requests by method and result code.', labelNames: ['method', 'code'], registers: [registry] }),
   };
 }
