@@ -44,6 +44,8 @@ export interface MemberView {
   readonly commit: number;
   readonly applied: number;
   readonly lastIndex: number;
+  /** The member's configuration as it has applied it (optional for hand-made views in tests). */
+  readonly voters?: readonly NodeId[];
   /** The member's log as the core reads it (volatile; includes writes whose fsync is pending). */
   readonly storage: MemoryStorage;
 }
@@ -205,7 +207,13 @@ export class InvariantChecker {
   afterStep(v: MemberView): void {
     if (v.role === 'leader') {
       const prior = this.leaderOfTerm.get(v.term);
-      if (prior === undefined) this.leaderOfTerm.set(v.term, v.id);
+      if (prior === undefined) {
+        this.leaderOfTerm.set(v.term, v.id);
+        // Only voters campaign (learners receive the log but never vote or lead, thesis §4.2.1).
+        if (v.voters !== undefined && !v.voters.includes(v.id)) {
+          this.report('ElectionSafety', v.id, `member became leader of term ${v.term} without being a voter (voters ${v.voters.join(',')})`);
+        }
+      }
       else if (prior !== v.id) this.report('ElectionSafety', v.id, `two leaders in term ${v.term}: ${prior} and ${v.id}`);
     }
     const last = this.lastSeen.get(v.id);

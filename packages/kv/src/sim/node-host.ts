@@ -96,7 +96,16 @@ export class NodeHost {
   view(): MemberView | undefined {
     if (this.core === undefined || this.storage === undefined) return undefined;
     const st = this.core.status();
-    return { id: this.id, term: st.term, role: st.role, commit: st.commit, applied: st.applied, lastIndex: st.lastIndex, storage: this.storage };
+    return {
+      id: this.id,
+      term: st.term,
+      role: st.role,
+      commit: st.commit,
+      applied: st.applied,
+      lastIndex: st.lastIndex,
+      voters: st.confState.voters,
+      storage: this.storage,
+    };
   }
 
   // ------------------------------------------------------------ inputs (the caller pumps afterwards)
