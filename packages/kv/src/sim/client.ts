@@ -24,6 +24,8 @@ export interface ClientConfig {
   readonly attemptsMax: number;
   readonly readProbability: number;
   readonly casProbability: number;
+  /** Share of write attempts sent with forwardProposal (any member relays to its leader) instead of propose. */
+  readonly forwardProbability: number;
 }
 
 export type ClientWake = { readonly clientId: number; readonly action: 'start' | 'retry' | 'timeout'; readonly opId: number };
@@ -159,8 +161,13 @@ export class ClientPool {
               ? { reqId: p.reqId, type: 'cas', key: p.op.key, expectedModRevision: p.op.expectedModRevision, value: p.op.value }
               : unsupported(p.op);
         this.byReqId.set(p.reqId, c);
-        const { index } = host.propose(encodeCommand(command));
-        p.proposedIndex = index;
+        if (this.rng.float() < this.cfg.forwardProbability) {
+          // Fire-and-forget: the outcome is known only from the apply (or a timeout).
+          host.forwardProposal(encodeCommand(command));
+        } else {
+          const { index } = host.propose(encodeCommand(command));
+          p.proposedIndex = index;
+        }
       }
       p.acceptedAt = target;
       c.leaderGuess = target;

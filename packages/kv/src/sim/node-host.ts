@@ -123,6 +123,11 @@ export class NodeHost {
     return this.requireCore().propose(data);
   }
 
+  /** Fire-and-forget from any member (a follower forwards to its leader); throws ProposalDropped with no leader. */
+  forwardProposal(data: Uint8Array): void {
+    this.requireCore().forwardProposal(data);
+  }
+
   proposeConfChange(cc: ConfChange): { index: number; term: number } {
     return this.requireCore().proposeConfChange(cc);
   }

@@ -26,6 +26,7 @@ export interface Tuning {
   readonly clientThinkMsMax: number;
   readonly readProbability: number;
   readonly casProbability: number;
+  readonly forwardProbability: number;
   /** Reactive nemesis (with the partition fault): isolate a leader right after its election / a commit. */
   readonly isolateNewLeaderProbability: number;
   readonly isolateCommittingLeaderProbability: number;
@@ -54,6 +55,7 @@ const DEFAULT: Tuning = {
   clientThinkMsMax: 60,
   readProbability: 0.35,
   casProbability: 0.2,
+  forwardProbability: 0.3,
   isolateNewLeaderProbability: 0.1,
   isolateCommittingLeaderProbability: 0.01,
 };

@@ -167,6 +167,7 @@ class Simulation {
       attemptsMax: 8,
       readProbability: t.readProbability,
       casProbability: t.casProbability,
+      forwardProbability: t.forwardProbability,
     };
   }
 

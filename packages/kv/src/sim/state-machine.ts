@@ -40,12 +40,20 @@ interface SnapshotImage {
   readonly appliedIndex: number;
   readonly revision: number;
   readonly kv: readonly [string, KeyValue][];
+  readonly appliedReqIds: readonly string[];
 }
 
 export class KvStateMachine {
   private readonly kv = new Map<string, KeyValue>();
   private revisionValue = 0;
   private appliedIndexValue = 0;
+  /**
+   * Request ids already applied. A forwarded proposal duplicated by the network is appended twice;
+   * like the server's dedupe table, the second copy must change nothing. Part of the snapshot, so
+   * every member decides alike. Unbounded: a run is short.
+   */
+  private readonly appliedReqIds = new Set<string>();
+  private duplicatesIgnoredValue = 0;
 
   get revision(): number {
     return this.revisionValue;
@@ -53,6 +61,11 @@ export class KvStateMachine {
 
   get appliedIndex(): number {
     return this.appliedIndexValue;
+  }
+
+  /** How many duplicated commands this state machine has ignored (for the simulator's statistics). */
+  get duplicatesIgnored(): number {
+    return this.duplicatesIgnoredValue;
   }
 
   get(key: string): KeyValue | undefined {
@@ -71,6 +84,11 @@ export class KvStateMachine {
     if (e.type !== 'normal') return undefined;
     const command = decodeCommand(e.data);
     if (command === undefined) return undefined;
+    if (this.appliedReqIds.has(command.reqId)) {
+      this.duplicatesIgnoredValue++;
+      return undefined;
+    }
+    this.appliedReqIds.add(command.reqId);
     switch (command.type) {
       case 'put':
         this.revisionValue++;
@@ -99,6 +117,7 @@ export class KvStateMachine {
       appliedIndex: this.appliedIndexValue,
       revision: this.revisionValue,
       kv: [...this.kv.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+      appliedReqIds: [...this.appliedReqIds].sort(),
     };
     return encoder.encode(JSON.stringify(image));
   }
@@ -115,6 +134,7 @@ export class KvStateMachine {
     if (image.appliedIndex !== index) throw new Error(`snapshot image is at ${image.appliedIndex}, metadata says ${index}`);
     sm.revisionValue = image.revision;
     for (const [k, v] of image.kv) sm.kv.set(k, v);
+    for (const id of image.appliedReqIds) sm.appliedReqIds.add(id);
     return sm;
   }
 }
