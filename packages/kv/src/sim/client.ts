@@ -138,8 +138,10 @@ export class ClientPool {
     p.attempts++;
     p.reqId = `c${c.id}.${p.opId}.${p.attempts}`;
     const members = this.env.memberIds();
+    // Some writes go to any member, as through a load balancer, relying on the core's forwarding.
+    const forward = p.op.type !== 'get' && this.rng.float() < this.cfg.forwardProbability;
     const guess = this.env.host(c.leaderGuess);
-    const target = guess !== undefined && guess.alive ? c.leaderGuess : members[this.rng.int(members.length)]!;
+    const target = !forward && guess !== undefined && guess.alive ? c.leaderGuess : members[this.rng.int(members.length)]!;
     const host = this.env.host(target)!;
     const pausedUntilMs = this.env.pausedUntilMs(target);
     if (pausedUntilMs !== undefined) {
@@ -161,7 +163,7 @@ export class ClientPool {
               ? { reqId: p.reqId, type: 'cas', key: p.op.key, expectedModRevision: p.op.expectedModRevision, value: p.op.value }
               : unsupported(p.op);
         this.byReqId.set(p.reqId, c);
-        if (this.rng.float() < this.cfg.forwardProbability) {
+        if (forward) {
           // Fire-and-forget: the outcome is known only from the apply (or a timeout).
           host.forwardProposal(encodeCommand(command));
         } else {

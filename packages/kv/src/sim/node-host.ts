@@ -67,6 +67,8 @@ export class NodeHost {
   /** ReadIndex answers waiting for the state machine to catch up with their index. */
   private pendingReads: { requestId: string; index: number }[] = [];
   private lastSnapshotIndex = 0;
+  /** Duplicated commands ignored at apply over all incarnations (statistics). */
+  private duplicatesIgnored = 0;
 
   constructor(cfg: HostConfig, env: HostEnv, rng: SeededRng) {
     this.id = cfg.id;
@@ -83,6 +85,10 @@ export class NodeHost {
 
   get durable(): MemoryStorage {
     return this.disk.durable;
+  }
+
+  get duplicateCommandsIgnored(): number {
+    return this.duplicatesIgnored;
   }
 
   get stateMachine(): KvStateMachine | undefined {
@@ -192,6 +198,7 @@ export class NodeHost {
       this.env.onSnapshotInstalled(this.id, rd.snapshot.metadata.index);
     }
     const sm = this.sm!;
+    const duplicatesBefore = sm.duplicatesIgnored;
     for (const e of rd.committedEntries) {
       if (e.index <= sm.appliedIndex) continue; // covered by a snapshot installed in this Ready
       this.env.checker.onApply(this.id, e);
@@ -199,6 +206,7 @@ export class NodeHost {
       if (e.type === 'confChange') this.env.onConfChangeApplied(this.id, e.index, e.change);
       else this.env.onApplied(this.id, e.index, out?.command, out?.result);
     }
+    this.duplicatesIgnored += sm.duplicatesIgnored - duplicatesBefore;
     for (const rs of rd.readStates) this.pendingReads.push({ requestId: rs.requestId, index: rs.index });
     core.advance();
     this.inFlight = undefined;

@@ -58,6 +58,8 @@ export interface SimStats {
   readonly leaderTerms: number;
   readonly committedIndexMax: number;
   readonly snapshotsInstalled: number;
+  /** Applies of a command already applied (a duplicated forwarded proposal), ignored by the dedupe. */
+  readonly duplicateCommandsIgnored: number;
   readonly opsOk: number;
   readonly opsUnknown: number;
   readonly opsGivenUp: number;

@@ -100,6 +100,7 @@ describe('the faults actually happen', () => {
       'transfers',
       'membershipChanges',
       'snapshotsInstalled',
+      'duplicateCommandsIgnored',
       'opsOk',
       'unknownOutcomes',
       'reads',

@@ -627,6 +627,7 @@ class Simulation {
       transfers: f.transfers,
       membershipChanges: f.membershipChanges,
       leaderTerms: cs.leadersSeen,
+      duplicateCommandsIgnored: [...this.hosts.values()].reduce((n, h) => n + h.duplicateCommandsIgnored, 0),
       committedIndexMax: cs.committedIndexMax,
       opsOk: c.ok,
       opsUnknown: c.unknown,
