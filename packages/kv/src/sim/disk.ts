@@ -3,8 +3,20 @@
 // yet fsynced are lost on a crash; that is the window where a buggy "send before persist" shows.
 
 import { MemoryStorage } from '../raft/storage.ts';
-import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.ts';
+import type { ConfState, Entry, HardState, NodeId, Snapshot } from '../raft/types.ts';
 import type { Rng } from '../util/rng.ts';
+
+/**
+ * What a member's disk holds before it first starts.
+ * - `log`: the initial voters as addVoter entries 1..n of term 1, committed, as the server bootstraps
+ *   (etcd's way): a member that later receives the log from index 1 learns the configuration from it.
+ * - `snapshot`: the configuration in the bootstrap snapshot at index 0 (MemoryStorage's constructor).
+ * - `empty`: a joiner with the `log` bootstrap: nothing at all.
+ */
+export type InitialDisk =
+  | { readonly kind: 'log'; readonly voters: readonly NodeId[] }
+  | { readonly kind: 'snapshot'; readonly conf: ConfState }
+  | { readonly kind: 'empty' };
 
 /** One Ready's worth of state to persist, in the order the Ready contract prescribes. */
 export interface DiskWrite {
@@ -46,8 +58,26 @@ export class Disk {
   private readonly cfg: DiskConfig;
   private readonly rng: Rng;
 
-  constructor(initialConf: ConfState, cfg: DiskConfig, rng: Rng) {
-    this.durableImage = new MemoryStorage(initialConf);
+  constructor(initial: InitialDisk, cfg: DiskConfig, rng: Rng) {
+    switch (initial.kind) {
+      case 'log': {
+        this.durableImage = new MemoryStorage();
+        const entries: Entry[] = initial.voters.map((nodeId, i) => ({ type: 'confChange', term: 1, index: i + 1, change: { type: 'addVoter', nodeId } }));
+        this.durableImage.append(entries);
+        this.durableImage.setHardState({ term: 1, vote: 0, commit: entries.length });
+        break;
+      }
+      case 'snapshot':
+        this.durableImage = new MemoryStorage(initial.conf);
+        break;
+      case 'empty':
+        this.durableImage = new MemoryStorage();
+        break;
+      default: {
+        const never: never = initial;
+        throw new Error(`unknown initial disk ${JSON.stringify(never)}`);
+      }
+    }
     this.cfg = cfg;
     this.rng = rng;
   }

@@ -6,11 +6,11 @@
 import { RaftNode } from '../raft/node.ts';
 import type { RaftBugs, RaftStatus } from '../raft/node.ts';
 import type { MemoryStorage } from '../raft/storage.ts';
-import type { ConfChange, ConfState, Message, NodeId, Ready } from '../raft/types.ts';
+import type { ConfChange, Message, NodeId, Ready } from '../raft/types.ts';
 import type { Result } from '../check/history.ts';
 import type { SeededRng } from '../util/rng.ts';
 import { Disk, applyWrite } from './disk.ts';
-import type { DiskConfig, DiskWrite } from './disk.ts';
+import type { DiskConfig, DiskWrite, InitialDisk } from './disk.ts';
 import type { InvariantChecker, MemberView } from './invariants.ts';
 import { KvStateMachine } from './state-machine.ts';
 import type { Command } from './state-machine.ts';
@@ -27,8 +27,8 @@ export interface CoreConfig {
 
 export interface HostConfig {
   readonly id: NodeId;
-  /** The configuration on the disk of a fresh member: the bootstrap voters, or empty for a joiner. */
-  readonly initialConf: ConfState;
+  /** What the disk of a fresh member holds: the bootstrap (in the log or a snapshot), or nothing for a joiner. */
+  readonly initialDisk: InitialDisk;
   readonly core: CoreConfig;
   readonly disk: DiskConfig;
   /** Take an application snapshot once this many entries were applied since the last one. */
@@ -75,7 +75,7 @@ export class NodeHost {
     this.cfg = cfg;
     this.env = env;
     this.rng = rng;
-    this.disk = new Disk(cfg.initialConf, cfg.disk, rng.fork());
+    this.disk = new Disk(cfg.initialDisk, cfg.disk, rng.fork());
     this.start();
   }
 

@@ -36,6 +36,8 @@ export interface SimOptions {
   /** The core's PreVote and CheckQuorum (default on, as the server runs it); off exercises the plain §5 paths. */
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  /** How the initial members' disks carry the first configuration (disk.ts InitialDisk); default 'log', as the server. */
+  readonly bootstrap?: 'log' | 'snapshot';
   /** Also run the linearizability checker (check/) over the client history at the end. */
   readonly checkLinearizability?: boolean;
 }
@@ -92,6 +94,7 @@ export interface Resolved {
   readonly livenessBoundTicks: number;
   readonly profile: ProfileName;
   readonly tuning: Tuning;
+  readonly bootstrap: 'log' | 'snapshot';
 }
 
 export function resolve(o: SimOptions): Resolved {
@@ -113,6 +116,7 @@ export function resolve(o: SimOptions): Resolved {
     livenessBoundTicks,
     profile: o.profile ?? 'default',
     tuning: PROFILES[o.profile ?? 'default'],
+    bootstrap: o.bootstrap ?? 'log',
   };
 }
 
@@ -131,13 +135,15 @@ export function replayArgs(o: SimOptions): string {
     (o.checkLinearizability === true ? ' --linearizability' : '') +
     (o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? ` --disable-checks ${o.disabledChecks.join(',')}` : '') +
     (o.preVote === false ? ' --no-prevote' : '') +
-    (o.checkQuorum === false ? ' --no-check-quorum' : '')
+    (o.checkQuorum === false ? ' --no-check-quorum' : '') +
+    (r.bootstrap !== 'log' ? ` --bootstrap ${r.bootstrap}` : '')
   );
 }
 
 export function replayCommand(o: SimOptions): string {
   const direct = `npx tsx packages/kv/src/sim/replay.ts ${replayArgs(o)}`;
   // The CLI (cli/fuzz-sim.ts) takes neither --disable-checks nor the core switches; offer it only when it can replay.
-  const cliCan = (o.disabledChecks === undefined || o.disabledChecks.length === 0) && o.preVote !== false && o.checkQuorum !== false;
+  const cliCan =
+    (o.disabledChecks === undefined || o.disabledChecks.length === 0) && o.preVote !== false && o.checkQuorum !== false && (o.bootstrap ?? 'log') === 'log';
   return cliCan ? `pnpm fuzz ${replayArgs(o)}   (or: ${direct})` : direct;
 }

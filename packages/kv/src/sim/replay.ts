@@ -2,7 +2,7 @@
 //   npx tsx packages/kv/src/sim/replay.ts --seed 42 [--nodes 3] [--ticks 1500] [--clients 3]
 //     [--faults partition,drop,dup,reorder,crash,pause,skew,transfer] [--bugs commitPreviousTermEntries,…]
 //     [--profile default|aggressive] [--linearizability] [--trace] [--history]
-//     [--disable-checks CommitRule,…] [--no-prevote] [--no-check-quorum]
+//     [--disable-checks CommitRule,…] [--no-prevote] [--no-check-quorum] [--bootstrap log|snapshot]
 // Exit status 1 when the run found a violation, so it can gate a script.
 
 import { parseArgs } from 'node:util';
@@ -38,6 +38,11 @@ function parseChecks(spec: string): ViolationKind[] {
   return out;
 }
 
+function parseBootstrap(v: string): 'log' | 'snapshot' {
+  if (v !== 'log' && v !== 'snapshot') throw new RangeError(`--bootstrap is log or snapshot, got "${v}"`);
+  return v;
+}
+
 function integer(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -61,6 +66,7 @@ export function optionsFromArgs(argv: readonly string[]): { options: SimOptions;
       'disable-checks': { type: 'string' },
       linearizability: { type: 'boolean' },
       'no-prevote': { type: 'boolean' },
+      bootstrap: { type: 'string' },
       'no-check-quorum': { type: 'boolean' },
       trace: { type: 'boolean' },
       history: { type: 'boolean' },
@@ -81,6 +87,7 @@ export function optionsFromArgs(argv: readonly string[]): { options: SimOptions;
     checkLinearizability: values.linearizability === true,
     disabledChecks: parseChecks(values['disable-checks'] ?? ''),
     ...(values['no-prevote'] === true ? { preVote: false } : {}),
+    ...(values.bootstrap !== undefined ? { bootstrap: parseBootstrap(values.bootstrap) } : {}),
     ...(values['no-check-quorum'] === true ? { checkQuorum: false } : {}),
     keepTrace: values.trace === true,
   };

@@ -18,7 +18,17 @@ function assertSafe(options: SimOptions): void {
 
 describe('determinism: one seed, one run', () => {
   it('the printed replay arguments reproduce the run', () => {
-    const options: SimOptions = { seed: 99, ticks: 500, nodes: 5, clients: 4, faults: 'partition,crash,dup', profile: 'aggressive', bugs: { voteWithoutLogCheck: true } };
+    const options: SimOptions = {
+      seed: 99,
+      ticks: 500,
+      nodes: 5,
+      clients: 4,
+      faults: 'partition,crash,dup',
+      profile: 'aggressive',
+      bugs: { voteWithoutLogCheck: true },
+      bootstrap: 'snapshot',
+      preVote: false,
+    };
     const args = replayArgs(options).split(' ');
     const parsed = optionsFromArgs(args).options;
     expect(runSimulation(parsed).traceHash).toBe(runSimulation(options).traceHash);
@@ -67,6 +77,12 @@ describe('safety after every step, with faults (§5.2–5.4, figure 3)', () => {
   it('3 members without PreVote and CheckQuorum (the plain §5 election paths)', () => {
     fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, ticks: 1000, faults: 'all', preVote: false, checkQuorum: false })), {
       numRuns: seedCount(8),
+    });
+  });
+
+  it('bootstrap in the snapshot at index 0 instead of the log (joiners start from the bootstrap configuration)', () => {
+    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, ticks: 1000, faults: 'all', bootstrap: 'snapshot' })), {
+      numRuns: seedCount(6),
     });
   });
 

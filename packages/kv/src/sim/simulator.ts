@@ -21,6 +21,7 @@ import { Network } from './network.ts';
 import type { NetworkConfig } from './network.ts';
 import { NodeHost } from './node-host.ts';
 import type { HostConfig, HostEnv } from './node-host.ts';
+import type { InitialDisk } from './disk.ts';
 import { replayCommand, resolve } from './options.ts';
 import type { Resolved, SimOptions, SimResult, SimStats } from './options.ts';
 import { encodeCommand } from './state-machine.ts';
@@ -123,7 +124,9 @@ class Simulation {
     this.bootstrapConf = { voters: Array.from({ length: this.r.nodes }, (_, i) => i + 1), learners: [] };
     this.ghostConf = this.bootstrapConf;
     this.nextNewId = this.r.nodes + 1;
-    for (const id of this.ghostConf.voters) this.addHost(id, this.ghostConf, rngPhase);
+    const initialDisk: InitialDisk =
+      this.r.bootstrap === 'log' ? { kind: 'log', voters: this.bootstrapConf.voters } : { kind: 'snapshot', conf: this.bootstrapConf };
+    for (const id of this.ghostConf.voters) this.addHost(id, initialDisk, rngPhase);
     this.clients = new ClientPool(this.clientConfig(), this.clientEnv(), rngClients);
     this.faults = new FaultInjector(
       this.r.faults,
@@ -171,10 +174,10 @@ class Simulation {
     };
   }
 
-  private hostConfig(id: NodeId, initialConf: ConfState): HostConfig {
+  private hostConfig(id: NodeId, initialDisk: InitialDisk): HostConfig {
     return {
       id,
-      initialConf,
+      initialDisk,
       core: {
         electionTicks: this.r.electionTicks,
         heartbeatTicks: 1,
@@ -191,8 +194,8 @@ class Simulation {
     };
   }
 
-  private addHost(id: NodeId, initialConf: ConfState, rngPhase: SeededRng): NodeHost {
-    const host = new NodeHost(this.hostConfig(id, initialConf), this.hostEnv(), this.rngHosts.fork());
+  private addHost(id: NodeId, initialDisk: InitialDisk, rngPhase: SeededRng): NodeHost {
+    const host = new NodeHost(this.hostConfig(id, initialDisk), this.hostEnv(), this.rngHosts.fork());
     this.hosts.set(id, host);
     // Members' clocks tick at the same rate but out of phase, as real processes do.
     this.queue.after(1 + rngPhase.int(this.r.tickMs), { kind: 'tick', id });
@@ -544,11 +547,12 @@ class Simulation {
     }
     if (cc.type === 'addLearner') {
       this.nextNewId++;
-      // A joining member starts with the cluster's bootstrap configuration (etcd's --initial-cluster),
-      // not an empty one: the bootstrap configuration lives in the snapshot at index 0, not in the log,
-      // so a joiner that started empty and was sent the log from index 1 would replay only the later
-      // changes (add n4, promote n4), believe it is the only voter and elect itself (seed 1056831993).
-      this.addHost(cc.nodeId, this.bootstrapConf, this.rngFaults.fork());
+      // With the log bootstrap a joiner starts empty, as the server's does: the log from index 1 carries
+      // the whole configuration. With the snapshot bootstrap the configuration lives only in the snapshot
+      // at index 0, so a joiner that started empty and was sent the log from index 1 would replay only
+      // the later changes (add n4, promote n4), believe it is the only voter and elect itself (found with
+      // seed 1056831993); it must start with the bootstrap configuration (etcd's --initial-cluster).
+      this.addHost(cc.nodeId, this.r.bootstrap === 'log' ? { kind: 'empty' } : { kind: 'snapshot', conf: this.bootstrapConf }, this.rngFaults.fork());
     }
     return `${cc.type} n${cc.nodeId} via n${leaderId}`;
   }
