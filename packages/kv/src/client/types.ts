@@ -1,7 +1,7 @@
 // The client's public option and result types. Results are the protocol's (etcd-shaped, bytes for keys
 // and values); options take strings or bytes.
 import type { Header, Member, Methods, StatusResult } from '../protocol/messages.ts';
-import type { CompareResult, KeyValue, SortOrder, SortTarget } from '../mvcc/types.ts';
+import type { CompareResult, KeyValue, RangeRequest } from '../mvcc/types.ts';
 import type { Bytes } from './bytes.ts';
 import type { CallOptions, RetryEvent } from './caller.ts';
 
@@ -38,14 +38,8 @@ export interface RangeSelector {
   readonly rangeEnd?: Bytes;
 }
 
-export interface GetOptions extends RangeSelector, CallOptions {
-  readonly limit?: number;
-  /** Read at this revision (0 = current). */
-  readonly revision?: number;
-  readonly sortOrder?: SortOrder;
-  readonly sortTarget?: SortTarget;
-  readonly keysOnly?: boolean;
-  readonly countOnly?: boolean;
+/** limit, revision (0 = current), sort, keysOnly, countOnly: as in the protocol's range request. */
+export interface GetOptions extends RangeSelector, CallOptions, Pick<RangeRequest, 'limit' | 'revision' | 'sortOrder' | 'sortTarget' | 'keysOnly' | 'countOnly'> {
   /** Served from the contacted member's local state: fast, possibly stale. Default false (linearizable). */
   readonly serializable?: boolean;
 }

@@ -2,29 +2,18 @@
 // map to one of these codes here, in one place; the CLI and the API server map these codes to their own
 // forms (exit codes, HTTP Status bodies).
 
-import { MvccError } from '../mvcc/errors.ts';
+import { MvccError, type MvccErrorCode } from '../mvcc/errors.ts';
 import { RaftError } from '../raft/types.ts';
 
+/** Every MVCC error code travels unchanged; the rest are the server's and the protocol's own. */
 export type KvErrorCode =
+  | MvccErrorCode
   /** This member is not the leader; `leaderId`/`leaderEndpoint` say where to go when known. */
   | 'NotLeader'
   /** No leader right now (election in progress, or no quorum); retry later. */
   | 'Unavailable'
   /** The request did not complete in time; a write's outcome is unknown (retry with the same requestId). */
   | 'Timeout'
-  | 'Compacted'
-  | 'FutureRevision'
-  | 'LeaseNotFound'
-  | 'LeaseExists'
-  | 'LeaseTtlTooLarge'
-  | 'TooManyOps'
-  | 'DuplicateKey'
-  | 'EmptyKey'
-  | 'ValueProvided'
-  | 'LeaseProvided'
-  | 'KeyNotFound'
-  /** A request whose shape or values are wrong. */
-  | 'InvalidRequest'
   /** A frame that is not msgpack, not an object, or has an unknown method. */
   | 'BadFrame'
   | 'TooLarge'
