@@ -74,8 +74,13 @@ describe('safety after every step, with faults (§5.2–5.4, figure 3)', () => {
     });
   });
 
-  it('3 members without PreVote and CheckQuorum (the plain §5 election paths)', () => {
-    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, ticks: 1000, faults: 'all', preVote: false, checkQuorum: false })), {
+  it('3 members without PreVote and CheckQuorum (the plain §5 election paths), safety only', () => {
+    // Liveness is not asserted here: without PreVote, a member with a stale log and a fast clock can
+    // keep bumping the term, and every higher-term vote request resets the up-to-date member's
+    // election timer (as in etcd), so no one wins for a long time (e.g. seed 30122, aggressive profile).
+    // That is what PreVote is for; the default configuration's liveness is asserted below.
+    const options = { ticks: 1000, faults: 'all', preVote: false, checkQuorum: false, disabledChecks: ['Liveness'] } as const;
+    fc.assert(fc.property(SEED, (seed) => assertSafe({ ...options, seed })), {
       numRuns: seedCount(8),
     });
   });
