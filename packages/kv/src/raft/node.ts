@@ -190,6 +190,15 @@ export class RaftNode {
         // A granted PreVote carries the future term we asked for.
       } else if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
         this.becomeFollower(m.term, m.from);
+      } else if (m.type === 'vote') {
+        // §5.2: the election timer restarts only on granting a vote or hearing from a leader. Stepping down
+        // for a higher-term request keeps it running, or candidates with stale logs (which cannot win)
+        // could hold back forever the member that can, by resetting its timer before it fires.
+        const elapsed = this.electionElapsed;
+        const timeout = this.randomizedElectionTimeout;
+        this.becomeFollower(m.term, NONE);
+        this.electionElapsed = elapsed;
+        this.randomizedElectionTimeout = timeout;
       } else {
         this.becomeFollower(m.term, NONE);
       }
