@@ -87,6 +87,27 @@ describe('§5.2 leader election', () => {
     expect(h.get(h.leaders()[0]!).status().term).toBeGreaterThan(1);
   });
 
+  it('a rejected higher-term vote request does not restart the election timer (stale candidates cannot starve it)', () => {
+    const ticksToCampaign = (interrupt: boolean): number => {
+      const h = new Harness([1, 2, 3], { preVote: false, seed: 11 });
+      h.filter = () => false;
+      const n1 = h.get(1);
+      for (let t = 1; t <= 100; t++) {
+        if (interrupt && t === 5) {
+          // A candidate with an empty log at a higher term: node 1 steps down to its term but refuses the vote.
+          h.nodes.get(1)!.storage.append([{ type: 'normal', term: 1, index: 1, data: new Uint8Array(0) }]);
+          n1.step({ type: 'vote', from: 2, to: 1, term: 5, lastLogIndex: 0, lastLogTerm: 0, transfer: false });
+        }
+        n1.tick();
+        if (n1.status().role === 'candidate') return t;
+      }
+      return -1;
+    };
+    const undisturbed = ticksToCampaign(false);
+    expect(undisturbed).toBeGreaterThan(5);
+    expect(ticksToCampaign(true)).toBe(undisturbed);
+  });
+
   it('a message from an older term is rejected and never lowers the term', () => {
     const h = new Harness([1, 2, 3]);
     h.elect(1);
