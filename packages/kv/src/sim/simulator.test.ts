@@ -60,28 +60,26 @@ describe('safety after every step, with faults (§5.2–5.4, figure 3)', () => {
   it('3 members: partitions, drops, duplicates, reordering, crashes, pauses, clock skew, transfers', () => {
     fc.assert(
       fc.property(SEED, (seed) => assertSafe({ seed, nodes: 3, faults: 'partition,drop,dup,reorder,crash,pause,skew,transfer' })),
-      { numRuns: seedCount(40) },
+      { numRuns: seedCount(150) },
     );
   });
 
   it('5 members with membership changes too', () => {
-    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 5, ticks: 1000, faults: 'all' })), { numRuns: seedCount(12) });
+    fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 5, ticks: 1000, faults: 'all' })), { numRuns: seedCount(40) });
   });
 
   it('3 members, aggressive profile (one entry per message, frequent faults, one hot key)', () => {
     fc.assert(fc.property(SEED, (seed) => assertSafe({ seed, nodes: 3, ticks: 1000, faults: 'all', profile: 'aggressive' })), {
-      numRuns: seedCount(20),
+      numRuns: seedCount(40),
     });
   });
 
-  it('3 members without PreVote and CheckQuorum (the plain §5 election paths), safety only', () => {
-    // Liveness is not asserted here: without PreVote, a member with a stale log and a fast clock can
-    // keep bumping the term, and every higher-term vote request resets the up-to-date member's
-    // election timer (as in etcd), so no one wins for a long time (e.g. seed 30122, aggressive profile).
-    // That is what PreVote is for; the default configuration's liveness is asserted below.
-    const options = { ticks: 1000, faults: 'all', preVote: false, checkQuorum: false, disabledChecks: ['Liveness'] } as const;
+  it('3 members without PreVote and CheckQuorum (the plain §5 election paths), liveness included', () => {
+    // Liveness here depends on §5.2's timer rule: a refused higher-term vote request must not restart
+    // the up-to-date member's election timer (seed 30122 of the aggressive profile stalled before).
+    const options = { ticks: 1000, faults: 'all', preVote: false, checkQuorum: false } as const;
     fc.assert(fc.property(SEED, (seed) => assertSafe({ ...options, seed })), {
-      numRuns: seedCount(8),
+      numRuns: seedCount(20),
     });
   });
 
