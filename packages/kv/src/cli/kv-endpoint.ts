@@ -1,5 +1,8 @@
 // `halyard kv endpoint status | health`: per-member status (like etcdctl's table) and the /health probe.
 import type { Command } from 'commander';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import type { ClientTls } from '../client/connection.ts';
 import type { KvClient } from '../client/kv-client.ts';
 import { httpUrlOf, normalizeEndpoint } from '../client/endpoints.ts';
 import type { StatusResult } from '../protocol/messages.ts';
@@ -84,7 +87,7 @@ export function registerEndpointCommands(kv: Command, io: KvCliIo): void {
     .option('--cluster', 'every member in the member list instead of --endpoints')
     .action(async (o: { cluster?: boolean }, cmd: Command) =>
       withClient(cmd, io, async (client, flags) => {
-        const results = await Promise.all((await targets(client, flags, o.cluster === true)).map((ep) => probe(ep, flags.commandTimeoutMs)));
+        const results = await Promise.all((await targets(client, flags, o.cluster === true)).map((ep) => probe(ep, flags.commandTimeoutMs, flags.tls)));
         if (flags.writeOut === 'json') io.stdout(toJson(results));
         else if (flags.writeOut === 'table') io.stdout(formatTable(['endpoint', 'health', 'took', 'error'], results.map((r) => [r.endpoint, String(r.health), r.took, r.error ?? ''])));
         else for (const r of results) io.stdout(r.health ? `${r.endpoint} is healthy: took = ${r.took}\n` : `${r.endpoint} is unhealthy: ${r.error ?? 'unknown'}\n`);
@@ -103,15 +106,47 @@ interface Health {
   readonly error?: string;
 }
 
-async function probe(endpoint: string, timeoutMs: number): Promise<Health> {
+async function probe(endpoint: string, timeoutMs: number, tls: ClientTls | undefined): Promise<Health> {
   const started = performance.now();
   const took = (): string => `${(performance.now() - started).toFixed(3)}ms`;
   try {
-    const res = await fetch(httpUrlOf(normalizeEndpoint(endpoint), '/health'), { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.json().catch(() => ({}))) as { health?: unknown };
-    if (res.status === 200 && body.health === 'true') return { endpoint, health: true, took: took() };
-    return { endpoint, health: false, took: took(), error: `GET /health answered ${res.status} ${JSON.stringify(body)}` };
+    const { status, body } = await getJson(httpUrlOf(normalizeEndpoint(endpoint), '/health'), timeoutMs, tls);
+    const health = typeof body === 'object' && body !== null ? (body as { health?: unknown }).health : undefined;
+    if (status === 200 && health === 'true') return { endpoint, health: true, took: took() };
+    return { endpoint, health: false, took: took(), error: `GET /health answered ${status} ${JSON.stringify(body)}` };
   } catch (err) {
     return { endpoint, health: false, took: took(), error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** GET a small JSON document over http or https (with the client's CA and certificate). */
+function getJson(url: string, timeoutMs: number, tls: ClientTls | undefined): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const pem = (v: Uint8Array | string): Buffer => Buffer.from(v);
+    const options = {
+      timeout: timeoutMs,
+      ...(tls?.ca !== undefined ? { ca: pem(tls.ca) } : {}),
+      ...(tls?.cert !== undefined ? { cert: pem(tls.cert) } : {}),
+      ...(tls?.key !== undefined ? { key: pem(tls.key) } : {}),
+    };
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.length > 64 * 1024) req.destroy(new Error('GET /health: answer too large'));
+      });
+      res.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          /* not JSON: reported as text */
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET /health: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
 }

@@ -2,7 +2,9 @@
 // numbers, and the wrapper that turns any failure into a message on stderr and a non-zero exit code.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { KvError } from '../protocol/errors.ts';
+import { readFileSync } from 'node:fs';
 import type { KvClient } from '../client/kv-client.ts';
+import type { ClientTls } from '../client/connection.ts';
 import type { KvCliIo } from './kv-io.ts';
 
 export type OutputFormat = 'simple' | 'json' | 'table';
@@ -13,6 +15,8 @@ export interface GlobalFlags {
   readonly writeOut: OutputFormat;
   readonly commandTimeoutMs: number;
   readonly dialTimeoutMs: number;
+  /** For https:// endpoints (etcdctl's --cacert, --cert, --key), read from the files given. */
+  readonly tls?: ClientTls;
 }
 
 export const ENDPOINTS_DEFAULT = 'http://127.0.0.1:2379';
@@ -30,18 +34,44 @@ export function addGlobalFlags(kv: Command): void {
     // Validated in globalFlags rather than with .choices(), so a bad value is a UsageError of the command run.
     .option('-w, --write-out <format>', 'output format: simple, json or table', 'simple')
     .option('--command-timeout <duration>', 'deadline of a command, retries included (e.g. 5s, 500ms)', COMMAND_TIMEOUT_DEFAULT)
-    .option('--dial-timeout <duration>', 'deadline to connect to one member', DIAL_TIMEOUT_DEFAULT);
+    .option('--dial-timeout <duration>', 'deadline to connect to one member', DIAL_TIMEOUT_DEFAULT)
+    .option('--cacert <file>', 'CA bundle (PEM) to verify https:// members')
+    .option('--cert <file>', 'client certificate (PEM) for members that require one')
+    .option('--key <file>', 'key (PEM) of the client certificate');
 }
 
 export function globalFlags(cmd: Command): GlobalFlags {
-  const o = cmd.optsWithGlobals<{ endpoints: string; writeOut: OutputFormat; commandTimeout: string; dialTimeout: string }>();
+  const o = cmd.optsWithGlobals<{ endpoints: string; writeOut: OutputFormat; commandTimeout: string; dialTimeout: string; cacert?: string; cert?: string; key?: string }>();
   const endpoints = o.endpoints
     .split(',')
     .map((e) => e.trim())
     .filter((e) => e.length > 0);
   if (endpoints.length === 0) throw new UsageError('--endpoints needs at least one URL');
   if (!OUTPUT_FORMATS.includes(o.writeOut)) throw new UsageError(`--write-out must be simple, json or table, got ${JSON.stringify(o.writeOut)}`);
-  return { endpoints, writeOut: o.writeOut, commandTimeoutMs: durationMs(o.commandTimeout, '--command-timeout'), dialTimeoutMs: durationMs(o.dialTimeout, '--dial-timeout') };
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key go together');
+  const tls: ClientTls = {
+    ...(o.cacert !== undefined ? { ca: readPem(o.cacert, '--cacert') } : {}),
+    ...(o.cert !== undefined ? { cert: readPem(o.cert, '--cert') } : {}),
+    ...(o.key !== undefined ? { key: readPem(o.key, '--key') } : {}),
+  };
+  return {
+    endpoints,
+    writeOut: o.writeOut,
+    commandTimeoutMs: durationMs(o.commandTimeout, '--command-timeout'),
+    dialTimeoutMs: durationMs(o.dialTimeout, '--dial-timeout'),
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
+  };
+}
+
+function readPem(path: string, flag: string): Buffer {
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!b.toString('utf8').includes('-----BEGIN')) throw new UsageError(`${flag} ${path}: not a PEM file`);
+  return b;
 }
 
 /** Go-style durations as etcdctl takes them: `500ms`, `5s`, `1m`, `1.5s`. A bare number is refused: its unit would be a guess. */
@@ -100,7 +130,7 @@ export async function withClient(cmd: Command, io: KvCliIo, body: (client: KvCli
   let client: KvClient | undefined;
   try {
     const flags = globalFlags(cmd);
-    client = io.createClient({ endpoints: flags.endpoints, requestTimeoutMs: flags.commandTimeoutMs, dialTimeoutMs: flags.dialTimeoutMs });
+    client = io.createClient({ endpoints: flags.endpoints, requestTimeoutMs: flags.commandTimeoutMs, dialTimeoutMs: flags.dialTimeoutMs, ...(flags.tls !== undefined ? { tls: flags.tls } : {}) });
     await body(client, flags);
   } catch (err) {
     reportError(io, err);

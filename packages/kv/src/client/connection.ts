@@ -32,6 +32,15 @@ export interface ConnectionOptions {
   readonly keepAliveTimeoutMs: number;
   /** Default RESPONSE_SIZE_BYTES_MAX. */
   readonly responseSizeBytesMax?: number;
+  /** For https:// endpoints: the CA to trust, and a client certificate when members require one. */
+  readonly tls?: ClientTls;
+}
+
+/** PEM contents (not paths) of what the client trusts and presents over TLS. */
+export interface ClientTls {
+  readonly ca?: Uint8Array | string;
+  readonly cert?: Uint8Array | string;
+  readonly key?: Uint8Array | string;
 }
 
 export type WatchFrame = Extract<ServerFrame, { type: 'watch' }>;
@@ -77,6 +86,9 @@ export class Connection {
         handshakeTimeout: options.dialTimeoutMs,
         maxPayload: options.responseSizeBytesMax ?? RESPONSE_SIZE_BYTES_MAX,
         perMessageDeflate: false,
+        ...(options.tls?.ca !== undefined ? { ca: Buffer.from(options.tls.ca) } : {}),
+        ...(options.tls?.cert !== undefined ? { cert: Buffer.from(options.tls.cert) } : {}),
+        ...(options.tls?.key !== undefined ? { key: Buffer.from(options.tls.key) } : {}),
       });
       const cleanup = (): void => {
         ws.off('open', onOpen);

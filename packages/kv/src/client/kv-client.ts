@@ -60,7 +60,12 @@ export class KvClient {
     if (keepAliveTimeoutMs <= keepAliveIntervalMs) throw new KvError('InvalidRequest', 'keepAliveTimeoutMs must exceed keepAliveIntervalMs');
     this.caller = new Caller(
       options.endpoints,
-      { dialTimeoutMs: positive(options.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 'dialTimeoutMs'), keepAliveIntervalMs, keepAliveTimeoutMs },
+      {
+        dialTimeoutMs: positive(options.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 'dialTimeoutMs'),
+        keepAliveIntervalMs,
+        keepAliveTimeoutMs,
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      },
       this.requestTimeoutMs,
       options.onRetry,
     );

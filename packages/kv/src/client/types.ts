@@ -4,8 +4,9 @@ import type { Header, Member, Methods, StatusResult } from '../protocol/messages
 import type { CompareResult, KeyValue, RangeRequest } from '../mvcc/types.ts';
 import type { Bytes } from './bytes.ts';
 import type { CallOptions, RetryEvent } from './caller.ts';
+import type { ClientTls } from './connection.ts';
 
-export type { Bytes, CallOptions, Header, KeyValue, Member, RetryEvent, StatusResult };
+export type { Bytes, CallOptions, ClientTls, Header, KeyValue, Member, RetryEvent, StatusResult };
 
 export interface KvClientOptions {
   /** Member client URLs, e.g. `http://127.0.0.1:2379` (a bare `host:port` means http). */
@@ -22,6 +23,8 @@ export interface KvClientOptions {
   readonly autoSyncIntervalMs?: number;
   /** Told about each failed attempt that will be retried (redirects, failovers): for logs and metrics. Must not throw. */
   readonly onRetry?: (event: RetryEvent) => void;
+  /** For https:// endpoints: CA to trust and client certificate (PEM contents). */
+  readonly tls?: ClientTls;
   /** Prefix of every requestId; default a random 64-bit hex. Distinct per client process. */
   readonly clientId?: string;
 }

@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
 import { WebSocket } from 'ws';
+import { KvClient, bytesToString } from '../client/index.ts';
+import { registerKv } from '../cli/kv-client-commands.ts';
+import { processIo } from '../cli/kv-io.ts';
 import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
 import type { ServerFrame } from '../protocol/messages.ts';
 import { silentLogger } from '../transport/index.ts';
@@ -57,6 +61,22 @@ describe.skipIf(!hasOpenssl())('members over TLS', () => {
     ws.send(encodeFrame({ id: 1, method: 'put', params: { key: enc('k'), value: enc('v') } }));
     expect((await reply).type).toBe('response');
     ws.close();
+
+    // The client library and the CLI over TLS: CA and client certificate from files.
+    const kv = new KvClient({ endpoints: running.map((r) => r.member.config.clientUrl), tls: { ca: readFileSync(ca.cert), cert: readFileSync(client.cert), key: readFileSync(client.key) } });
+    try {
+      await kv.put('via-client', 'ok');
+      expect(bytesToString((await kv.get('via-client')).kvs[0]!.value)).toBe('ok');
+    } finally {
+      await kv.close();
+    }
+    const out: string[] = [];
+    const program = new Command().exitOverride();
+    registerKv(program.command('kv'), { ...processIo, stdout: (s: string) => void out.push(s), stderr: (s: string) => void out.push(s), exitNow: (code: number): never => {
+        throw new Error(`exit ${code}: ${out.join('')}`);
+      } });
+    await program.parseAsync(['node', 'halyard', 'kv', '--endpoints', leader.member.config.clientUrl, '--cacert', ca.cert, '--cert', client.cert, '--key', client.key, 'endpoint', 'health']);
+    expect(out.join('')).toContain('is healthy');
 
     // Without a client certificate the TLS handshake is refused.
     const anonymous = new WebSocket(leader.member.config.clientUrl.replace('https', 'wss'), { ca: readFileSync(ca.cert) });
