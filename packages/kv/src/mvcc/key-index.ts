@@ -58,18 +58,12 @@ export class KeyIndex {
   }
 
   /** Keys k with start ≤ k < end (end undefined = unbounded), ascending. */
-  *range(start: KeyString, end: KeyString | undefined): Generator<KeyString> {
-    if (end !== undefined && end <= start) return;
-    let chunkIndex = this.chunkFor(start);
-    let i = chunkIndex < this.chunks.length ? lowerBound(this.chunks[chunkIndex] as KeyString[], start) : 0;
-    for (; chunkIndex < this.chunks.length; chunkIndex++, i = 0) {
-      const chunk = this.chunks[chunkIndex] as KeyString[];
-      for (; i < chunk.length; i++) {
-        const key = chunk[i] as KeyString;
-        if (end !== undefined && key >= end) return;
-        yield key;
-      }
-    }
+  range(start: KeyString, end: KeyString | undefined): KeyString[] {
+    const out: KeyString[] = [];
+    this.forEachInRange(start, end, (key) => {
+      out.push(key);
+    });
+    return out;
   }
 
   /**

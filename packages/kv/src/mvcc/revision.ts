@@ -22,6 +22,12 @@ export function compareRevision(a: { main: number; sub: number }, b: { main: num
 
 /** The last record with main ≤ revision, or undefined. O(log n) in the history's length. */
 export function recordAt(history: KeyHistory, revision: number): KeyRecord | undefined {
+  const n = countAtOrBefore(history, revision);
+  return n === 0 ? undefined : history[n - 1];
+}
+
+/** How many records have main ≤ revision (the history is sorted by revision): a binary search. */
+function countAtOrBefore(history: KeyHistory, revision: number): number {
   let lo = 0;
   let hi = history.length;
   while (lo < hi) {
@@ -29,7 +35,7 @@ export function recordAt(history: KeyHistory, revision: number): KeyRecord | und
     if ((history[mid] as KeyRecord).main <= revision) lo = mid + 1;
     else hi = mid;
   }
-  return lo === 0 ? undefined : history[lo - 1];
+  return lo;
 }
 
 /** The key's value as of `revision` (undefined if absent then). */
@@ -55,13 +61,7 @@ export function appendRecord(history: KeyHistory, record: KeyRecord): void {
  * Returns the retained records (possibly empty: then the key leaves the index).
  */
 export function compactHistory(history: KeyHistory, revision: number): KeyHistory {
-  let lo = 0;
-  let hi = history.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((history[mid] as KeyRecord).main <= revision) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = countAtOrBefore(history, revision);
   // history[lo - 1] is the record in force at `revision`.
   const inForce = history[lo - 1];
   const keepFrom = inForce !== undefined && inForce.kv !== undefined ? lo - 1 : lo;
