@@ -5,11 +5,8 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { decodeClientRequest, frameIdOf } from '../protocol/decode.ts';
-import { KvError, toWireError } from '../protocol/errors.ts';
-import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
-import type { ClientRequest, Header, Methods, ServerFrame } from '../protocol/messages.ts';
-import type { Command, Response } from '../mvcc/types.ts';
+import { decodeClientRequest, frameIdOf, KvError, decodeFrame, encodeFrame, type ClientRequest, type Header, type Methods, type ServerFrame, type Command, type Response } from '@halyard/kv-client/protocol';
+import { toWireError } from './wire-errors.ts';
 import type { Outcome } from './dedupe.ts';
 import { type KvMember, VERSION } from './member.ts';
 import { memberIdOf } from './ids.ts';
