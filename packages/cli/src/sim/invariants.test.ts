@@ -30,18 +30,18 @@ describe('InvariantChecker', () => {
 
   it('Leader Append-Only: a leader overwrites its log; a follower may', () => {
     const c = new InvariantChecker();
-    c.onPersist(view(1, 'follower', 3, logOf(entry(1, 1), entry(2, 2))), { snapshot: undefined, entries: [entry(2, 3)], hardState: undefined });
+    c.onPersist(view(1, 'follower', 3, logOf(entry(1, 1), entry(2, 2))), { entries: [entry(2, 3)] });
     expect(c.ok).toBe(true);
-    c.onPersist(view(2, 'leader', 3, logOf(entry(1, 1), entry(2, 2))), { snapshot: undefined, entries: [entry(2, 3)], hardState: undefined });
+    c.onPersist(view(2, 'leader', 3, logOf(entry(1, 1), entry(2, 2))), { entries: [entry(2, 3)] });
     expect(c.violations.map((v) => v.kind)).toContain('LeaderAppendOnly');
   });
 
   it('Log Matching: same index and term, different entry or different predecessor', () => {
     const c = new InvariantChecker();
-    c.onPersist(view(1, 'follower', 2, logOf(entry(1, 1))), { snapshot: undefined, entries: [entry(2, 2)], hardState: undefined });
-    c.onPersist(view(2, 'follower', 2, logOf(entry(1, 1))), { snapshot: undefined, entries: [entry(2, 2)], hardState: undefined });
+    c.onPersist(view(1, 'follower', 2, logOf(entry(1, 1))), { entries: [entry(2, 2)] });
+    c.onPersist(view(2, 'follower', 2, logOf(entry(1, 1))), { entries: [entry(2, 2)] });
     expect(c.ok).toBe(true);
-    c.onPersist(view(3, 'follower', 2, logOf(entry(1, 2, 'other'))), { snapshot: undefined, entries: [entry(2, 2)], hardState: undefined });
+    c.onPersist(view(3, 'follower', 2, logOf(entry(1, 2, 'other'))), { entries: [entry(2, 2)] });
     expect(c.violations.map((v) => v.kind)).toEqual(['LogMatching']);
   });
 

@@ -9,8 +9,16 @@
 // history of the cluster, not any one member's view.
 
 import type { MemoryStorage, ConfState, Entry, NodeId, Role, Snapshot } from '@halyard/kv/raft';
-import type { DiskWrite } from './disk.ts';
-import { entryFingerprint } from './state-machine.ts';
+import type { DurableWrite } from '@halyard/kv/server';
+
+/**
+ * A stable identity for an entry, for the ghost records: its term and its exact bytes (a configuration
+ * change by its kind and node). Two entries with one fingerprint are the same entry.
+ */
+export function entryFingerprint(e: Entry): string {
+  if (e.type === 'confChange') return `${e.term}/cc:${e.change.type}:${e.change.nodeId}`;
+  return `${e.term}/${Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('base64')}`;
+}
 
 export const VIOLATION_KINDS = [
   'ElectionSafety',
@@ -71,8 +79,8 @@ export class InvariantChecker {
   private readonly lastSeen = new Map<NodeId, { term: number; commit: number; role: Role }>();
   /** Per leader: the log shape last checked for Leader Completeness, to skip unchanged re-checks. */
   private readonly completenessCheckedKey = new Map<NodeId, string>();
-  /** ReadIndex ghost: per key, the highest revision of a write acknowledged so far. */
-  private readonly ackedRevisionByKey = new Map<string, number>();
+  /** ReadIndex ghost: per key, the highest revision of a write acknowledged so far (and whether it deleted). */
+  private readonly ackedRevisionByKey = new Map<string, { revision: number; deleted: boolean }>();
   private ackedRevisionMax = 0;
   /** Reads in flight: the revisions they must observe, fixed at their invocation. */
   private readonly readFloors = new Map<number, { key: string; modRevisionMin: number; revisionMin: number }>();
@@ -116,7 +124,7 @@ export class InvariantChecker {
    *   same and so are their predecessors' terms; by induction the logs are identical up to there. We
    *   record every (index, term) ever written with its entry and predecessor term, and compare.
    */
-  onPersist(v: MemberView, w: DiskWrite): void {
+  onPersist(v: MemberView, w: DurableWrite): void {
     const s = v.storage;
     const commitBefore = s.initialState().hardState.commit;
     if (w.snapshot !== undefined) {
@@ -338,22 +346,26 @@ export class InvariantChecker {
   /**
    * ReadIndex reads are never stale (thesis §6.4): a read invoked after a write to its key was
    * acknowledged observes that write or a later one; its revision is at least that of every write
-   * acknowledged before it began.
+   * acknowledged before it began. (After a delete, absent is the answer; the revision bound still holds.)
    */
-  onWriteAck(key: string, revision: number): void {
-    if (revision > (this.ackedRevisionByKey.get(key) ?? 0)) this.ackedRevisionByKey.set(key, revision);
+  onWriteAck(key: string, revision: number, deleted = false): void {
+    if (revision > (this.ackedRevisionByKey.get(key)?.revision ?? 0)) this.ackedRevisionByKey.set(key, { revision, deleted });
     if (revision > this.ackedRevisionMax) this.ackedRevisionMax = revision;
   }
 
   onReadInvoke(opId: number, key: string): void {
-    this.readFloors.set(opId, { key, modRevisionMin: this.ackedRevisionByKey.get(key) ?? 0, revisionMin: this.ackedRevisionMax });
+    // After an acknowledged delete the key may be absent (modRevision 0): only the store revision is bounded.
+    const last = this.ackedRevisionByKey.get(key);
+    this.readFloors.set(opId, { key, modRevisionMin: last === undefined || last.deleted ? 0 : last.revision, revisionMin: this.ackedRevisionMax });
   }
 
   onReadReturn(opId: number, nodeId: NodeId, modRevision: number, revision: number): void {
     const floor = this.readFloors.get(opId);
     this.readFloors.delete(opId);
     if (floor === undefined) return;
-    if (modRevision < floor.modRevisionMin || revision < floor.revisionMin) {
+    // Absent at a revision past the floor is a later delete, not a stale read.
+    const deletedSince = modRevision === 0 && revision > floor.modRevisionMin;
+    if ((modRevision < floor.modRevisionMin && !deletedSince) || revision < floor.revisionMin) {
       this.report(
         'StaleRead',
         nodeId,

@@ -10,6 +10,18 @@ export interface Tuning {
   readonly duplicateProbability: number;
   readonly fsyncDelayMsMin: number;
   readonly fsyncDelayMsMax: number;
+  /** Sometimes a disk is slow: this share of fsyncs takes up to fsyncSlowMsMax. */
+  readonly fsyncSlowProbability: number;
+  readonly fsyncSlowMsMax: number;
+  /**
+   * Each member's bound on the committed entries of one Ready (the core's maxCommittedSizePerReadyBytes),
+   * drawn per member from this list: 1 hands out one entry per Ready, so a batch of committed entries is
+   * handed out over many Readies, with messages, ticks and snapshots arriving between them.
+   */
+  readonly committedBatchBytesChoices: readonly number[];
+  /** With the slowapply fault: an applier takes up to this long per applied entry, blocking its event loop. */
+  readonly slowApplyMsPerEntryMax: number;
+  readonly slowApplyDurationMsMax: number;
   readonly faultIntervalMsMin: number;
   readonly faultIntervalMsMax: number;
   readonly downtimeMsMin: number;
@@ -21,12 +33,25 @@ export interface Tuning {
   readonly maxInflightMsgs: number;
   readonly snapshotEveryEntries: number;
   readonly compactRetainEntries: number;
+  /** Leader's auto compaction (0 = off): keep this many revisions, every interval. */
+  readonly autoCompactionRetentionRevisions: number;
+  readonly autoCompactionIntervalMs: number;
+  /** Membership walks between minVoters and nodes + 1 voters; the leader itself is removed with this probability. */
+  readonly minVoters: number;
+  readonly removeLeaderProbability: number;
   readonly clientKeys: number;
   readonly clientThinkMsMin: number;
   readonly clientThinkMsMax: number;
+  /** One-way delay between a client and a member. */
+  readonly clientDelayMsMin: number;
+  readonly clientDelayMsMax: number;
   readonly readProbability: number;
+  /** Share of reads sent to a random member (a client behind a load balancer) instead of its last leader. */
+  readonly spreadReadsProbability: number;
   readonly casProbability: number;
-  readonly forwardProbability: number;
+  readonly deleteProbability: number;
+  readonly txnProbability: number;
+  readonly leaseProbability: number;
   /** Reactive nemesis (with the partition fault): isolate a leader right after its election / a commit. */
   readonly isolateNewLeaderProbability: number;
   readonly isolateCommittingLeaderProbability: number;
@@ -40,6 +65,11 @@ const DEFAULT: Tuning = {
   duplicateProbability: 0.05,
   fsyncDelayMsMin: 1,
   fsyncDelayMsMax: 8,
+  fsyncSlowProbability: 0.02,
+  fsyncSlowMsMax: 60,
+  committedBatchBytesChoices: [16 * 1024 * 1024, 512, 1],
+  slowApplyMsPerEntryMax: 5,
+  slowApplyDurationMsMax: 1000,
   faultIntervalMsMin: 100,
   faultIntervalMsMax: 800,
   downtimeMsMin: 50,
@@ -50,12 +80,21 @@ const DEFAULT: Tuning = {
   maxInflightMsgs: 8,
   snapshotEveryEntries: 12,
   compactRetainEntries: 3,
+  autoCompactionRetentionRevisions: 20,
+  autoCompactionIntervalMs: 500,
+  minVoters: 2,
+  removeLeaderProbability: 0.3,
   clientKeys: 3,
   clientThinkMsMin: 5,
   clientThinkMsMax: 60,
-  readProbability: 0.35,
-  casProbability: 0.2,
-  forwardProbability: 0.3,
+  clientDelayMsMin: 1,
+  clientDelayMsMax: 4,
+  readProbability: 0.3,
+  spreadReadsProbability: 0.3,
+  casProbability: 0.15,
+  deleteProbability: 0.05,
+  txnProbability: 0.1,
+  leaseProbability: 0.05,
   isolateNewLeaderProbability: 0.1,
   isolateCommittingLeaderProbability: 0.01,
 };
@@ -85,7 +124,28 @@ const AGGRESSIVE: Tuning = {
   isolateCommittingLeaderProbability: 0.05,
 };
 
-export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE } as const;
+/**
+ * Where configuration changes meet slow appliers: one committed entry per Ready everywhere, membership
+ * changes and leadership moves often (down to two voters, the leader removed itself), snapshots every few
+ * entries with nothing kept behind them, slow disks. A member then often holds committed configuration
+ * changes it has not applied, and snapshots arrive while a batch of committed entries is handed out.
+ */
+const MEMBERSHIP: Tuning = {
+  ...DEFAULT,
+  faultIntervalMsMin: 40,
+  faultIntervalMsMax: 300,
+  fsyncDelayMsMin: 2,
+  fsyncDelayMsMax: 15,
+  fsyncSlowProbability: 0.1,
+  fsyncSlowMsMax: 80,
+  committedBatchBytesChoices: [1],
+  snapshotEveryEntries: 4,
+  compactRetainEntries: 0,
+  removeLeaderProbability: 0.5,
+  isolateNewLeaderProbability: 0.2,
+};
+
+export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP } as const;
 export type ProfileName = keyof typeof PROFILES;
 
 export function parseProfile(name: string): ProfileName {
