@@ -5,7 +5,7 @@ import type { KvMember } from './member.ts';
 import { startKvMember } from './start.ts';
 import type { TransportLogger } from '../transport/index.ts';
 
-export { KvMember, VERSION, toWsUrl, LEASE_CHECKPOINT_INTERVAL_MS, STOP_WRITE_WAIT_MS, type MemberDeps, type RaftTuning } from './member.ts';
+export { KvMember, VERSION, toWsUrl, LEASE_CHECKPOINT_INTERVAL_MS, REMOVED_MEMBER_STOP_DELAY_ELECTIONS, STOP_WRITE_WAIT_MS, type MemberDeps, type RaftTuning } from './member.ts';
 export { startKvMember } from './start.ts';
 export { ReadyLoop, type ReadyApplier, type ReadyLoopDeps } from './ready-loop.ts';
 export { bootMember, bootstrapWrite, type BootState, type DurableState } from './boot.ts';

@@ -25,6 +25,12 @@ import { MemberWatches } from './watch-hub.ts';
 
 export const VERSION = '0.1.0';
 
+/**
+ * A member that applied its own removal keeps answering votes and appends for this many election timeouts
+ * before it stops (see stopAfterRemoval; etcd waits one second, while its removed leader keeps heartbeating).
+ */
+export const REMOVED_MEMBER_STOP_DELAY_ELECTIONS = 5;
+
 /** Lease checkpoints: how often the leader records remaining TTLs through Raft (see lessor.ts). */
 export const LEASE_CHECKPOINT_INTERVAL_MS = 5_000;
 
@@ -86,6 +92,7 @@ export class KvMember implements PeerInbound {
   private fatal: unknown = undefined;
   private readonly stopListeners: (() => void)[] = [];
   private stopTicking: Cancel | undefined;
+  private stopAfterRemovalScheduled = false;
   private ticks = 0;
   private lastSnapshotIndex: number;
   private published = false;
@@ -239,11 +246,7 @@ export class KvMember implements PeerInbound {
         this.confWaiters.delete(e.index);
         w.resolve();
       }
-      if (e.change.type === 'removeNode' && e.change.nodeId === this.ids.memberId) {
-        // As etcd does: a member removed from the cluster shuts itself down (after this Ready is done).
-        this.logger.warn('this member was removed from the cluster; it stops');
-        this.clock.after(0, () => void this.stop());
-      }
+      if (e.change.type === 'removeNode' && e.change.nodeId === this.ids.memberId) this.stopAfterRemoval();
       return;
     }
     if (e.data.byteLength === 0) return; // a new leader's empty entry
@@ -253,6 +256,24 @@ export class KvMember implements PeerInbound {
     if (p.kind !== 'command' || outcome === undefined) return;
     this.afterCommand(p.command, outcome);
     this.proposals.resolve(p.requestId, outcome);
+  }
+
+  /**
+   * This member applied its own removal. As etcd does (stopWithDelay), it stops only after a delay, so the
+   * commit of its removal reaches the others: a removed leader may have been the only one to know it. Our
+   * core steps a removed leader down at once (etcd raft's StepDownOnRemoval), so during the delay it sends no
+   * heartbeats; in a two-voter cluster whose append carrying the commit index was lost, the survivor still
+   * counts this member as a voter and learns the commit only by winning an election — with this member's
+   * vote and acknowledgement. The delay covers the survivor's election timeout (at most two election
+   * timeouts, randomized) with room for a lost round. A peer that refuses us as removed (removedBy) has
+   * applied the removal itself, so that still stops us at once.
+   */
+  private stopAfterRemoval(): void {
+    if (this.stopAfterRemovalScheduled) return;
+    this.stopAfterRemovalScheduled = true;
+    const delayMs = REMOVED_MEMBER_STOP_DELAY_ELECTIONS * this.config.electionTicks * this.config.tickMs;
+    this.logger.warn('this member was removed from the cluster; it stops after a delay', { delayMs });
+    this.clock.after(delayMs, () => void this.stop());
   }
 
   /** The leader's lessor follows what the state machine did with leases. */
