@@ -19,7 +19,11 @@ const fuzz = program.command('fuzz').description('fuzz the consistency of Halyar
 registerFuzzSim(fuzz);
 registerFuzzCluster(fuzz);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+// `pnpm fuzz -- --seeds N` (the root script is `… fuzz sim`): pnpm hands the `--` on, where npm drops it;
+// drop it here too, so the flags after it are parsed as flags.
+const argv = process.argv[2] === 'fuzz' && process.argv[3] === 'sim' && process.argv[4] === '--' ? [...process.argv.slice(0, 4), ...process.argv.slice(5)] : process.argv;
+
+program.parseAsync(argv).catch((err: unknown) => {
   process.stderr.write(`halyard: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });
