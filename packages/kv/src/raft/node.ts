@@ -35,6 +35,8 @@ export interface RaftBugs {
   readonly readIndexWithoutHeartbeat?: boolean;
   /** Grant votes without the §5.4.1 up-to-date check. */
   readonly voteWithoutLogCheck?: boolean;
+  /** Campaign (and obey TimeoutNow) while a committed configuration change is not yet applied (issue 7, bug 1). */
+  readonly campaignWithUnappliedConfChanges?: boolean;
 }
 
 export interface RaftConfig {
@@ -456,6 +458,13 @@ export class RaftNode {
 
   private hup(transfer: boolean): void {
     if (this.role === 'leader') return;
+    if (this.hasUnappliedConfChanges() && this.bugs.campaignWithUnappliedConfChanges !== true) {
+      // Votes and commit are counted against the applied configuration (changes take effect on apply).
+      // A committed but unapplied change means that configuration is stale: a majority of it may not
+      // overlap the majority that committed entries under the newer one, so a win could overwrite a
+      // committed entry. etcd raft's hup() refuses to campaign (and so to obey TimeoutNow) for this reason.
+      return;
+    }
     if (this.preVote && !transfer) {
       this.becomePreCandidate();
       this.requestVotes('preVote', this.term + 1, false);
@@ -463,6 +472,19 @@ export class RaftNode {
       this.becomeCandidate();
       this.requestVotes('vote', this.term, transfer);
     }
+  }
+
+  /** Whether (applied, committed] holds a configuration change; scanned in pages, as etcd raft does. */
+  private hasUnappliedConfChanges(): boolean {
+    // Below firstIndex a pending snapshot stands in for the entries, and its configuration is already ours.
+    let lo = Math.max(this.log.applied + 1, this.log.firstIndex());
+    const hi = this.log.committed + 1;
+    while (lo < hi) {
+      const page = this.log.slice(lo, hi, this.maxCommittedSizePerReadyBytes);
+      if (page.some((e) => e.type === 'confChange')) return true;
+      lo += page.length;
+    }
+    return false;
   }
 
   private requestVotes(kind: 'preVote' | 'vote', term: number, transfer: boolean): void {
