@@ -37,6 +37,8 @@ export interface RaftBugs {
   readonly voteWithoutLogCheck?: boolean;
   /** Campaign (and obey TimeoutNow) while a committed configuration change is not yet applied (issue 7, bug 1). */
   readonly campaignWithUnappliedConfChanges?: boolean;
+  /** Re-apply handed-out configuration changes over a snapshot restored before advance() (issue 7, bug 2). */
+  readonly restoreSnapshotDuringHandout?: boolean;
 }
 
 export interface RaftConfig {
@@ -361,13 +363,26 @@ export class RaftNode {
     if (h.lastEntry !== undefined) {
       this.log.unstable.stableTo(h.lastEntry.index, h.lastEntry.term);
     }
+    // A snapshot still pending here was restored after ready() (a handed-out one was just made stable).
+    // Its configuration already includes every change at or below its index, so the changes in this
+    // batch must not be applied over it again. etcd's applications skip committed entries at or below an
+    // installed snapshot's index for the same reason (raftexample's entriesToApply, etcd issue #1617);
+    // we keep accepting the snapshot rather than refusing it while entries are handed out, as etcd raft
+    // does, so a slow applier does not hold up a follower that needs the snapshot.
+    const restoredIndex = this.log.unstable.snapshot?.metadata.index;
     let appliedSizeBytes = 0;
     for (const e of h.committed) {
       invariant(e.index === this.log.applied + 1 || e.index <= this.log.applied, `applied out of order: ${e.index} after ${this.log.applied}`);
       if (e.index <= this.log.applied) continue;
       this.log.applied = e.index;
       appliedSizeBytes += entrySizeBytes(e);
-      if (e.type === 'confChange') this.applyConfChangeEntry(e.change);
+      if (e.type !== 'confChange') continue;
+      if (restoredIndex !== undefined && this.bugs.restoreSnapshotDuringHandout !== true) {
+        // A snapshot is restored only past the commit index, and this batch was committed before it.
+        invariant(e.index <= restoredIndex, `handed-out entry ${e.index} beyond the restored snapshot at ${restoredIndex}`);
+        continue;
+      }
+      this.applyConfChangeEntry(e.change);
     }
     invariant(this.log.applied <= this.log.committed, `applied ${this.log.applied} > committed ${this.log.committed}`);
     if (this.role === 'leader') {
