@@ -707,15 +707,19 @@ export class RaftNode {
       return;
     }
     if (this.log.matchTerm(meta.index, meta.term)) {
-      // We already have the entry the snapshot ends at: just advance commit (etcd raft does the same).
+      // We already have the entry the snapshot ends at: just advance commit, and acknowledge only the
+      // commit index, as etcd raft does. Entries after it may be left over from an older leader; the
+      // snapshot says nothing about them, and acknowledging them would let the leader count them as its own.
       this.log.commitTo(meta.index);
-    } else {
-      // One snapshot at a time: the leader retries after the first is installed.
-      if (this.handout?.snapshotIndex !== undefined || this.log.unstable.snapshot !== undefined) return;
-      this.log.restore(m.snapshot);
-      this.confState = meta.confState;
-      this.resetProgress();
+      this.ackAppend(m.from, this.log.committed);
+      return;
     }
+    // One snapshot at a time: the leader retries after the first is installed.
+    if (this.handout?.snapshotIndex !== undefined || this.log.unstable.snapshot !== undefined) return;
+    this.log.restore(m.snapshot);
+    this.confState = meta.confState;
+    this.resetProgress();
+    // The log now ends at the snapshot.
     this.ackAppend(m.from, this.log.lastIndex());
   }
 

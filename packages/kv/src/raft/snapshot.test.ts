@@ -112,3 +112,19 @@ describe('a snapshot restored while committed entries are handed out', () => {
     expect(r.afterInstall).toEqual({ applied: 10, confState: { voters: [1, 2, 3, 4, 5], learners: [] } });
   });
 });
+
+describe('snapshot acknowledgement', () => {
+  it('a follower that already holds the snapshot index and term acknowledges its commit index, not its last index', () => {
+    // Indices 11 and 12 are left over from an old leader of term 1; the leader of term 2 has other entries
+    // there. Acknowledging 12 would tell the leader they match its own and could let it count them.
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    storage.append(Array.from({ length: 12 }, (_, i): Entry => ({ type: 'normal', term: 1, index: i + 1, data: new Uint8Array([i]) })));
+    storage.setHardState({ term: 2, vote: 1, commit: 8 });
+    const node = new RaftNode({ id: 2, storage, rng: new SeededRng(2), applied: 8 });
+    const snapshot = { metadata: { index: 10, term: 1, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array() };
+    node.step({ type: 'snapshot', from: 1, to: 2, term: 2, snapshot });
+    const acks = node.ready().messages.filter((m) => m.type === 'appendResponse');
+    expect(acks).toEqual([expect.objectContaining({ to: 1, reject: false, index: 10 })]);
+    expect(node.status()).toMatchObject({ commit: 10, lastIndex: 12 });
+  });
+});
