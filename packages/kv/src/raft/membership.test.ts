@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Harness } from './harness.testutil.ts';
 import { applyConfChange, validateConfChange } from './membership.ts';
-import type { RaftBugs } from './node.ts';
+import type { RaftBugs, RaftNode } from './node.ts';
 import { MemoryStorage } from './storage.ts';
 
 describe('configuration arithmetic', () => {
@@ -157,5 +157,50 @@ describe('campaigning with committed but unapplied configuration changes (etcd r
       h.get(3).step({ type: 'timeoutNow', from: 1, to: 3, term: 1 });
       expect(h.get(3).status()).toMatchObject(bug ? { role: 'candidate', term: 2 } : { role: 'follower', term: 1 });
     }
+  });
+});
+
+describe('replication after the leader applies a configuration change (etcd raft switchToConfig)', () => {
+  /**
+   * Leader 1 of `voters` proposes `change` (and `extra` entries after it), which the others acknowledge up to
+   * the given indexes; returns the appends the leader sends because it applied the change.
+   */
+  function appendsAfterApply(
+    voters: number[],
+    change: Parameters<RaftNode['proposeConfChange']>[0],
+    extra: string[],
+    acks: [from: number, index: number][],
+  ): { to: number; entries: number; commit: number }[] {
+    const h = new Harness(voters);
+    h.add(9, new MemoryStorage({ voters, learners: [] }));
+    h.elect(1);
+    h.propose(1, 'a');
+    h.filter = () => false;
+    const leader = h.nodes.get(1)!;
+    const { index, term } = leader.node.proposeConfChange(change);
+    for (const text of extra) leader.node.propose(new TextEncoder().encode(text));
+    h.stabilize(); // persisted by the leader; its appends are lost
+    for (const [from, i] of acks) leader.node.step({ type: 'appendResponse', from, to: 1, term, reject: false, index: i, rejectHint: 0, logTerm: 0 });
+    // The Ready that hands out the committed change; its messages were caused by the commit, not the apply.
+    const rd = leader.node.ready();
+    expect(rd.committedEntries.map((e) => e.type)).toEqual(['confChange']);
+    leader.storage.append(rd.entries);
+    if (rd.hardState !== undefined) leader.storage.setHardState(rd.hardState);
+    leader.node.advance();
+    expect(leader.node.status().applied).toBe(index);
+    const after = leader.node.hasReady() ? leader.node.ready().messages : [];
+    return after.flatMap((m) => (m.type === 'append' ? [{ to: m.to, entries: m.entries.length, commit: m.commit }] : []));
+  }
+
+  it('probes a newly added member at once, and sends nothing to followers that already have everything', () => {
+    expect(appendsAfterApply([1, 2, 3], { type: 'addLearner', nodeId: 9 }, [], [[2, 3], [3, 3]])).toEqual([{ to: 9, entries: 0, commit: 3 }]);
+  });
+
+  it('broadcasts the commit index when the new configuration commits more', () => {
+    // Index 4 is on {1,2}: no majority of {1,2,3,4}, a majority of {1,2,3} once 4 is removed.
+    expect(appendsAfterApply([1, 2, 3, 4], { type: 'removeNode', nodeId: 4 }, ['b'], [[2, 4], [3, 3]])).toEqual([
+      { to: 2, entries: 0, commit: 4 },
+      { to: 3, entries: 0, commit: 4 },
+    ]);
   });
 });

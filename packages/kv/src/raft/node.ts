@@ -935,6 +935,7 @@ export class RaftNode {
   private applyConfChangeEntry(cc: ConfChange): void {
     this.confState = applyConfChange(this.confState, cc);
     const last = this.log.lastIndex();
+    const added = new Set<NodeId>();
     for (const id of [...this.confState.voters, ...this.confState.learners]) {
       const pr = this.progress.get(id);
       const isLearner = this.confState.learners.includes(id);
@@ -942,6 +943,7 @@ export class RaftNode {
         const np = new Progress(last + 1, isLearner, this.maxInflightMsgs, this.maxInflightBytes);
         np.recentActive = true;
         this.progress.set(id, np);
+        added.add(id);
       } else {
         pr.isLearner = isLearner;
       }
@@ -956,9 +958,14 @@ export class RaftNode {
       return;
     }
     if (this.leadTransferee !== NONE && !this.confState.voters.includes(this.leadTransferee)) this.leadTransferee = NONE;
-    // The majority changed: commit may move, and new members need the log.
-    if (this.maybeCommit()) this.bcastAppend();
-    else this.bcastAppend();
+    // As etcd raft's switchToConfig: a new majority may commit more, which everyone must hear; otherwise
+    // probe new members at once rather than let them wait for a heartbeat, and send the others only
+    // entries they lack (no empty appends).
+    if (this.maybeCommit()) {
+      this.bcastAppend();
+      return;
+    }
+    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppend(id, added.has(id));
   }
 
   // ---------------------------------------------------------------- helpers
