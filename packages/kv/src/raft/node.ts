@@ -279,7 +279,10 @@ export class RaftNode {
   transferLeadership(to: NodeId): void {
     this.requireLeader();
     if (to === this.id) return;
-    if (!this.confState.voters.includes(to)) throw new RaftError('InvalidConfChange', `node ${to} is not a voter`);
+    if (!this.confState.voters.includes(to)) {
+      const what = this.confState.learners.includes(to) ? 'a learner' : 'not a member';
+      throw new RaftError('TransferTargetNotVoter', `cannot transfer leadership to node ${to}: it is ${what}, only a voter can lead`);
+    }
     if (this.leadTransferee === to) return;
     this.leadTransferee = to;
     // The transfer must finish within an election timeout, or it is abandoned (thesis §3.10).

@@ -327,11 +327,33 @@ describe('thesis §3.10 leadership transfer', () => {
     h.filter = (m) => !(m.to === 3 && m.type === 'append');
     h.get(1).transferLeadership(3);
     h.stabilize();
-    expect(() => h.get(1).propose(enc('c'))).toThrow(RaftError);
+    // etcd raft drops proposals while a transfer is in progress (ErrProposalDropped); so do we, locally
+    // with the same code and silently for a proposal a follower forwards.
+    expect(() => h.get(1).propose(enc('c'))).toThrow(expect.objectContaining({ code: 'ProposalDropped' }));
+    const lastIndex = h.get(1).status().lastIndex;
+    h.get(1).step({ type: 'propose', from: 2, to: 1, term: h.get(1).status().term, data: enc('forwarded') });
+    expect(h.get(1).status().lastIndex).toBe(lastIndex);
     h.heal();
     h.tickAll(2);
     expect(h.leaders()).toEqual([3]);
     expect(h.appliedTexts(3)).toEqual(['a', 'b']);
+  });
+});
+
+describe('thesis §3.10 leadership transfer: targets', () => {
+  it('a transfer to a learner or a non-member is refused with TransferTargetNotVoter', () => {
+    const h = new Harness([1, 2, 3]);
+    h.add(4, new MemoryStorage({ voters: [1, 2, 3], learners: [] }));
+    h.elect(1);
+    h.get(1).proposeConfChange({ type: 'addLearner', nodeId: 4 });
+    h.stabilize();
+    expect(h.get(1).status().confState.learners).toEqual([4]);
+    for (const to of [4, 7]) {
+      expect(() => h.get(1).transferLeadership(to)).toThrow(expect.objectContaining({ name: 'RaftError', code: 'TransferTargetNotVoter' }));
+    }
+    // Nothing was started: proposals are still accepted.
+    expect(() => h.propose(1, 'still leader')).not.toThrow();
+    expect(h.leaders()).toEqual([1]);
   });
 });
 
