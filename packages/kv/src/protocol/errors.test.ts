@@ -11,4 +11,8 @@ describe('toWireError for Raft errors', () => {
   it('a dropped proposal (no leader, transfer in progress) is retryable elsewhere (Unavailable)', () => {
     expect(toWireError(new RaftError('ProposalDropped', 'transfer')).code).toBe('Unavailable');
   });
+
+  it('a full read queue is TooManyRequests (etcd ErrTooManyRequests)', () => {
+    expect(toWireError(new RaftError('ReadQueueFull', 'full')).code).toBe('TooManyRequests');
+  });
 });

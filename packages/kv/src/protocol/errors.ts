@@ -23,6 +23,8 @@ export type KvErrorCode =
   | 'ConfChangeInProgress'
   /** A peer or client that belongs to another cluster. */
   | 'ClusterIdMismatch'
+  /** The member holds its limit of requests of this kind (etcd ErrTooManyRequests); retry later. */
+  | 'TooManyRequests'
   | 'Stopping'
   | 'Internal';
 
@@ -76,6 +78,8 @@ export function toWireError(err: unknown): WireError {
         return { code: 'InvalidConfChange', message: err.message };
       case 'TransferTargetNotVoter':
         return { code: 'InvalidRequest', message: err.message };
+      case 'ReadQueueFull':
+        return { code: 'TooManyRequests', message: err.message };
       case 'Compacted':
       case 'Unavailable':
       case 'SnapshotOutOfDate':

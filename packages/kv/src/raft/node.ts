@@ -58,6 +58,14 @@ export interface RaftConfig {
   readonly maxUncommittedBytes?: number;
   /** Bound on the committed entries of one Ready. */
   readonly maxCommittedSizePerReadyBytes?: number;
+  /**
+   * Bound on the ReadIndex requests a leader holds while a heartbeat round confirms its leadership
+   * (thesis §6.4 step 3). Past it a local read fails with ReadQueueFull and a forwarded one is rejected.
+   * A member's read barrier batches its reads into one request at a time, so this counts members' rounds.
+   */
+  readonly maxPendingReads?: number;
+  /** Bound on the ReadIndex requests a new leader holds until it commits an entry of its term (§6.4 step 1). */
+  readonly maxReadsBeforeCommit?: number;
   /** On restart: the last index the application has applied. */
   readonly applied?: number;
   readonly bugs?: RaftBugs;
@@ -86,6 +94,8 @@ export const DEFAULTS = {
   maxInflightBytes: 32 * 1024 * 1024,
   maxUncommittedBytes: 64 * 1024 * 1024,
   maxCommittedSizePerReadyBytes: 16 * 1024 * 1024,
+  maxPendingReads: 4096,
+  maxReadsBeforeCommit: 4096,
 } as const;
 
 /** What the last ready() handed out, so advance() knows what became durable and applied. */
@@ -127,9 +137,10 @@ export class RaftNode {
   private pendingConfIndex = 0;
   private uncommittedSizeBytes = 0;
   private leadTransferee: NodeId = NONE;
-  private readonly readOnly = new ReadOnlyQueue();
+  private readonly readOnly: ReadOnlyQueue;
   /** ReadIndex requests that arrived before this leader committed an entry of its term (§6.4 step 1). */
   private pendingReadsBeforeCommit: { requestId: string; from: NodeId }[] = [];
+  private readonly maxReadsBeforeCommit: number;
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -152,6 +163,9 @@ export class RaftNode {
     this.maxUncommittedBytes = cfg.maxUncommittedBytes ?? DEFAULTS.maxUncommittedBytes;
     this.maxCommittedSizePerReadyBytes = cfg.maxCommittedSizePerReadyBytes ?? DEFAULTS.maxCommittedSizePerReadyBytes;
     this.bugs = cfg.bugs ?? {};
+    this.readOnly = new ReadOnlyQueue(cfg.maxPendingReads ?? DEFAULTS.maxPendingReads);
+    this.maxReadsBeforeCommit = cfg.maxReadsBeforeCommit ?? DEFAULTS.maxReadsBeforeCommit;
+    invariant(Number.isSafeInteger(this.maxReadsBeforeCommit) && this.maxReadsBeforeCommit > 0, 'maxReadsBeforeCommit must be a positive integer');
 
     const { hardState, confState } = cfg.storage.initialState();
     this.log = new RaftLog(cfg.storage, cfg.applied ?? 0);
@@ -267,9 +281,15 @@ export class RaftNode {
     return r;
   }
 
+  /**
+   * Ask for a linearizable read index (thesis §6.4); the answer arrives in Ready.readStates. Throws
+   * NotLeader when no leader is known, ReadQueueFull when this leader holds its limit of reads.
+   */
   readIndex(requestId: string): void {
     if (this.role === 'leader') {
-      this.handleReadIndex(requestId, this.id);
+      if (!this.handleReadIndex(requestId, this.id)) {
+        throw new RaftError('ReadQueueFull', `the leader holds its limit of pending reads (${this.readOnly.size()} awaiting a heartbeat round, ${this.pendingReadsBeforeCommit.length} awaiting its first commit)`);
+      }
       return;
     }
     if (this.leaderId === NONE) throw new RaftError('NotLeader', 'no leader to confirm a read index', NONE);
@@ -811,19 +831,35 @@ export class RaftNode {
     }
   }
 
-  private handleReadIndex(requestId: string, from: NodeId): void {
+  /** Answer, queue or refuse a read. Returns false when it was refused because a queue is full. */
+  private handleReadIndex(requestId: string, from: NodeId): boolean {
     if (!this.committedEntryInCurrentTerm()) {
       // Our commit index may lag the true one until an entry of our term commits (§6.4 step 1).
+      if (this.pendingReadsBeforeCommit.length >= this.maxReadsBeforeCommit) return this.refuseRead(requestId, from);
       this.pendingReadsBeforeCommit.push({ requestId, from });
-      return;
+      return true;
     }
     const index = this.log.committed;
     if (this.bugs.readIndexWithoutHeartbeat === true || this.confState.voters.length === 1) {
       this.answerRead(requestId, index, from);
-      return;
+      return true;
     }
+    if (this.readOnly.isFull()) return this.refuseRead(requestId, from);
     this.readOnly.add(requestId, index, from, this.id);
     this.bcastHeartbeat();
+    return true;
+  }
+
+  /**
+   * A full queue refuses a read rather than grow without bound. A follower that forwarded it is told at
+   * once (it may retry); our own caller gets ReadQueueFull from readIndex(), or, for a read moved out of
+   * pendingReadsBeforeCommit, nothing: like a read aborted on a leader change, it retries after its timeout.
+   */
+  private refuseRead(requestId: string, from: NodeId): false {
+    if (from !== this.id) {
+      this.send({ type: 'readIndexResponse', from: this.id, to: from, term: this.term, requestId, index: 0, reject: true });
+    }
+    return false;
   }
 
   private answerRead(requestId: string, index: number, from: NodeId): void {

@@ -138,6 +138,8 @@ export type RaftErrorCode =
   | 'InvalidConfChange'
   /** transferLeadership() to a learner or a non-member (etcd server: ErrBadLeaderTransferee). */
   | 'TransferTargetNotVoter'
+  /** The leader already holds its limit of ReadIndex requests (maxPendingReads / maxReadsBeforeCommit). */
+  | 'ReadQueueFull'
   | 'Compacted'
   | 'Unavailable'
   | 'SnapshotOutOfDate';
