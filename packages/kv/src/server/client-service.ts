@@ -166,7 +166,7 @@ export class ClientService {
         if (inFlight >= CONNECTION_REQUESTS_IN_FLIGHT_MAX) throw new KvError('Unavailable', `more than ${CONNECTION_REQUESTS_IN_FLIGHT_MAX} requests in flight on this connection`);
         inFlight++;
         void this.handle(req, sink)
-          .then((result) => this.send(ws, { type: 'response', id: req.id, result }))
+          .then((result) => this.succeed(ws, req.method, req.id, result))
           .catch((e: unknown) => this.fail(ws, req.method, req.id, e))
           .finally(() => {
             inFlight--;
@@ -183,6 +183,13 @@ export class ClientService {
     ws.on('error', () => ws.terminate());
   }
 
+  // Each request is counted exactly once, when its outcome is known: OK once its answer is handed to the
+  // socket, otherwise with the wire code of its error (a failure while sending an answer counts as that).
+  private succeed(ws: WebSocket, method: string, id: number, result: Extract<ServerFrame, { type: 'response' }>['result']): void {
+    this.send(ws, { type: 'response', id, result });
+    this.member.metrics.clientRequests.inc({ method, code: 'OK' });
+  }
+
   private fail(ws: WebSocket, method: string, id: number, e: unknown): void {
     const error = toWireError(e);
     this.member.metrics.clientRequests.inc({ method, code: error.code });
@@ -196,7 +203,6 @@ export class ClientService {
   }
 
   private async handle(req: ClientRequest, sink: WatchSink): Promise<Methods[typeof req.method]['result']> {
-    this.member.metrics.clientRequests.inc({ method: req.method, code: 'OK' });
     return this.requests.handle(req, sink);
   }
 }

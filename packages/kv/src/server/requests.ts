@@ -5,7 +5,7 @@
 import { KvError, type ClientRequest, type Command, type Header, type Methods, type Response } from '@halyard/kv-client/protocol';
 import type { Outcome } from './dedupe.ts';
 import { type KvMember, VERSION } from './member.ts';
-import { memberIdOf } from './ids.ts';
+import { memberAddIdOf } from './ids.ts';
 import { encodeMemberContext } from './payload.ts';
 import type { WatchSink } from './watch-hub.ts';
 
@@ -86,10 +86,11 @@ export class ClientRequests {
       }
       case 'memberAdd': {
         const name = req.params.name ?? '';
-        const id = memberIdOf(name, req.params.peerUrls, m.config.clusterToken);
-        if (m.members().some((x) => x.id === id || x.peerUrls.some((u) => req.params.peerUrls.includes(u)))) {
+        const current = m.members();
+        if (current.some((x) => x.peerUrls.some((u) => req.params.peerUrls.includes(u)))) {
           throw new KvError('MemberExists', 'a member with these peer URLs already exists');
         }
+        const id = memberAddIdOf(name, req.params.peerUrls, m.config.clusterToken, (x) => m.sm.removed.has(x) || current.some((c) => c.id === x));
         await m.changeMembership({
           type: req.params.isLearner === true ? 'addLearner' : 'addVoter',
           nodeId: id,
