@@ -61,6 +61,8 @@ export class SimMember {
   private requests: ClientRequests | undefined;
   private clock: VirtualMemberClock | undefined;
   private memory: MemberView['storage'] | undefined;
+  /** Where this incarnation's network sends (the transport's senders): peer id → URL. */
+  private peers = new Map<NodeId, string>();
   private clockFactor = 1;
   /** Bumped on every crash, so events of a previous life (timers, fsyncs) are ignored. */
   incarnation = 0;
@@ -100,13 +102,27 @@ export class SimMember {
   view(): MemberView | undefined {
     if (!this.alive || this.memory === undefined) return undefined;
     const st = this.member!.status();
-    return { id: this.id, term: st.term, role: st.role, commit: st.commit, applied: st.applied, lastIndex: st.lastIndex, voters: st.confState.voters, storage: this.memory };
+    return {
+      id: this.id,
+      term: st.term,
+      role: st.role,
+      commit: st.commit,
+      applied: st.applied,
+      lastIndex: st.lastIndex,
+      voters: st.confState.voters,
+      learners: st.confState.learners,
+      settled: !this.member!.isPersisting(),
+      storage: this.memory,
+    };
   }
 
   // ------------------------------------------------------------ inputs
 
   receive(m: Message): void {
     if (!this.alive) return;
+    // As the transport does from a peer's hello: a dialer this member does not know yet (it has not applied
+    // the change that added it) is added, so this member can answer it.
+    if (!this.peers.has(m.from)) this.peers.set(m.from, `ws://n${m.from}.sim:2380`);
     if (this.member!.isPersisting()) this.inputsDuringPersist++;
     this.member!.receive(m);
   }
@@ -190,6 +206,7 @@ export class SimMember {
     const boot = bootMember(state, this.cfg.ids, this.cfg.config.initialClusterState);
     if (boot.bootstrap !== undefined) this.disk.writeDurable(boot.bootstrap);
     const peers = new Map<NodeId, string>();
+    this.peers = peers;
     const network: PeerNetwork = {
       // As the real transport, a message to a peer it was not told about goes nowhere.
       sendAll: (ms) => {

@@ -395,15 +395,16 @@ export class KvMember implements PeerInbound {
     }
   }
 
-  /** Point the network at the current members' peer URLs. */
+  /**
+   * Point the network at the members' peer URLs, and drop members removed from the cluster. A peer the
+   * network knows of otherwise (the initial cluster, or one it learned from the peer's own hello before this
+   * member applied its addition) stays: a member lagging behind a membership change must still answer it.
+   */
   private syncPeers(): void {
-    const want = new Map<number, string>();
     for (const m of this.sm.members.values()) {
-      if (m.id !== this.ids.memberId && m.peerUrls[0] !== undefined) want.set(m.id, toWsUrl(m.peerUrls[0]));
+      if (m.id !== this.ids.memberId && m.peerUrls[0] !== undefined) this.peers.setPeer(m.id, toWsUrl(m.peerUrls[0]));
     }
-    if (want.size === 0) return; // still joining: keep the initial cluster's URLs
-    for (const id of this.peers.peers()) if (!want.has(id)) this.peers.removePeer(id);
-    for (const [id, url] of want) this.peers.setPeer(id, url);
+    for (const id of this.peers.peers()) if (this.sm.removed.has(id)) this.peers.removePeer(id);
   }
 
   private crash(e: unknown): void {

@@ -11,7 +11,7 @@ import { bootMember } from './boot.ts';
 import { type MemberConfig, clusterIds, validateConfig } from './config.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { DiskLogStore } from './disk-log-store.ts';
-import { KvMember } from './member.ts';
+import { KvMember, toWsUrl } from './member.ts';
 import { realClock } from './real-clock.ts';
 import { loadTls } from './tls.ts';
 
@@ -41,6 +41,7 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
     isRemoved: (id) => member?.isRemoved(id) === true,
     onRemoved: (by) => member?.removedBy(by),
     onSnapshotSent: (id, _index, ok) => member?.snapshotSent(id, ok),
+    advertisedUrl: toWsUrl(config.peerUrl),
   });
   member = new KvMember({
     config,
