@@ -55,6 +55,8 @@ export class SimDisk {
   /** The hard state of the last write issued, against which MustSync is judged (as DiskStorage does). */
   private lastHardState = this.image.initialState().hardState;
   private tokenNext = 1;
+  /** A slow period (the slowdisk fault): until then, each fsync takes up to slowFsyncMsMax. */
+  private slow: { untilMs: number; fsyncMsMax: number } | undefined;
   /** Statistics. */
   writes = 0;
   unsyncedWrites = 0;
@@ -104,9 +106,15 @@ export class SimDisk {
     this.env = undefined;
   }
 
+  /** The device is slow until `untilMs`: fsyncs take up to fsyncMsMax. */
+  slowDown(fsyncMsMax: number, untilMs: number): void {
+    this.slow = { untilMs, fsyncMsMax };
+  }
+
   /** How long the next fsync takes. */
-  private fsyncDelayMs(): number {
+  private fsyncDelayMs(nowMs: number): number {
     const c = this.cfg;
+    if (this.slow !== undefined && nowMs < this.slow.untilMs) return c.fsyncDelayMsMin + this.rng.int(Math.max(1, this.slow.fsyncMsMax - c.fsyncDelayMsMin) + 1);
     if (c.fsyncSlowProbability > 0 && this.rng.float() < c.fsyncSlowProbability) return c.fsyncDelayMsMax + this.rng.int(Math.max(1, c.fsyncSlowMsMax - c.fsyncDelayMsMax) + 1);
     return c.fsyncDelayMsMin + this.rng.int(c.fsyncDelayMsMax - c.fsyncDelayMsMin + 1);
   }
@@ -121,7 +129,7 @@ export class SimDisk {
     this.writes++;
     if (!sync) this.unsyncedWrites++;
     // An unsynced batch returns once the OS has it: no device latency. Completions keep issue order.
-    env.scheduleCompletion(env.nowMs() + (sync ? this.fsyncDelayMs() : 0), token);
+    env.scheduleCompletion(env.nowMs() + (sync ? this.fsyncDelayMs(env.nowMs()) : 0), token);
   }
 
   /** The write with this token completed (the simulator calls this at its completion time). */

@@ -8,7 +8,7 @@
 // ever committed, the term each commit was first seen in): the properties are about the whole
 // history of the cluster, not any one member's view.
 
-import type { MemoryStorage, ConfState, Entry, NodeId, Role, Snapshot } from '@halyard/kv/raft';
+import { applyConfChange, type MemoryStorage, type ConfState, type Entry, type NodeId, type Role, type Snapshot } from '@halyard/kv/raft';
 import type { DurableWrite } from '@halyard/kv/server';
 
 /**
@@ -26,6 +26,7 @@ export const VIOLATION_KINDS = [
   'LogMatching',
   'LeaderCompleteness',
   'StateMachineSafety',
+  'ConfigurationAgreement',
   'CommitRule',
   'CommittedLost',
   'StaleRead',
@@ -53,6 +54,12 @@ export interface MemberView {
   readonly lastIndex: number;
   /** The member's configuration as it has applied it (optional for hand-made views in tests). */
   readonly voters?: readonly NodeId[];
+  readonly learners?: readonly NodeId[];
+  /**
+   * No Ready of the member is between ready() and advance() (its loop has no write in flight): its
+   * configuration and applied index then describe the same point of the log.
+   */
+  readonly settled?: boolean;
   /** The member's log as the core reads it (volatile; includes writes whose fsync is pending). */
   readonly storage: MemoryStorage;
 }
@@ -72,6 +79,11 @@ export class InvariantChecker {
   /** State Machine Safety ghost: index → the entry committed there (learned from leaders' logs and applies). */
   private readonly committed = new Map<number, CommittedEntry>();
   private committedIndexMax = 0;
+  /**
+   * Configuration ghost: the configuration the committed log defines after each configuration change, in
+   * index order (the first member to apply a change defines it; every index is first applied in order).
+   */
+  private readonly confHistory: { index: number; conf: ConfState }[] = [{ index: 0, conf: { voters: [], learners: [] } }];
   /** Index → the term of the first member seen with commit ≥ index: the term it was committed in, or later. */
   private readonly commitTerm = new Map<number, number>();
   private commitObservedMax = 0;
@@ -183,6 +195,41 @@ export class InvariantChecker {
    */
   onApply(id: NodeId, e: Entry): void {
     this.noteCommitted(id, e.index, e.term, entryFingerprint(e), 'applies');
+    const last = this.confHistory[this.confHistory.length - 1]!;
+    if (e.type === 'confChange' && e.index > last.index) this.confHistory.push({ index: e.index, conf: applyConfChange(last.conf, e.change) });
+  }
+
+  /** The configuration the committed log defines at `index` (after applying every change ≤ index). */
+  private confAt(index: number): ConfState {
+    const h = this.confHistory;
+    let lo = 0;
+    let hi = h.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (h[mid]!.index <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return h[lo]!.conf;
+  }
+
+  /**
+   * Configuration agreement (membership safety, thesis §4.1): a change takes effect when applied, so a
+   * member's configuration is exactly the one its log defines at its applied index — the same on every
+   * member at the same index. A member that counts votes or commits with another configuration (a change
+   * applied twice, lost, or applied over a newer snapshot's) can elect a second leader or commit with a
+   * minority.
+   */
+  private checkConfiguration(v: MemberView): void {
+    if (v.settled !== true || v.voters === undefined || v.learners === undefined) return;
+    const want = this.confAt(v.applied);
+    const same = (a: readonly NodeId[], b: readonly NodeId[]): boolean => a.length === b.length && [...a].sort((x, y) => x - y).every((x, i) => x === [...b].sort((p, q) => p - q)[i]);
+    if (!same(v.voters, want.voters) || !same(v.learners, want.learners)) {
+      this.report(
+        'ConfigurationAgreement',
+        v.id,
+        `member at applied ${v.applied} has voters [${v.voters.join(',')}] learners [${v.learners.join(',')}], the log defines voters [${want.voters.join(',')}] learners [${want.learners.join(',')}]`,
+      );
+    }
   }
 
   /** A snapshot (received or restored) must agree with what was committed at its index. */
@@ -207,6 +254,7 @@ export class InvariantChecker {
    * Checked after every step on the member the step touched.
    * - Election Safety (§5.2): at most one leader per term, over the whole run.
    * - Member invariants: term and commit never decrease within an incarnation; applied ≤ commit ≤ last index.
+   * - Configuration agreement: a settled member's configuration is the one its log defines at its applied index.
    * - Leader Completeness (§5.4): an entry committed in term U is in the log of every leader of a
    *   term T > U. Checked once the leader's own first entry of term T is in its log, since everything
    *   before that is the log it was elected with.
@@ -232,6 +280,7 @@ export class InvariantChecker {
       this.checkCommitRule(v, last.commit);
     }
     this.lastSeen.set(v.id, { term: v.term, commit: v.commit, role: v.role });
+    this.checkConfiguration(v);
     if (!(v.applied <= v.commit && v.commit <= v.lastIndex)) {
       this.report('MemberInvariant', v.id, `need applied ${v.applied} ≤ commit ${v.commit} ≤ last index ${v.lastIndex}`);
     }

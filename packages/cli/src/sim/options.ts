@@ -85,6 +85,7 @@ export interface SimStats {
   /** Messages and ticks that reached a member while its Ready loop had a write in flight. */
   readonly inputsDuringPersist: number;
   readonly slowAppliers: number;
+  readonly slowDisks: number;
   /** Durable writes, and those MustSync let skip the fsync. */
   readonly diskWrites: number;
   readonly diskWritesUnsynced: number;
@@ -151,7 +152,13 @@ export function resolve(o: SimOptions): Resolved {
 }
 
 /** The core's planted bugs the simulator can switch on (`--bugs`); one list for the CLI, replay and tests. */
-export const PLANTED_BUGS = ['commitPreviousTermEntries', 'readIndexWithoutHeartbeat', 'voteWithoutLogCheck'] as const satisfies readonly (keyof RaftBugs)[];
+export const PLANTED_BUGS = [
+  'commitPreviousTermEntries',
+  'readIndexWithoutHeartbeat',
+  'voteWithoutLogCheck',
+  'campaignWithUnappliedConfChanges',
+  'restoreSnapshotDuringHandout',
+] as const satisfies readonly (keyof RaftBugs)[];
 export type PlantedBug = (typeof PLANTED_BUGS)[number];
 
 /** Parse "a,b" into planted bugs; an unknown name is an error, not ignored. */

@@ -19,6 +19,9 @@ export interface Tuning {
    * handed out over many Readies, with messages, ticks and snapshots arriving between them.
    */
   readonly committedBatchBytesChoices: readonly number[];
+  /** With the slowdisk fault: for up to slowDiskDurationMsMax, a member's fsyncs take up to slowDiskFsyncMsMax. */
+  readonly slowDiskFsyncMsMax: number;
+  readonly slowDiskDurationMsMax: number;
   /** With the slowapply fault: an applier takes up to this long per applied entry, blocking its event loop. */
   readonly slowApplyMsPerEntryMax: number;
   readonly slowApplyDurationMsMax: number;
@@ -36,9 +39,21 @@ export interface Tuning {
   /** Leader's auto compaction (0 = off): keep this many revisions, every interval. */
   readonly autoCompactionRetentionRevisions: number;
   readonly autoCompactionIntervalMs: number;
-  /** Membership walks between minVoters and nodes + 1 voters; the leader itself is removed with this probability. */
+  /**
+   * Membership walks between minVoters and nodes + maxExtraVoters voters; the leader itself is removed with
+   * this probability. membershipWeight: how many times more often than one other fault a membership step is
+   * tried (with the membership fault on).
+   */
   readonly minVoters: number;
+  readonly maxExtraVoters: number;
   readonly removeLeaderProbability: number;
+  readonly membershipWeight: number;
+  /** A member is added directly as a voter (`member add` without --learner) rather than as a learner first. */
+  readonly addVoterProbability: number;
+  /** After a membership change applies, the next one follows at once (an operator's script) with this probability. */
+  readonly membershipBurstProbability: number;
+  /** A removal takes the most recently added voter (a join rolled back) with this probability. */
+  readonly removeNewestProbability: number;
   readonly clientKeys: number;
   readonly clientThinkMsMin: number;
   readonly clientThinkMsMax: number;
@@ -52,6 +67,12 @@ export interface Tuning {
   readonly deleteProbability: number;
   readonly txnProbability: number;
   readonly leaseProbability: number;
+  /**
+   * Reactive nemesis (with the partition fault) for configuration changes: when a member holds a committed
+   * configuration change it has not applied, split the members that have not applied it from those that
+   * have — the window where a member counts votes with a stale configuration.
+   */
+  readonly splitOnUnappliedConfProbability: number;
   /** Reactive nemesis (with the partition fault): isolate a leader right after its election / a commit. */
   readonly isolateNewLeaderProbability: number;
   readonly isolateCommittingLeaderProbability: number;
@@ -68,6 +89,8 @@ const DEFAULT: Tuning = {
   fsyncSlowProbability: 0.02,
   fsyncSlowMsMax: 60,
   committedBatchBytesChoices: [16 * 1024 * 1024, 512, 1],
+  slowDiskFsyncMsMax: 100,
+  slowDiskDurationMsMax: 1500,
   slowApplyMsPerEntryMax: 5,
   slowApplyDurationMsMax: 1000,
   faultIntervalMsMin: 100,
@@ -83,7 +106,12 @@ const DEFAULT: Tuning = {
   autoCompactionRetentionRevisions: 20,
   autoCompactionIntervalMs: 500,
   minVoters: 2,
+  maxExtraVoters: 1,
   removeLeaderProbability: 0.3,
+  membershipWeight: 1,
+  addVoterProbability: 0.2,
+  membershipBurstProbability: 0.1,
+  removeNewestProbability: 0.1,
   clientKeys: 3,
   clientThinkMsMin: 5,
   clientThinkMsMax: 60,
@@ -97,6 +125,7 @@ const DEFAULT: Tuning = {
   leaseProbability: 0.05,
   isolateNewLeaderProbability: 0.1,
   isolateCommittingLeaderProbability: 0.01,
+  splitOnUnappliedConfProbability: 0.02,
 };
 
 /**
@@ -126,23 +155,35 @@ const AGGRESSIVE: Tuning = {
 
 /**
  * Where configuration changes meet slow appliers: one committed entry per Ready everywhere, membership
- * changes and leadership moves often (down to two voters, the leader removed itself), snapshots every few
+ * changes often (between two and nodes + 2 voters, the leader removing itself), snapshots every few
  * entries with nothing kept behind them, slow disks. A member then often holds committed configuration
  * changes it has not applied, and snapshots arrive while a batch of committed entries is handed out.
  */
 const MEMBERSHIP: Tuning = {
   ...DEFAULT,
-  faultIntervalMsMin: 40,
+  faultIntervalMsMin: 60,
   faultIntervalMsMax: 300,
+  minVoters: 3,
   fsyncDelayMsMin: 2,
   fsyncDelayMsMax: 15,
   fsyncSlowProbability: 0.1,
   fsyncSlowMsMax: 80,
   committedBatchBytesChoices: [1],
-  snapshotEveryEntries: 4,
+  snapshotEveryEntries: 1,
   compactRetainEntries: 0,
+  maxExtraVoters: 2,
   removeLeaderProbability: 0.5,
+  membershipWeight: 12,
+  addVoterProbability: 0.8,
+  membershipBurstProbability: 0.9,
+  removeNewestProbability: 0.8,
   isolateNewLeaderProbability: 0.2,
+  isolateCommittingLeaderProbability: 0.05,
+  splitOnUnappliedConfProbability: 0.5,
+  slowDiskFsyncMsMax: 400,
+  slowDiskDurationMsMax: 4000,
+  slowApplyMsPerEntryMax: 20,
+  slowApplyDurationMsMax: 3000,
 };
 
 export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP } as const;

@@ -54,6 +54,7 @@ type SimEvent =
   | { readonly kind: 'report'; readonly from: NodeId; readonly to: NodeId; readonly what: 'unreachable' | 'snapshotFailed' | 'snapshotSent' | 'removed' }
   | { readonly kind: 'stopFaults' }
   | { readonly kind: 'unpause'; readonly id: NodeId }
+  | { readonly kind: 'membershipBurst' }
   | { readonly kind: 'probe' };
 
 export function runSimulation(options: SimOptions): Promise<SimResult> {
@@ -82,6 +83,8 @@ class Simulation {
   /** The nemesis's memory of each leader's term and commit, to see new leaders and commits. */
   private readonly leaderSeen = new Map<NodeId, { term: number; commit: number }>();
   private nemesisIsolations = 0;
+  /** The configuration-change nemesis acts once per change. */
+  private lastConfSplitIndex = 0;
   private stepCount = 0;
   /** Frozen members and when they wake; their input waits (in "socket buffers") until then. */
   private readonly pausedUntil = new Map<NodeId, number>();
@@ -318,6 +321,7 @@ class Simulation {
       },
       changeMembership: () => this.changeMembership(),
       slowApplier: (id, msPerEntry, untilMs) => this.slowApply.set(id, { msPerEntry, untilMs }),
+      slowDisk: (id, fsyncMsMax, untilMs) => this.members.get(id)?.disk.slowDown(fsyncMsMax, untilMs),
       trace: (line) => this.record(line),
     };
   }
@@ -464,6 +468,12 @@ class Simulation {
       case 'probe':
         this.probe();
         return;
+      case 'membershipBurst': {
+        if (this.faultsStopped) return;
+        const next = this.changeMembership();
+        if (next !== undefined) this.record(`fault membership (burst) ${next}`);
+        return;
+      }
       default: {
         const never: never = ev;
         throw new Error(`unknown event ${JSON.stringify(never)}`);
@@ -487,6 +497,7 @@ class Simulation {
       if (v !== undefined) {
         this.checker.afterStep(v);
         this.nemesis(v);
+        this.configurationNemesis(v);
       }
     }
     this.touched.clear();
@@ -538,6 +549,60 @@ class Simulation {
       member: (id) => this.members.get(id)?.running(),
       voters: () => this.ghostConf.voters,
     };
+  }
+
+  /**
+   * A reactive partition for configuration changes: a change takes effect on apply, so a member holding
+   * committed changes it has not applied yet counts votes and commits with an older configuration. With two
+   * or more such changes, that configuration's majorities need not overlap the current one's. Right then,
+   * sometimes split the members still on that configuration from the others (when each side holds a
+   * majority of its own configuration, both may elect and commit), or hand the leadership to that member:
+   * either way a leader may be elected under a stale configuration — the window of issue 7's bug 1.
+   */
+  private configurationNemesis(v: MemberView): void {
+    const p = this.r.tuning.splitOnUnappliedConfProbability;
+    if (this.faultsStopped || !this.has('partition') || p === 0 || v.commit <= v.applied) return;
+    const s = v.storage;
+    const lo = Math.max(v.applied + 1, s.firstIndex());
+    const hi = Math.min(v.commit, s.lastIndex());
+    if (hi < lo) return;
+    // One unapplied change is harmless (consecutive configurations' majorities overlap); two or more are not.
+    const changes = s.entries(lo, hi + 1, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'confChange');
+    const change = changes[0];
+    if (change === undefined || changes.length < 2 || this.lastConfSplitIndex >= change.index || this.rngFaults.float() >= p) return;
+    this.lastConfSplitIndex = change.index;
+    // Sometimes the leader hands its leadership to exactly that member (an operator moving the leader).
+    const leaderId = this.leader();
+    if (this.has('transfer') && leaderId !== undefined && leaderId !== v.id && (v.voters ?? []).includes(v.id) && this.rngFaults.int(2) === 0) {
+      try {
+        this.members.get(leaderId)!.running()?.transferLeadership(v.id);
+        this.record(`nemesis transfers leadership n${leaderId} → n${v.id} (holding unapplied changes from ${change.index})`);
+      } catch (e) {
+        this.record(`nemesis transfer n${leaderId} → n${v.id} refused: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return;
+    }
+    // The stale side: members whose applied configuration is v's; the other side: everyone else. Split only
+    // if each side holds a majority of its own configuration, so both may elect and commit.
+    const ids = this.memberIds();
+    const staleVoters = v.voters ?? [];
+    const key = (c: { voters: readonly NodeId[] }): string => [...c.voters].sort((a, b) => a - b).join(',');
+    const behind = ids.filter((id) => {
+      const st = this.members.get(id)!.status();
+      return st !== undefined && key(st.confState) === key({ voters: staleVoters });
+    });
+    const ahead = ids.filter((id) => !behind.includes(id));
+    const majority = (voters: readonly NodeId[], side: readonly NodeId[]): boolean => side.filter((id) => voters.includes(id)).length > voters.length / 2;
+    if (!majority(staleVoters, behind) || !majority(this.ghostConf.voters, ahead)) return;
+    this.network.healAll();
+    for (const a of behind) {
+      for (const b of ahead) {
+        this.network.cutLink(a, b);
+        this.network.cutLink(b, a);
+      }
+    }
+    this.nemesisIsolations++;
+    this.record(`nemesis splits [${behind.join(',')}] (configuration before the change at ${change.index}) from [${ahead.join(',')}]`);
   }
 
   private send(m: Message): void {
@@ -623,9 +688,11 @@ class Simulation {
 
   /**
    * One step of the membership walk, through the leader's real changeMembership (as `member add`,
-   * `member promote`, `member remove` do): promote a caught-up learner; else add a learner while below
-   * nodes + 1 voters; else remove a voter — the leader itself with removeLeaderProbability — down to
-   * minVoters (two: the case where a removed leader must not stop before the survivor learns the commit).
+   * `member promote`, `member remove` do): promote a learner once caught up; else, between minVoters and
+   * nodes + maxExtraVoters voters, add a member (a voter directly with addVoterProbability, else a learner)
+   * or remove a voter (at the bounds, the one that stays inside) — the newest one with removeNewestProbability
+   * (a join rolled back), the leader itself with removeLeaderProbability. Two voters is the case where a removed
+   * leader must not stop before the survivor learns the commit.
    */
   private changeMembership(): string | undefined {
     const leaderId = this.leader();
@@ -634,29 +701,39 @@ class Simulation {
     const conf = leader.status().confState;
     const t = this.r.tuning;
     let cc: ConfChange;
-    const learner = conf.learners[0];
+    const learner = conf.learners.find((id) => leader.learnerCaughtUp(id));
     if (learner !== undefined) {
-      if (!leader.learnerCaughtUp(learner)) return undefined;
       cc = { type: 'promoteLearner', nodeId: learner };
-    } else if (conf.voters.length > t.minVoters && (conf.voters.length > this.r.nodes || this.rngFaults.int(2) === 0)) {
+    } else if (conf.voters.length > t.minVoters && (conf.voters.length >= this.r.nodes + t.maxExtraVoters || this.rngFaults.int(2) === 0)) {
       const others = conf.voters.filter((v) => v !== leaderId);
-      const victim = this.rngFaults.float() < t.removeLeaderProbability || others.length === 0 ? leaderId : others[this.rngFaults.int(others.length)]!;
+      const newest = Math.max(...conf.voters);
+      const victim =
+        this.rngFaults.float() < t.removeNewestProbability && newest > this.r.nodes
+          ? newest
+          : this.rngFaults.float() < t.removeLeaderProbability || others.length === 0
+            ? leaderId
+            : others[this.rngFaults.int(others.length)]!;
       cc = { type: 'removeNode', nodeId: victim };
     } else {
       const id = this.nextNewId;
-      cc = { type: 'addLearner', nodeId: id, context: encodeMemberContext({ name: `n${id}`, peerUrls: [peerUrl(id)] }) };
+      const type = this.rngFaults.float() < t.addVoterProbability ? 'addVoter' : 'addLearner';
+      cc = { type, nodeId: id, context: encodeMemberContext({ name: `n${id}`, peerUrls: [peerUrl(id)] }) };
     }
     this.touched.add(leaderId);
     const what = `${cc.type} n${cc.nodeId} via n${leaderId}`;
     const lastBefore = leader.status().lastIndex;
     leader.changeMembership(cc).then(
-      () => this.record(`membership ${what} applied`),
+      () => {
+        this.record(`membership ${what} applied`);
+        // An operator's script changing several members in a row: the next change right after this one.
+        if (!this.faultsStopped && this.rngFaults.float() < t.membershipBurstProbability) this.queue.after(1, { kind: 'membershipBurst' });
+      },
       (e: unknown) => this.record(`membership ${what} failed: ${e instanceof Error ? e.message : String(e)}`),
     );
     // The proposal is appended (or refused, e.g. a change still unapplied) before changeMembership returns.
     if (leader.status().lastIndex === lastBefore) return undefined;
     if (cc.type === 'removeNode' && cc.nodeId === leaderId) this.stats.leaderRemovals++;
-    if (cc.type === 'addLearner') {
+    if (cc.type === 'addLearner' || cc.type === 'addVoter') {
       this.nextNewId++;
       // The operator starts the new member with the current members as its initial cluster, joining
       // (`existing`): it starts empty and learns everything, configuration included, from the leader.
@@ -672,7 +749,7 @@ class Simulation {
 
   /**
    * Faults stop: partitions heal, crashed members restart, the network stops losing messages (it still
-   * delays and reorders), appliers are fast again. From here a leader must be elected and a write
+   * delays and reorders), appliers and disks are fast again. From here a leader must be elected and a write
    * committed within the bound.
    */
   private stopFaults(): void {
@@ -681,6 +758,9 @@ class Simulation {
     this.network.healAll();
     this.network.reconfigure(this.networkConfig(true));
     this.slowApply.clear();
+    // Disks are fast again too: an fsync slower than the election timeout keeps any election from finishing
+    // (a vote is sent only once durable), which is a configuration limit, not what liveness checks.
+    for (const m of this.members.values()) m.disk.slowDown(0, 0);
     // Frozen members wake now; input held for them still arrives at their old wake-up time, like a delay.
     this.pausedUntil.clear();
     this.wakeJitterMs.clear();
@@ -750,6 +830,7 @@ class Simulation {
       transfers: f.transfers,
       membershipChanges: f.membershipChanges,
       slowAppliers: f.slowAppliers,
+      slowDisks: f.slowDisks,
       leaderTerms: cs.leadersSeen,
       inputsDuringPersist: members.reduce((n, m) => n + m.inputsDuringPersist, 0),
       diskWrites: members.reduce((n, m) => n + m.disk.writes, 0),
