@@ -7,7 +7,7 @@
 // paused and is lost if the process crashed). A caller's abort rejects at once, as KvClient does; the
 // request may still be applied later — an outcome the elector must treat as unknown.
 import type { LeaseKv } from '../kv/kv-lease-lock.ts';
-import { KvError, prefixEnd, toBytes, type Bytes, type CallOptions, type TxnInput, type TxnResult, type WatchBatch, type WatchOptions } from '../kv/kv-client.ts';
+import { bytesToString, KvError, prefixEnd, toBytes, type Bytes, type CallOptions, type TxnInput, type TxnResult, type WatchBatch, type WatchOptions } from '../kv/kv-client.ts';
 import { MvccStore, txnParams } from './kv-internals.testutil.ts';
 import type { SimProcess, SimWorld } from './sim-world.ts';
 
@@ -31,6 +31,8 @@ const HEADER_IDS = { clusterId: 1, memberId: 1, raftTerm: 1 } as const;
 
 export class SimStore {
   readonly mvcc = new MvccStore();
+  /** Txns whose compares failed in the store, by the key of their first compare (e.g. a fence key). */
+  readonly failedCompares = new Map<string, number>();
   private readonly outages: Window[] = [];
   private readonly partitions = new Map<string, Window[]>();
 
@@ -104,7 +106,13 @@ export class SimKv implements LeaseKv {
         if (!store.reachable(proc.name, world.nowMs)) return;
         let answer: () => void;
         try {
-          const r = store.mvcc.apply({ type: 'txn', ...txnParams(txn) });
+          const request = txnParams(txn);
+          const r = store.mvcc.apply({ type: 'txn', ...request });
+          const first = request.compare[0];
+          if (!r.succeeded && first !== undefined) {
+            const key = bytesToString(first.key);
+            store.failedCompares.set(key, (store.failedCompares.get(key) ?? 0) + 1);
+          }
           const result: TxnResult = { ...r, header: { ...HEADER_IDS, revision: r.header.revision } };
           answer = () => resolve(result);
         } catch (e) {
