@@ -8,8 +8,9 @@ import { sleep } from '../clock.ts';
 import { isElectionError } from '../errors.ts';
 import { KvLeaseLock } from '../kv/kv-lease-lock.ts';
 import { bytesToString, op } from '../kv/kv-client.ts';
-import { SimProcess, type SimWorld } from './sim-world.ts';
-import type { SimKv, SimStore } from './sim-kv.ts';
+import { mulberry32 } from './prng.ts';
+import { SimProcess, SimWorld } from './sim-world.ts';
+import { SimStore, type SimKv } from './sim-kv.ts';
 
 export const WORK_KEY = 'work/last';
 
@@ -23,11 +24,14 @@ export interface SimElectionOptions {
   readonly workPeriodMs?: number;
   /** Send work writes without the fence (to show what fencing prevents). */
   readonly unfencedWork?: boolean;
+  /** Work that runs instead of the WORK_KEY writer (a scenario test's own). */
+  readonly onStartedLeading?: (signal: AbortSignal, lease: LeadingLease, candidate: Candidate) => void | Promise<void>;
   readonly random: () => number;
 }
 
 export type SimLogEntry =
   | { readonly atMs: number; readonly identity: string; readonly type: 'started'; readonly token: number }
+  | { readonly atMs: number; readonly identity: string; readonly type: 'aborted'; readonly token: number }
   | { readonly atMs: number; readonly identity: string; readonly type: 'stopped' }
   | { readonly atMs: number; readonly identity: string; readonly type: 'newLeader'; readonly leader: string };
 
@@ -41,6 +45,8 @@ export interface AppliedWork {
 
 export interface Candidate {
   readonly identity: string;
+  /** The lease of the term in progress (or the last one), as onStartedLeading got it. */
+  lease: LeadingLease | undefined;
   readonly proc: SimProcess;
   readonly elector: LeaderElector;
   readonly lock: KvLeaseLock;
@@ -99,6 +105,7 @@ export class SimElection {
       kv,
       cancel,
       leading: undefined,
+      lease: undefined,
       done: Promise.resolve(),
       elector: new LeaderElector({
         lock,
@@ -113,7 +120,10 @@ export class SimElection {
         callbacks: {
           onStartedLeading: (signal, lease) => {
             c.leading = { signal, token: lease.fencingToken };
+            c.lease = lease;
             this.log.push({ atMs: this.world.nowMs, identity, type: 'started', token: lease.fencingToken });
+            signal.addEventListener('abort', () => this.log.push({ atMs: this.world.nowMs, identity, type: 'aborted', token: lease.fencingToken }), { once: true });
+            if (o.onStartedLeading !== undefined) return o.onStartedLeading(signal, lease, c);
             return (o.workPeriodMs ?? 0) > 0 ? this.work(c, signal, lease) : undefined;
           },
           onStoppedLeading: () => {
@@ -165,4 +175,28 @@ export class SimElection {
       await sleep(c.proc, period, signal);
     }
   }
+}
+
+export interface SimSetup {
+  readonly world: SimWorld;
+  readonly store: SimStore;
+  readonly sim: SimElection;
+  /** A process outside the election (an operator, an observer) with its own view of the lock. */
+  readonly tool: SimProcess;
+  readonly toolLock: KvLeaseLock;
+  readonly toolKv: SimKv;
+}
+
+/**
+ * A world with an instant, lossless network (every message arrives at the moment it is sent, after what
+ * is already due then), for scenario tests whose timings are exact.
+ */
+export function simSetup(options: Partial<SimElectionOptions> = {}, seed = 1): SimSetup {
+  const random = mulberry32(seed);
+  const world = new SimWorld();
+  const store = new SimStore(world, { random, delayMsMax: 0, longDelayProbability: 0, longDelayMsMax: 0, lossProbability: 0 });
+  const sim = new SimElection(world, store, { random, ...options });
+  const tool = new SimProcess(world, 'tool', 1);
+  const toolKv = store.kvFor(tool);
+  return { world, store, sim, tool, toolKv, toolLock: new KvLeaseLock({ kv: toolKv, name: sim.electionName }) };
 }

@@ -42,8 +42,11 @@ export class SimWorld {
     };
   }
 
-  /** Runs events up to real time `endMs`; after each (and the promise callbacks it set off) calls `afterEach`. */
-  async runUntil(endMs: number, afterEach: () => void = () => {}): Promise<void> {
+  /**
+   * Runs events up to real time `endMs`; after each (and the promise callbacks it set off) calls
+   * `afterEach`, and stops right there if it returns true. Returns whether it stopped that way.
+   */
+  async runUntil(endMs: number, afterEach: () => boolean | void = () => {}): Promise<boolean> {
     await flushPromises();
     for (;;) {
       const ev = this.heap[0];
@@ -63,9 +66,30 @@ export class SimWorld {
       if (++this.eventsRun > SIM_EVENTS_MAX) throw new Error(`more than ${SIM_EVENTS_MAX} simulation events`);
       ev.fn();
       await flushPromises();
-      afterEach();
+      if (afterEach() === true) return true;
     }
     this.time = Math.max(this.time, endMs);
+    return false;
+  }
+
+  /** Runs until `condition()` holds after an event; throws if it does not by real time `endMs`. Returns the time. */
+  async runUntilTrue(condition: () => boolean, endMs: number, what = 'the condition'): Promise<number> {
+    if (condition()) return this.time;
+    if (!(await this.runUntil(endMs, condition))) throw new Error(`${what} did not happen by ${endMs} ms (simulated)`);
+    return this.time;
+  }
+
+  /** Runs events until `promise` settles (it needs the world to make progress), then returns its outcome. */
+  async settle<T>(promise: Promise<T>, withinMs = 60_000): Promise<T> {
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    promise.then(
+      (value) => (outcome = { ok: true, value }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    );
+    await flushPromises();
+    await this.runUntilTrue(() => outcome !== undefined, this.time + withinMs, 'the call to settle');
+    if (outcome!.ok) return outcome!.value;
+    throw outcome!.error;
   }
 
   /** Re-queues held events at the current time in their original order (after anything already due now). */
