@@ -36,6 +36,8 @@ export class LeaderElector {
   /** Validates the options (ElectionError('InvalidConfig')); nothing runs until run(). */
   constructor(options: LeaderElectorOptions) {
     this.config = electorConfig(options);
+    // As client-go's NewLeaderElector: the gauge exists (at 0) before the first term.
+    this.config.metrics.leading(this.config.name, false);
   }
 
   get identity(): string {
