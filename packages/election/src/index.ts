@@ -21,3 +21,4 @@ export { promElectionMetrics, type PromClientLike, type PromElectionMetricsOptio
 export { KvLeaseLock, type KvLeaseLockOptions, type LeaseKv } from './kv/kv-lease-lock.ts';
 export { KEY_PREFIX_DEFAULT, lockKeys, type LockKeys } from './kv/lock-keys.ts';
 export { FakeClock } from './testing/fake-clock.ts';
+export { ApiserverLeaseLock, type ApiserverLeaseLockOptions } from './apiserver/apiserver-lease-lock.ts';
