@@ -22,3 +22,4 @@ export { KvLeaseLock, type KvLeaseLockOptions, type LeaseKv } from './kv/kv-leas
 export { KEY_PREFIX_DEFAULT, lockKeys, type LockKeys } from './kv/lock-keys.ts';
 export { FakeClock } from './testing/fake-clock.ts';
 export { ApiserverLeaseLock, type ApiserverLeaseLockOptions } from './apiserver/apiserver-lease-lock.ts';
+export { registerElectionCommands, processIo as electionCliProcessIo, type ElectionCliIo } from './cli/index.ts';
