@@ -87,7 +87,7 @@ export class LeaderElector {
     if (this.running) throw new ElectionError('AlreadyRunning', `elector ${this.config.identity} is already running`);
     this.running = true;
     const watchStop = new AbortController();
-    const watching = this.watchForReleases(AbortSignal.any([signal, watchStop.signal]));
+    const watching = this.followNotifications(AbortSignal.any([signal, watchStop.signal]));
     let led = false;
     try {
       for (;;) {
@@ -115,7 +115,11 @@ export class LeaderElector {
       const term = await this.tryAcquire(signal);
       if (term !== undefined) return term;
       // client-go's JitterUntil(…, retryPeriod, 1.2, sliding): the wait starts after the attempt ends.
-      await sleep(this.config.clock, jitteredMs(this.config.retryPeriodMs, this.config.random), signal, (wake) => {
+      // Beyond client-go: no later than the moment the holder's lease lapses by our clock (its renewals
+      // reach us through the lock's watch), so a dead leader is replaced within leaseDuration of its last
+      // renewal rather than up to 2.2 retry periods after that.
+      const waitMs = Math.min(jitteredMs(this.config.retryPeriodMs, this.config.random), this.seen.untilExpiryMs(this.config.identity, this.config.clock.nowMs()));
+      await sleep(this.config.clock, waitMs, signal, (wake) => {
         this.sleepers.add(wake);
         return () => this.sleepers.delete(wake);
       });
@@ -312,9 +316,10 @@ export class LeaderElector {
   }
 
   /** Records what we saw and announces a new holder (client-go's setObservedRecord + maybeReportTransition). */
-  private noteObserved(lease: ObservedLease | undefined): void {
+  private noteObserved(lease: ObservedLease | undefined, source: 'read' | 'notification' = 'read'): void {
     const before = this.seen.holder;
-    this.seen.note(lease, this.config.clock.nowMs());
+    if (source === 'read') this.seen.note(lease, this.config.clock.nowMs());
+    else this.seen.noteNotification(lease, this.config.clock.nowMs());
     if (this.seen.holder !== before && this.seen.holder !== '') this.config.metrics.holderChanged(this.config.name);
     const leader = this.seen.takeNewLeader();
     if (leader !== undefined) this.safely('onNewLeader', () => this.config.callbacks.onNewLeader?.(leader));
@@ -338,11 +343,12 @@ export class LeaderElector {
   }
 
   /**
-   * Wakes sleeping candidates as soon as the lock's notifications show the record released (empty holder)
-   * or deleted, so a graceful handover takes well under one retry period. Only a hint: the candidate still
-   * reads and decides by the rules above. Runs while run() does; restarts after errors.
+   * Follows the lock's change notifications while run() runs: each new version is an observation (so the
+   * expiry a candidate waits for starts when the holder's last renewal reached us), and a release or a
+   * deletion wakes sleeping candidates at once, so a graceful handover takes well under one retry period.
+   * The candidate still reads and decides by the rules above. Restarts after errors.
    */
-  private async watchForReleases(signal: AbortSignal): Promise<void> {
+  private async followNotifications(signal: AbortSignal): Promise<void> {
     const { lock } = this.config;
     if (lock.watch === undefined) return;
     while (!signal.aborted) {
@@ -350,6 +356,8 @@ export class LeaderElector {
         for await (const o of lock.watch({ signal })) {
           // Any step this process takes checks the term's clock first (a stalled process may run this first).
           this.term?.holds();
+          // A notification is an observation like a read: it arrived after the version was committed.
+          this.noteObserved(o, 'notification');
           if (o === undefined || o.record.holderIdentity === '') for (const wake of [...this.sleepers]) wake();
         }
       } catch (e) {

@@ -39,6 +39,28 @@ export class Observation {
   }
 
   /**
+   * Notes a version from the lock's change notifications, unless it is older than what a read or our own
+   * write already showed (a watch may lag behind them). Versions that are store revisions (both locks')
+   * compare as numbers; others only by equality.
+   */
+  noteNotification(lease: ObservedLease | undefined, nowMs: number): void {
+    const have = this.current?.version;
+    const got = lease?.version;
+    if (have !== undefined && got !== undefined && /^\d+$/.test(have) && /^\d+$/.test(got) && Number(got) < Number(have)) return;
+    this.note(lease, nowMs);
+  }
+
+  /**
+   * Milliseconds until someone else's lease lapses by our clock (0 if it has); Infinity when nobody else
+   * holds it (there is nothing to wait for: the next attempt may take it).
+   */
+  untilExpiryMs(identity: string, nowMs: number): number {
+    const holder = this.holder;
+    if (holder === '' || holder === identity || this.current === undefined || this.changedAtMs === undefined) return Number.POSITIVE_INFINITY;
+    return Math.max(0, this.changedAtMs + this.current.record.leaseDurationSeconds * 1000 - nowMs);
+  }
+
+  /**
    * True when the current holder's lease has lapsed by our clock: nobody holds it, or
    * observedAt + leaseDurationSeconds ≤ now (client-go's !isLeaseValid).
    */
