@@ -23,3 +23,6 @@ export { KEY_PREFIX_DEFAULT, lockKeys, type LockKeys } from './kv/lock-keys.ts';
 export { FakeClock } from './testing/fake-clock.ts';
 export { ApiserverLeaseLock, type ApiserverLeaseLockOptions } from './apiserver/apiserver-lease-lock.ts';
 export { registerElectionCommands, processIo as electionCliProcessIo, type ElectionCliIo } from './cli/index.ts';
+export { fencedTxn, fencedTxnWithToken } from './kv/fenced-txn.ts';
+// The KV client the KV lock runs on, so an embedding service needs one import.
+export { KvClient, type KvClientOptions } from './kv/kv-client.ts';
