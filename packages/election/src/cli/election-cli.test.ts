@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToString, KvClient } from '../kv/kv-client.ts';
 import { KvLeaseLock } from '../kv/kv-lease-lock.ts';
 import { parseRecordJson } from '../record.ts';
+import { FakeLeaseServer } from '../testing/fake-lease-server.ts';
 import { RealMembers } from '../testing/kv-internals.testutil.ts';
 import type { ElectionCliIo } from './cli-io.ts';
 import { registerElectionCommands } from './index.ts';
@@ -189,6 +190,24 @@ describe('halyard elect (in-process, real members)', () => {
     await r.done;
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/election name/);
+  });
+});
+
+describe('halyard elect --lock lease (in-process, fake apiserver)', () => {
+  it('leads through a Lease and releases it on Ctrl-C', async () => {
+    const server = await new FakeLeaseServer().start();
+    try {
+      const a = new Run(['elect', 'sched', '--identity', 'a', '--lock', 'lease', '--server', server.url, '--namespace', 'kube-system', ...TIMING]);
+      await a.until((l) => l.some((x) => x.startsWith('leading ')), 'leading');
+      expect(a.lines[1]).toMatch(/^leading sched as a token \d+$/);
+      expect(server.lease('kube-system', 'sched')?.['spec']).toMatchObject({ holderIdentity: 'a', leaseDurationSeconds: 3 });
+      a.ctrlC.abort();
+      await a.done;
+      expect(a.exitCode).toBe(0);
+      expect(server.lease('kube-system', 'sched')?.['spec']).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+    } finally {
+      await server.stop();
+    }
   });
 });
 

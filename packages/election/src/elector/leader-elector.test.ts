@@ -9,6 +9,7 @@ import { op } from '../kv/kv-client.ts';
 import { KvLeaseLock } from '../kv/kv-lease-lock.ts';
 import type { LeaseLock } from '../lock.ts';
 import { observeLeader } from '../observe.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
 import { simSetup, WORK_KEY } from '../testing/sim-election.ts';
 import { LeaderElector } from './leader-elector.ts';
 import type { LeadingLease } from './leading-term.ts';
@@ -322,5 +323,27 @@ describe('observe()', () => {
     await world.runUntil(world.nowMs + 1);
     await observing;
     expect(seen).toEqual(['(none)', `a@${a.lease!.fencingToken}`, '(none)', `b@${b.lease!.fencingToken}`]);
+  });
+});
+
+describe('retrying', () => {
+  it('a candidate whose lock fails at once retries every jittered retry period, never in a tight loop', async () => {
+    const clock = new FakeClock();
+    let gets = 0;
+    const lock: LeaseLock = {
+      description: 'failing',
+      // First a holder with a 1 s lease, so its lease has lapsed by the time the store starts failing.
+      get: () => (gets++ === 0 ? Promise.resolve({ record: { holderIdentity: 'x', leaseDurationSeconds: 1, leaseTransitions: 0 }, version: '1' }) : Promise.reject(new Error('connection refused'))),
+      create: () => Promise.reject(new Error('connection refused')),
+      update: () => Promise.reject(new Error('connection refused')),
+    };
+    const stop = new AbortController();
+    const run = new LeaderElector({ lock, identity: 'a', clock, random: () => 0, callbacks: { onStartedLeading: () => {}, onStoppedLeading: () => {} } }).run(stop.signal);
+    await clock.advance(20_000);
+    // One attempt at 0 and one every 2 s after the first expiry wake-up: about 11, never hundreds.
+    expect(gets).toBeGreaterThanOrEqual(10);
+    expect(gets).toBeLessThanOrEqual(12);
+    stop.abort();
+    await run;
   });
 });

@@ -118,7 +118,10 @@ export class LeaderElector {
       // Beyond client-go: no later than the moment the holder's lease lapses by our clock (its renewals
       // reach us through the lock's watch), so a dead leader is replaced within leaseDuration of its last
       // renewal rather than up to 2.2 retry periods after that.
-      const waitMs = Math.min(jitteredMs(this.config.retryPeriodMs, this.config.random), this.seen.untilExpiryMs(this.config.identity, this.config.clock.nowMs()));
+      // (Lapsed already means this attempt failed for another reason: then wait the full period.)
+      const jitterMs = jitteredMs(this.config.retryPeriodMs, this.config.random);
+      const expiryMs = this.seen.untilExpiryMs(this.config.identity, this.config.clock.nowMs());
+      const waitMs = expiryMs > 0 ? Math.min(jitterMs, expiryMs) : jitterMs;
       await sleep(this.config.clock, waitMs, signal, (wake) => {
         this.sleepers.add(wake);
         return () => this.sleepers.delete(wake);
