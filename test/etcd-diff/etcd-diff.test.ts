@@ -34,12 +34,12 @@
 import { Etcd3, Range, type IEvent, type IWatchResponse } from 'etcd3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MvccStore } from '../../packages/kv/src/mvcc/index.ts';
+import { MvccStore } from '@halyard/kv/mvcc';
 import { opSpecArb, resolveStep, type OpSpec, type Step } from '../../packages/kv/src/mvcc/testing/ops.ts';
 import { plainKv, runOnStore, type Outcome, type PlainKv } from '../../packages/kv/src/mvcc/testing/outcome.ts';
 import { startEtcd, type EtcdProcess } from './etcd-process.ts';
 import { runOnEtcd } from './etcd-runner.ts';
-import type { RequestOp, TxnRequest } from '../../packages/kv/src/mvcc/types.ts';
+import type { RequestOp, TxnRequest } from '@halyard/kv-client/protocol';
 
 const seed = Number(process.env['HALYARD_DIFF_SEED'] ?? 20_260_125);
 const numRuns = Number(process.env['HALYARD_DIFF_RUNS'] ?? 60);

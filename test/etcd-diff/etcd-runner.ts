@@ -17,10 +17,10 @@ import {
   type ITxnRequest,
   type ITxnResponse,
 } from 'etcd3';
-import type { MvccErrorCode } from '../../packages/kv/src/mvcc/errors.ts';
+import type { MvccErrorCode } from '@halyard/kv/mvcc';
 import type { PlainKv, PlainResponse, Outcome } from '../../packages/kv/src/mvcc/testing/outcome.ts';
 import type { Step } from '../../packages/kv/src/mvcc/testing/ops.ts';
-import type { Compare, RequestOp, SortOrder, SortTarget } from '../../packages/kv/src/mvcc/types.ts';
+import type { Compare, RequestOp, SortOrder, SortTarget } from '@halyard/kv-client/protocol';
 
 const buf = (b: Uint8Array | undefined): Buffer | undefined => (b === undefined ? undefined : Buffer.from(b));
 

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runClusterFuzz } from '../../packages/kv/src/fuzz/cluster-fuzz.ts';
+import { runClusterFuzz } from '@halyard/cli/fuzz';
 import { freePorts } from '../../packages/kv/src/server/test-util.testutil.ts';
 
 let outDir = '';

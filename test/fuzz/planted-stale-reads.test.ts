@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkHistory, type HistoryOp } from '../../packages/kv/src/check/index.ts';
-import { KvClient, bytesToString } from '../../packages/kv/src/client/index.ts';
-import { type RunningMember, startMember } from '../../packages/kv/src/server/index.ts';
+import { checkHistory, type HistoryOp } from '@halyard/cli/check';
+import { KvClient, bytesToString } from '@halyard/kv-client';
+import { type RunningMember, startMember } from '@halyard/kv/server';
 import { freePorts, waitFor } from '../../packages/kv/src/server/test-util.testutil.ts';
-import { silentLogger } from '../../packages/kv/src/transport/index.ts';
+import { silentLogger } from '@halyard/kv/transport';
 
 let running: RunningMember[] = [];
 let clients: KvClient[] = [];

@@ -8,11 +8,10 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KvError, bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
-import { LocalCluster } from '../../packages/kv/src/cluster/local-cluster.ts';
-import { encodeFrame } from '../../packages/kv/src/protocol/frame.ts';
-import type { ServerFrame } from '../../packages/kv/src/protocol/messages.ts';
-import { MEMBER_DEFAULTS } from '../../packages/kv/src/server/config.ts';
+import { KvError, bytesToString, toBytes } from '@halyard/kv-client';
+import { LocalCluster } from '@halyard/cli/cluster';
+import { encodeFrame, type ServerFrame } from '@halyard/kv-client/protocol';
+import { MEMBER_DEFAULTS } from '@halyard/kv/server';
 import { ClusterHarness, PORT_STRIDE, waitFor } from './harness.ts';
 import { RawWs } from './raw-ws.ts';
 

@@ -4,8 +4,8 @@
 // connection or a failover safe.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
-import type { ServerFrame } from '../../packages/kv/src/protocol/messages.ts';
+import { bytesToString, toBytes } from '@halyard/kv-client';
+import type { ServerFrame } from '@halyard/kv-client/protocol';
 import { ClusterHarness } from './harness.ts';
 import { RawWs } from './raw-ws.ts';
 

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KvClient, bytesToString, type KvClientOptions, type StatusResult } from '../../packages/kv/src/client/index.ts';
-import { LocalCluster, type LocalMemberSpec } from '../../packages/kv/src/cluster/local-cluster.ts';
-import { memberIdOf } from '../../packages/kv/src/server/ids.ts';
+import { KvClient, bytesToString, type KvClientOptions, type StatusResult } from '@halyard/kv-client';
+import { LocalCluster, type LocalMemberSpec } from '@halyard/cli/cluster';
+import { memberIdOf } from '@halyard/kv/server';
 
 /** Real time per Raft tick: small so elections take about a second, as the brief asks. */
 export const TICK_MS = 50;

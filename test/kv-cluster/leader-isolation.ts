@@ -12,8 +12,8 @@
 // that skip ReadIndex altogether) the check must see stale reads: proof, in every run, that it can fail.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
-import type { ServerFrame } from '../../packages/kv/src/protocol/messages.ts';
+import { bytesToString, toBytes } from '@halyard/kv-client';
+import type { ServerFrame } from '@halyard/kv-client/protocol';
 import { ClusterHarness, CounterWriter, waitFor } from './harness.ts';
 import { RawWs } from './raw-ws.ts';
 

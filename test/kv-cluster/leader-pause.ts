@@ -12,8 +12,8 @@
 // leader off before the SIGSTOP, so that nothing of the new term reaches it (and catches that bug).
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytesToString, toBytes } from '../../packages/kv/src/client/index.ts';
-import type { ServerFrame } from '../../packages/kv/src/protocol/messages.ts';
+import { bytesToString, toBytes } from '@halyard/kv-client';
+import type { ServerFrame } from '@halyard/kv-client/protocol';
 import { ClusterHarness, CounterWriter, waitFor } from './harness.ts';
 import { RawWs } from './raw-ws.ts';
 

@@ -4,7 +4,7 @@
 // then an original member is removed and stopped, and the cluster keeps writing and reading.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { KvError, type Member } from '../../packages/kv/src/client/index.ts';
+import { KvError, type Member } from '@halyard/kv-client';
 import { ClusterHarness, type Writers, checkAcked, readPrefix, startWriters, waitFor } from './harness.ts';
 
 let h: ClusterHarness | undefined;

@@ -5,8 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { type Socket, connect } from 'node:net';
-import { decodeFrame, encodeFrame } from '../../packages/kv/src/protocol/frame.ts';
-import type { ServerFrame } from '../../packages/kv/src/protocol/messages.ts';
+import { decodeFrame, encodeFrame, type ServerFrame } from '@halyard/kv-client/protocol';
 
 const OPCODE_TEXT = 0x1;
 const OPCODE_BINARY = 0x2;

@@ -3,7 +3,7 @@
 // follows it), and reads are served by the member they were sent to, seeing every acknowledged write.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytesToString } from '../../packages/kv/src/client/index.ts';
+import { bytesToString } from '@halyard/kv-client';
 import { ClusterHarness } from './harness.ts';
 
 let h: ClusterHarness | undefined;

@@ -3,7 +3,7 @@
 // reads back. A small --snapshot-count makes the restart go through a snapshot plus the log after it.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytesToString } from '../../packages/kv/src/client/index.ts';
+import { bytesToString } from '@halyard/kv-client';
 import { ClusterHarness, checkAcked, readPrefix, startWriters, waitFor } from './harness.ts';
 
 let h: ClusterHarness | undefined;

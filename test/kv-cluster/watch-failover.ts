@@ -3,8 +3,7 @@
 // sees every acknowledged write exactly once, in revision order, with nothing that was never written.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytesToString } from '../../packages/kv/src/client/index.ts';
-import type { WatchBatch } from '../../packages/kv/src/client/index.ts';
+import { bytesToString, type WatchBatch } from '@halyard/kv-client';
 import { ClusterHarness, startWriters, waitFor } from './harness.ts';
 
 let h: ClusterHarness | undefined;

@@ -3,7 +3,7 @@
 // change is noted), so wall-clock steps (NTP, an operator's `date -s`) cannot make a candidate take over
 // early. The wall clock is used only to write acquireTime/renewTime for humans and tools to read.
 //
-// Injected so that a fake clock drives the algorithm deterministically in tests (testing/fake-clock.ts)
+// Injected so that a fake clock drives the algorithm deterministically in tests (fake-clock.ts)
 // and the simulator gives each elector its own clock rate.
 
 /** Cancels a timer set with `setTimer`; calling it after the timer fired does nothing. */

@@ -20,7 +20,7 @@ export { noMetrics, type ElectionMetrics } from './metrics/metrics.ts';
 export { promElectionMetrics, type PromClientLike, type PromElectionMetricsOptions } from './metrics/prom-metrics.ts';
 export { KvLeaseLock, type KvLeaseLockOptions, type LeaseKv } from './kv/kv-lease-lock.ts';
 export { KEY_PREFIX_DEFAULT, lockKeys, type LockKeys } from './kv/lock-keys.ts';
-export { FakeClock } from './testing/fake-clock.ts';
+export { FakeClock } from './fake-clock.ts';
 export { ApiserverLeaseLock, type ApiserverLeaseLockOptions } from './apiserver/apiserver-lease-lock.ts';
 export { registerElectionCommands, processIo as electionCliProcessIo, type ElectionCliIo } from './cli/index.ts';
 export { fencedTxn, fencedTxnWithToken } from './kv/fenced-txn.ts';

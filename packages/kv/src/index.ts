@@ -1,10 +1,5 @@
-// @halyard/kv's public surface: the client library, the member server, the protocol's types and errors,
-// the Raft core, the linearizability checker and the simulator. Everything else is internal.
-export * from './client/index.ts';
-export { startMember, memberConfig, KvMember, ClientService, type RunningMember, type MemberFlags, type MemberConfig, MEMBER_DEFAULTS, ConfigError } from './server/index.ts';
-export type { Header, Member, Method, Methods, StatusResult, WatchCreateParams } from './protocol/messages.ts';
-export { toWireError, type WireError } from './protocol/errors.ts';
-export * as raft from './raft/index.ts';
-export * as check from './check/index.ts';
-export { runSimulation, type SimOptions, type SimResult } from './sim/simulator.ts';
-export { LocalCluster, type LocalClusterOptions } from './cluster/local-cluster.ts';
+// @halyard/kv's public surface: the member server. The Raft core, the MVCC store, storage and transport are
+// subpath exports (`@halyard/kv/raft`, `/mvcc`, `/storage`, `/transport`, `/server`, `/util`) for the tooling
+// that drives them (simulator, CLI); services talk to a member through `@halyard/kv-client`.
+export { startMember, memberConfig, parseInitialCluster, KvMember, ClientService, type RunningMember, type MemberFlags, type MemberConfig, MEMBER_DEFAULTS, ConfigError } from './server/index.ts';
+export { toWireError } from './server/wire-errors.ts';

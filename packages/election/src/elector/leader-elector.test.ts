@@ -9,7 +9,7 @@ import { op } from '../kv/kv-client.ts';
 import { KvLeaseLock } from '../kv/kv-lease-lock.ts';
 import type { LeaseLock } from '../lock.ts';
 import { observeLeader } from '../observe.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../fake-clock.ts';
 import { simSetup, WORK_KEY } from '../testing/sim-election.ts';
 import { LeaderElector } from './leader-elector.ts';
 import type { LeadingLease } from './leading-term.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../fake-clock.ts';
 import { LeadingTerm, type TermEnd } from './leading-term.ts';
 
 describe('LeadingTerm', () => {

@@ -7,7 +7,7 @@
 // monotonic clock kept going meanwhile, so timers come out late, as after a real stall. A crashed
 // process's events never run; requests it already sent still travel (the network is not the process).
 import type { CancelTimer, ElectionClock } from '../clock.ts';
-import { flushPromises } from './fake-clock.ts';
+import { flushPromises } from '../fake-clock.ts';
 
 interface SimEvent {
   atMs: number;

@@ -2,31 +2,9 @@
 // HTTP layer map to their own forms (gRPC status, exit code, 409/410) in one place each. The comment on each
 // code names the etcd error it stands for, so the server can answer with etcd's message where it matters.
 
-export type MvccErrorCode =
-  /** etcd mvcc.ErrCompacted: "mvcc: required revision has been compacted". */
-  | 'Compacted'
-  /** etcd mvcc.ErrFutureRev: "mvcc: required revision is a future revision". */
-  | 'FutureRevision'
-  /** etcd lease.ErrLeaseNotFound: "lease not found". */
-  | 'LeaseNotFound'
-  /** etcd lease.ErrLeaseExists: "lease already exists". */
-  | 'LeaseExists'
-  /** etcd lease.ErrLeaseTTLTooLarge: "too large lease TTL". */
-  | 'LeaseTtlTooLarge'
-  /** etcd ErrGRPCTooManyOps: "too many operations in txn request". */
-  | 'TooManyOps'
-  /** etcd ErrGRPCDuplicateKey: "duplicate key given in txn request". */
-  | 'DuplicateKey'
-  /** etcd ErrGRPCEmptyKey: "key is not provided". */
-  | 'EmptyKey'
-  /** etcd ErrGRPCValueProvided: "value is provided" (ignoreValue together with a value). */
-  | 'ValueProvided'
-  /** etcd ErrGRPCLeaseProvided: "lease is provided" (ignoreLease together with a lease). */
-  | 'LeaseProvided'
-  /** etcd ErrKeyNotFound: "key not found" (ignoreValue / ignoreLease on a missing key). */
-  | 'KeyNotFound'
-  /** A request that is malformed for us (wrong types, negative revision, unknown enum …). */
-  | 'InvalidRequest';
+// The codes are part of the client protocol (the client package defines them); the store raises them.
+import type { MvccErrorCode } from '@halyard/kv-client/protocol';
+export type { MvccErrorCode };
 
 export interface MvccErrorDetails {
   /** For 'Compacted': the store's compact revision, so a watcher can tell the client where history starts. */

@@ -5,7 +5,7 @@
 
 import { MvccError } from './errors.ts';
 import { rangeContains, keyString, type KeyRange } from './key-range.ts';
-import type { Event, RevisionEvents } from './types.ts';
+import type { Event, RevisionEvents } from '@halyard/kv-client/protocol';
 
 export interface EventsSince {
   readonly events: readonly Event[];

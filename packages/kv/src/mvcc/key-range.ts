@@ -46,15 +46,5 @@ export function rangeContains(range: KeyRange, key: KeyString): boolean {
   return key >= range.start && (range.end === undefined || key < range.end);
 }
 
-/** etcd's prefix rule (clientv3.GetPrefixRangeEnd): drop trailing 0xff bytes, add one to the last byte; "\0" if none is left. */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = Uint8Array.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    const b = end[i] as number;
-    if (b < 0xff) {
-      end[i] = b + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return new Uint8Array([0]);
-}
+// etcd's prefix rule is part of the client protocol: clients compute range ends with it too.
+export { prefixEnd } from '@halyard/kv-client/protocol';

@@ -3,7 +3,7 @@
 
 import { compareBytes, keyRange } from './key-range.ts';
 import type { MvccState } from './state.ts';
-import type { KeyValue, RangeRequest, RangeResponse, SortTarget } from './types.ts';
+import type { KeyValue, RangeRequest, RangeResponse, SortTarget } from '@halyard/kv-client/protocol';
 
 const emptyBytes = new Uint8Array(0);
 

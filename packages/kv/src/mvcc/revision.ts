@@ -4,7 +4,7 @@
 // a create and its tombstone are one "generation" of the key in etcd's terms.
 
 import { invariant } from './errors.ts';
-import type { KeyValue } from './types.ts';
+import type { KeyValue } from '@halyard/kv-client/protocol';
 
 export interface KeyRecord {
   readonly main: number;

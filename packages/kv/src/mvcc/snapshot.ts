@@ -12,7 +12,7 @@ import type { KeyString } from './key-range.ts';
 import { LeaseTable, type LeaseTableSnapshot } from './lease.ts';
 import type { KeyHistory } from './revision.ts';
 import { MvccState } from './state.ts';
-import type { RevisionEvents } from './types.ts';
+import type { RevisionEvents } from '@halyard/kv-client/protocol';
 
 /** Bumped on any change of the layout below; restore refuses formats it does not know. */
 const snapshotFormat = 1;

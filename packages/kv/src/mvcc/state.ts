@@ -9,7 +9,7 @@ import { KeyIndex } from './key-index.ts';
 import { keyString, type KeyRange, type KeyString } from './key-range.ts';
 import { LeaseTable } from './lease.ts';
 import { appendRecord, kvAt, latestKv, type KeyHistory } from './revision.ts';
-import type { Event, KeyValue } from './types.ts';
+import type { Event, KeyValue } from '@halyard/kv-client/protocol';
 
 const emptyBytes = new Uint8Array(0);
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { isMvccError, type MvccErrorCode } from './errors.ts';
 import { MvccStore } from './store.ts';
-import type { Command, RevisionEvents } from './types.ts';
+import type { Command, RevisionEvents } from '@halyard/kv-client/protocol';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 const s = (u: Uint8Array): string => Buffer.from(u).toString('latin1');

@@ -38,7 +38,7 @@ import type {
   TxnResponse,
   DeleteRangeResponse,
   PutResponse,
-} from './types.ts';
+} from '@halyard/kv-client/protocol';
 
 export interface MvccStoreOptions {
   /**

@@ -10,7 +10,7 @@ import { invariant, MvccError } from './errors.ts';
 import { compareBytes, keyRange, keyString, rangeContains, type KeyRange } from './key-range.ts';
 import { executeRange } from './range.ts';
 import type { MvccState, RevisionWriter } from './state.ts';
-import type { Compare, DeleteRangeRequest, KeyValue, PutRequest, RequestOp, ResponseOp, TxnRequest, TxnResponse, DeleteRangeResponse, PutResponse } from './types.ts';
+import type { Compare, DeleteRangeRequest, KeyValue, PutRequest, RequestOp, ResponseOp, TxnRequest, TxnResponse, DeleteRangeResponse, PutResponse } from '@halyard/kv-client/protocol';
 
 /** The branch taken by each txn on the path, in depth-first order (etcd's txnPath). */
 type TxnPath = boolean[];

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isMvccError } from './errors.ts';
 import { MvccStore } from './store.ts';
-import type { Command } from './types.ts';
+import type { Command } from '@halyard/kv-client/protocol';
 
 const junk = fc.oneof(
   fc.constant(undefined),

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { isMvccError, type MvccErrorCode } from './errors.ts';
-import type { RequestOp, TxnRequest } from './types.ts';
+import type { RequestOp, TxnRequest } from '@halyard/kv-client/protocol';
 import { txnOpsMax, validateCommand } from './validate.ts';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));

@@ -6,7 +6,7 @@
 
 import { MvccError } from './errors.ts';
 import { keyString, type KeyString } from './key-range.ts';
-import type { Command, Compare, RequestOp, TxnRequest } from './types.ts';
+import type { Command, Compare, RequestOp, TxnRequest } from '@halyard/kv-client/protocol';
 
 /** etcd's default --max-txn-ops: the bound on compares, on success ops and on failure ops of one txn. */
 export const txnOpsMax = 128;

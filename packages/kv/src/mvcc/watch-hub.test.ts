@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isMvccError } from './errors.ts';
 import { prefixEnd } from './key-range.ts';
 import { MvccStore } from './store.ts';
-import type { Event } from './types.ts';
+import type { Event } from '@halyard/kv-client/protocol';
 import { WatchHub, type WatchMessage, type WatchRequest } from './watch-hub.ts';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));

@@ -18,7 +18,7 @@
 import { MvccError } from './errors.ts';
 import { keyRange, keyString, rangeContains, type KeyRange } from './key-range.ts';
 import type { MvccStore } from './store.ts';
-import type { Event, RevisionEvents } from './types.ts';
+import type { Event, RevisionEvents } from '@halyard/kv-client/protocol';
 
 export interface WatchRequest {
   readonly key: Uint8Array;

@@ -3,8 +3,7 @@
 // instead of being applied twice. Part of the replicated state: eviction is FIFO in apply order, so every
 // member evicts the same ids at the same index and snapshots carry the table.
 
-import type { WireError } from '../protocol/errors.ts';
-import type { Response } from '../mvcc/types.ts';
+import type { WireError, Response } from '@halyard/kv-client/protocol';
 
 export type Outcome = { readonly ok: true; readonly response: Response } | { readonly ok: false; readonly error: WireError };
 

@@ -6,8 +6,9 @@ import type { TransportLogger } from '../transport/index.ts';
 
 export { KvMember, VERSION, toWsUrl } from './member.ts';
 export { ClientService } from './client-service.ts';
-export { type MemberConfig, MEMBER_DEFAULTS, ConfigError, parseInitialCluster, validateConfig, clusterIds } from './config.ts';
+export { type MemberConfig, type TlsFiles, MEMBER_DEFAULTS, ConfigError, parseInitialCluster, validateConfig, clusterIds } from './config.ts';
 export { memberIdOf, clusterIdOf, idToHex } from './ids.ts';
+export { toWireError } from './wire-errors.ts';
 
 export interface RunningMember {
   readonly member: KvMember;

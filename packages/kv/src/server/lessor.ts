@@ -7,7 +7,7 @@
 // how late it can be, the leader checkpoints remaining TTLs through Raft every checkpoint interval, so a
 // lease survives a leader change with at most one interval of extra life, never an unbounded one.
 
-import type { LeaseInfo } from '../mvcc/types.ts';
+import type { LeaseInfo } from '@halyard/kv-client/protocol';
 
 export interface LessorClock {
   nowMs(): number;

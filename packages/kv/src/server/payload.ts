@@ -2,7 +2,7 @@
 // way out of the log too: a corrupt entry must crash loudly, not apply garbage.
 
 import { Packr } from 'msgpackr';
-import type { Command } from '../mvcc/types.ts';
+import type { Command } from '@halyard/kv-client/protocol';
 
 export type EntryPayload =
   /** A client write (or a lease revoke/checkpoint proposed by the leader itself). */

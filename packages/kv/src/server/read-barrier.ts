@@ -3,7 +3,7 @@
 // next one. Joining the in-flight round would be wrong: its index was fixed before the read arrived
 // and may miss a write that completed in between.
 
-import { KvError } from '../protocol/errors.ts';
+import { KvError } from '@halyard/kv-client/protocol';
 
 export interface ReadIndexSource {
   /** Ask the Raft core for a read index; the answer arrives through `answered`. Throws if impossible. */

@@ -2,9 +2,8 @@
 // function of the applied log (no clock, no I/O), identical on every member at the same index.
 
 import { MvccStore } from '../mvcc/store.ts';
-import type { Command } from '../mvcc/types.ts';
-import { toWireError } from '../protocol/errors.ts';
-import type { Member } from '../protocol/messages.ts';
+import type { Command, Member } from '@halyard/kv-client/protocol';
+import { toWireError } from './wire-errors.ts';
 import type { ConfChange } from '../raft/types.ts';
 import { DedupeTable, type Outcome } from './dedupe.ts';
 import { type EntryPayload, decodeMemberContext, packValue, unpackValue } from './payload.ts';

@@ -1,7 +1,7 @@
 // Callers waiting for something the Raft loop will produce: the outcome of a proposed write (by its
 // requestId), or the apply of an index. Every wait has a deadline; nothing waits forever.
 
-import { KvError } from '../protocol/errors.ts';
+import { KvError } from '@halyard/kv-client/protocol';
 import type { Outcome } from './dedupe.ts';
 
 interface Pending<T> {

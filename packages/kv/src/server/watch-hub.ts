@@ -6,8 +6,7 @@
 import { isMvccError } from '../mvcc/errors.ts';
 import type { MvccStore } from '../mvcc/store.ts';
 import { WatchHub, type WatchMessage } from '../mvcc/watch-hub.ts';
-import { KvError } from '../protocol/errors.ts';
-import type { Header, ServerFrame, WatchCreateParams } from '../protocol/messages.ts';
+import { KvError, type Header, type ServerFrame, type WatchCreateParams } from '@halyard/kv-client/protocol';
 
 export interface WatchSink {
   send(frame: ServerFrame): void;

@@ -1,8 +1,7 @@
 // Test fixture: PeerTransports on 127.0.0.1 with ephemeral ports, each recording what it received,
 // plus a condition-waiting helper (tests wait for what they expect, never sleep-and-hope).
 
-import { Registry } from 'prom-client';
-import type { Counter } from 'prom-client';
+import { Registry, type Counter } from 'prom-client';
 import type { Message, NodeId } from '../raft/types.ts';
 import type { PeerTransportOptions, TransportLogger } from './options.ts';
 import { PeerTransport } from './peer-transport.ts';

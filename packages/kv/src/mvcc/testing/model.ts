@@ -6,7 +6,7 @@
 
 import { MvccError } from '../errors.ts';
 import { validateCommand } from '../validate.ts';
-import type { Command, Compare, RangeRequest, RequestOp, TxnRequest } from '../types.ts';
+import type { Command, Compare, RangeRequest, RequestOp, TxnRequest } from '@halyard/kv-client/protocol';
 import type { Outcome, PlainKv, PlainResponse } from './outcome.ts';
 import type { Step } from './ops.ts';
 

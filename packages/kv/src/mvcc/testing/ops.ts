@@ -4,7 +4,7 @@
 // the store under test — which both sides must share for the run to be meaningful.
 
 import fc from 'fast-check';
-import type { Command, Compare, CompareResult, RequestOp, SortOrder, SortTarget } from '../types.ts';
+import type { Command, Compare, CompareResult, RequestOp, SortOrder, SortTarget } from '@halyard/kv-client/protocol';
 import { prefixEnd } from '../key-range.ts';
 
 /** Keys as latin1 strings: overlapping prefixes, 0x00 and 0xff bytes (range-end and prefix-end edges). */

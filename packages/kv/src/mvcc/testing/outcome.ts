@@ -3,7 +3,7 @@
 
 import { isMvccError, type MvccErrorCode } from '../errors.ts';
 import type { MvccStore } from '../store.ts';
-import type { KeyValue, Response, ResponseOp } from '../types.ts';
+import type { KeyValue, Response, ResponseOp } from '@halyard/kv-client/protocol';
 import type { Step } from './ops.ts';
 
 export interface PlainKv {

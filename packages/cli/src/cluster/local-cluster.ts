@@ -1,0 +1,234 @@
+// A cluster of real member processes on loopback: what `halyard kv cluster up`, the real-process tests
+// and `halyard fuzz cluster` run. Each member is a child process started from this same program; the
+// cluster only ever signals the processes it started, by pid.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// Members run the same build as the process that starts them: the compiled `halyard` (dist/*.js) spawns
+// compiled members with plain node; the sources (vitest, tsx in the repo) spawn the sources through tsx.
+const COMPILED = import.meta.url.endsWith('.js');
+const CLI_MAIN = resolve(fileURLToPath(new URL(COMPILED ? '../cli/main.js' : '../cli/main.ts', import.meta.url)));
+const NODE_ARGS: readonly string[] = COMPILED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+
+export interface LocalMemberSpec {
+  readonly name: string;
+  readonly peerUrl: string;
+  readonly clientUrl: string;
+  readonly dataDir: string;
+}
+
+export interface MemberPorts {
+  readonly client: number;
+  readonly peer: number;
+}
+
+export interface LocalClusterOptions {
+  readonly size: number;
+  readonly dataDir: string;
+  /** Client port of member i is clientPortBase + i·portStride; its peer port is one more. */
+  readonly clientPortBase?: number;
+  readonly portStride?: number;
+  /** Explicit ports per member (e.g. from a free-port probe); overrides clientPortBase for those members. */
+  readonly ports?: readonly MemberPorts[];
+  readonly host?: string;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly snapshotCount?: number;
+  readonly clusterToken?: string;
+  /** Where member output goes: 'inherit' shows it, 'pipe' keeps it for `logs()`, 'ignore' drops it. */
+  readonly stdio?: 'inherit' | 'pipe' | 'ignore';
+  /** Extra flags for every member. */
+  readonly extraArgs?: readonly string[];
+  /** How long a member may take to print its ready line before start() gives up and kills it. */
+  readonly readyTimeoutMs?: number;
+}
+
+export const READY_TIMEOUT_MS_DEFAULT = 60_000;
+
+/** Lines of output kept per member (a bound on memory for long runs). */
+export const MEMBER_LOG_LINES_MAX = 2_000;
+
+interface Proc {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  log: string[];
+}
+
+export class LocalCluster {
+  readonly members: LocalMemberSpec[];
+  private readonly procs = new Map<string, Proc>();
+  private readonly options: LocalClusterOptions;
+  private readonly token: string;
+
+  constructor(options: LocalClusterOptions) {
+    if (!Number.isSafeInteger(options.size) || options.size < 1 || options.size > 9) throw new Error(`cluster size must be 1..9, got ${options.size}`);
+    this.options = options;
+    this.token = options.clusterToken ?? 'halyard-local';
+    this.members = Array.from({ length: options.size }, (_, i) => this.specFor(i));
+  }
+
+  private specFor(i: number, ports?: MemberPorts): LocalMemberSpec {
+    const host = this.options.host ?? '127.0.0.1';
+    const base = this.options.clientPortBase ?? 2379;
+    const stride = this.options.portStride ?? 10_000;
+    const p = ports ?? this.options.ports?.[i] ?? { client: base + i * stride, peer: base + i * stride + 1 };
+    return { name: `m${i + 1}`, clientUrl: `http://${host}:${p.client}`, peerUrl: `http://${host}:${p.peer}`, dataDir: join(this.options.dataDir, `m${i + 1}`) };
+  }
+
+  endpoints(): string[] {
+    return this.members.map((m) => m.clientUrl);
+  }
+
+  initialCluster(members: readonly LocalMemberSpec[] = this.members): string {
+    return members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  }
+
+  async startAll(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.start(m.name)));
+  }
+
+  /** Start (or restart) one member; resolves when it prints its ready line. */
+  async start(name: string, state: 'new' | 'existing' = 'new', initialCluster = this.initialCluster()): Promise<void> {
+    const m = this.spec(name);
+    if (this.procs.has(name)) throw new Error(`member ${name} is already running`);
+    await mkdir(m.dataDir, { recursive: true });
+    const args = [
+      ...NODE_ARGS,
+      CLI_MAIN,
+      'kv',
+      'member',
+      '--name', m.name,
+      '--data-dir', m.dataDir,
+      '--listen-peer-url', m.peerUrl,
+      '--listen-client-url', m.clientUrl,
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-state', state,
+      '--initial-cluster-token', this.token,
+      '--exit-with-parent',
+      ...(this.options.tickMs !== undefined ? ['--tick-ms', String(this.options.tickMs)] : []),
+      ...(this.options.electionTicks !== undefined ? ['--election-ticks', String(this.options.electionTicks)] : []),
+      ...(this.options.snapshotCount !== undefined ? ['--snapshot-count', String(this.options.snapshotCount)] : []),
+      ...(this.options.extraArgs ?? []),
+    ];
+    const stdio = this.options.stdio ?? 'pipe';
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', stdio === 'inherit' ? 'inherit' : 'pipe'] });
+    const log: string[] = [];
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    this.procs.set(name, { child, exited, log });
+    const keep = (chunk: Buffer): void => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.length === 0) continue;
+        log.push(line);
+        if (log.length > MEMBER_LOG_LINES_MAX) log.shift();
+        if (stdio === 'inherit') process.stdout.write(`[${name}] ${line}\n`);
+      }
+    };
+    child.stderr?.on('data', keep);
+    await new Promise<void>((res, rej) => {
+      let buf = '';
+      const onData = (chunk: Buffer): void => {
+        keep(chunk);
+        buf += chunk.toString('utf8');
+        if (buf.includes(`member ${name} ready:`)) {
+          child.stdout?.off('data', onData);
+          child.stdout?.on('data', keep);
+          res();
+        }
+      };
+      child.stdout?.on('data', onData);
+      const timeoutMs = this.options.readyTimeoutMs ?? READY_TIMEOUT_MS_DEFAULT;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        rej(new Error(`member ${name} was not ready within ${timeoutMs} ms:\n${log.slice(-20).join('\n')}`));
+      }, timeoutMs);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        rej(new Error(`member ${name} exited with ${code} before it was ready:\n${log.slice(-20).join('\n')}`));
+      });
+      child.stdout?.on('data', () => {
+        if (buf.includes(`member ${name} ready:`)) clearTimeout(timer);
+      });
+    });
+    void exited.then(() => {
+      if (this.procs.get(name)?.child === child) this.procs.delete(name);
+    });
+  }
+
+  /** Add a member spec (for `member add`); its ports continue the numbering unless given. */
+  addSpec(ports?: MemberPorts): LocalMemberSpec {
+    const spec = this.specFor(this.members.length, ports);
+    this.members.push(spec);
+    return spec;
+  }
+
+  isRunning(name: string): boolean {
+    return this.procs.has(name);
+  }
+
+  pid(name: string): number | undefined {
+    return this.procs.get(name)?.child.pid;
+  }
+
+  logs(name: string): readonly string[] {
+    return this.procs.get(name)?.log ?? [];
+  }
+
+  /** Send a signal to a member we started. SIGKILL and SIGTERM wait for the exit. */
+  async signal(name: string, sig: NodeJS.Signals): Promise<void> {
+    const p = this.procs.get(name);
+    if (p === undefined || p.child.pid === undefined) throw new Error(`member ${name} is not running`);
+    process.kill(p.child.pid, sig);
+    if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') {
+      await p.exited;
+      this.procs.delete(name);
+    }
+  }
+
+  kill(name: string): Promise<void> {
+    return this.signal(name, 'SIGKILL');
+  }
+
+  pause(name: string): Promise<void> {
+    return this.signal(name, 'SIGSTOP');
+  }
+
+  resume(name: string): Promise<void> {
+    return this.signal(name, 'SIGCONT');
+  }
+
+  /** Stop every member we started: SIGCONT first (a paused process cannot exit), then SIGTERM, then SIGKILL. */
+  async stopAll(graceMs = 10_000): Promise<void> {
+    await Promise.all(
+      [...this.procs.entries()].map(async ([name, p]) => {
+        const pid = p.child.pid;
+        if (pid === undefined) return;
+        try {
+          process.kill(pid, 'SIGCONT');
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        const timer = setTimeout(() => {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        }, graceMs);
+        await p.exited;
+        clearTimeout(timer);
+        this.procs.delete(name);
+      }),
+    );
+  }
+
+  private spec(name: string): LocalMemberSpec {
+    const m = this.members.find((x) => x.name === name);
+    if (m === undefined) throw new Error(`no member ${name}`);
+    return m;
+  }
+}

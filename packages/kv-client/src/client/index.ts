@@ -1,0 +1,11 @@
+// Public surface of the KV client library.
+export { KvClient } from './kv-client.ts';
+export { Watcher, WATCH_BATCHES_BUFFERED_MAX, type WatchBatch } from './watch.ts';
+export { LeaseKeepAlive, type LeaseKeepAliveOptions } from './lease-keepalive.ts';
+export { compare, op } from './requests.ts';
+export { toBytes, bytesToString, prefixEnd } from './bytes.ts';
+export { normalizeEndpoint, httpUrlOf } from './endpoints.ts';
+export { REQUEST_ATTEMPTS_MAX, WATCH_RESUME_ATTEMPTS_MAX } from './retry.ts';
+export { KvError, type KvErrorCode } from '../protocol/errors.ts';
+export type * from './types.ts';
+export type { Event } from '../protocol/kv-types.ts';
