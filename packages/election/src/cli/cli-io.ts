@@ -4,6 +4,8 @@
 export interface ElectionCliIo {
   /** One event line (`leading …`, `new leader: …`, `stopped leading`); the newline is added. */
   line(text: string): void;
+  /** Other standard output (help). */
+  stdout(text: string): void;
   stderr(text: string): void;
   /** Aborts on Ctrl-C (SIGINT) or SIGTERM. */
   interrupted(): AbortSignal;
@@ -21,6 +23,7 @@ export const EXIT_USAGE = 2;
 /** The process's own streams and signals. */
 export const processIo: ElectionCliIo = {
   line: (text) => void process.stdout.write(`${text}\n`),
+  stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
   interrupted: () => {
     const controller = new AbortController();

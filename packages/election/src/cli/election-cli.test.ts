@@ -36,6 +36,7 @@ class UsageExit extends Error {}
 class Run {
   readonly lines: string[] = [];
   stderr = '';
+  stdout = '';
   exitCode: number | undefined;
   readonly ctrlC = new AbortController();
   readonly done: Promise<void>;
@@ -43,6 +44,7 @@ class Run {
   constructor(args: readonly string[]) {
     const io: ElectionCliIo = {
       line: (t) => void this.lines.push(t),
+      stdout: (t) => void (this.stdout += t),
       stderr: (t) => void (this.stderr += t),
       interrupted: () => this.ctrlC.signal,
       setExitCode: (c) => void (this.exitCode = c),
@@ -248,3 +250,13 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe('help', () => {
+  it('goes to standard output with exit code 0', async () => {
+    const r = new Run(['elect', '--help']);
+    await r.done;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('--lease-duration <duration>');
+    expect(r.stderr).toBe('');
+  });
+});

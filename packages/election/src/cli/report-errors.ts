@@ -15,6 +15,6 @@ export async function reportErrors(io: ElectionCliIo, run: () => Promise<number>
 
 /** Commander's usage errors (unknown flag, missing argument, bad duration) print through `io` and exit 2. */
 export function routeUsageErrors(cmd: Command, io: ElectionCliIo): void {
-  cmd.configureOutput({ writeOut: (s) => io.stderr(s), writeErr: (s) => io.stderr(s) });
+  cmd.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   cmd.exitOverride((err) => io.exitNow(err.exitCode === 0 ? 0 : EXIT_USAGE));
 }
