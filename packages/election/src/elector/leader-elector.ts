@@ -319,10 +319,9 @@ export class LeaderElector {
   }
 
   /** Records what we saw and announces a new holder (client-go's setObservedRecord + maybeReportTransition). */
-  private noteObserved(lease: ObservedLease | undefined, source: 'read' | 'notification' = 'read'): void {
+  private noteObserved(lease: ObservedLease | undefined): void {
     const before = this.seen.holder;
-    if (source === 'read') this.seen.note(lease, this.config.clock.nowMs());
-    else this.seen.noteNotification(lease, this.config.clock.nowMs());
+    this.seen.note(lease, this.config.clock.nowMs());
     if (this.seen.holder !== before && this.seen.holder !== '') this.config.metrics.holderChanged(this.config.name);
     const leader = this.seen.takeNewLeader();
     if (leader !== undefined) this.safely('onNewLeader', () => this.config.callbacks.onNewLeader?.(leader));
@@ -360,7 +359,7 @@ export class LeaderElector {
           // Any step this process takes checks the term's clock first (a stalled process may run this first).
           this.term?.holds();
           // A notification is an observation like a read: it arrived after the version was committed.
-          this.noteObserved(o, 'notification');
+          this.noteObserved(o);
           if (o === undefined || o.record.holderIdentity === '') for (const wake of [...this.sleepers]) wake();
         }
       } catch (e) {

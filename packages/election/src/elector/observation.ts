@@ -12,6 +12,8 @@ export class Observation {
   private changedAtMs: number | undefined;
   /** The last holder announced through onNewLeader (client-go's reportedLeader). */
   private reported = '';
+  /** The newest numeric version seen, so that a late answer carrying an older one is not taken as news. */
+  private newestRevision: number | undefined;
 
   /** The latest record seen (undefined: none seen yet, or the record does not exist). */
   get lease(): ObservedLease | undefined {
@@ -29,25 +31,19 @@ export class Observation {
   }
 
   /**
-   * Notes a record read or written at local time `nowMs` (undefined = the record does not exist). The
-   * observed time moves only when the version differs from the one seen last.
+   * Notes a record read, written or heard of at local time `nowMs` (undefined = the record does not
+   * exist). The observed time moves only when the version differs from the one seen last. A version older
+   * than one already seen is ignored: a read that started before a notification may answer after it, and
+   * going back would announce an old holder again. Versions that are store revisions (both locks') compare
+   * as numbers; others only by equality.
    */
   note(lease: ObservedLease | undefined, nowMs: number): void {
     if (this.changedAtMs !== undefined && lease?.version === this.current?.version) return;
+    const revision = lease !== undefined && /^\d+$/.test(lease.version) ? Number(lease.version) : undefined;
+    if (revision !== undefined && this.newestRevision !== undefined && revision < this.newestRevision) return;
+    if (revision !== undefined) this.newestRevision = revision;
     this.current = lease;
     this.changedAtMs = nowMs;
-  }
-
-  /**
-   * Notes a version from the lock's change notifications, unless it is older than what a read or our own
-   * write already showed (a watch may lag behind them). Versions that are store revisions (both locks')
-   * compare as numbers; others only by equality.
-   */
-  noteNotification(lease: ObservedLease | undefined, nowMs: number): void {
-    const have = this.current?.version;
-    const got = lease?.version;
-    if (have !== undefined && got !== undefined && /^\d+$/.test(have) && /^\d+$/.test(got) && Number(got) < Number(have)) return;
-    this.note(lease, nowMs);
   }
 
   /**

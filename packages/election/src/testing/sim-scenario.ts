@@ -56,6 +56,27 @@ export function scenarioArb(rateMin: number, rateMax: number): fc.Arbitrary<Scen
   });
 }
 
+/**
+ * Scenarios aimed at the leader's stalls: two or three candidates, slow and lossy networks, and repeated
+ * pauses of whoever leads, long enough for a takeover — so that a leader resumes into a lapsed term with
+ * answers and timers queued up. (These found a hole in an earlier version of the invariant's check.)
+ */
+export function stallScenarioArb(rateMin: number, rateMax: number): fc.Arbitrary<Scenario> {
+  return fc.record({
+    seed: fc.integer(),
+    candidates: fc.integer({ min: 2, max: 3 }),
+    rates: fc.array(fc.double({ min: rateMin, max: rateMax, noNaN: true }), { minLength: CANDIDATES_MAX, maxLength: CANDIDATES_MAX }),
+    delayMsMax: fc.integer({ min: 200, max: 1_500 }),
+    longDelayProbability: fc.double({ min: 0.05, max: 0.2, noNaN: true }),
+    longDelayMsMax: fc.integer({ min: 5_000, max: 30_000 }),
+    lossProbability: fc.double({ min: 0, max: 0.05, noNaN: true }),
+    faults: fc.array(
+      fc.record({ kind: fc.constant<'pause'>('pause'), atMs: fc.integer({ min: 0, max: SIM_DURATION_MS - 20_000 }), who: fc.constant<'leader'>('leader'), durationMs: fc.integer({ min: 10_000, max: 40_000 }) }),
+      { minLength: 2, maxLength: 6 },
+    ),
+  });
+}
+
 export interface Violation {
   readonly kind: 'twoLeaders' | 'tokenOrder' | 'deposedWrite';
   readonly message: string;
@@ -135,7 +156,8 @@ export async function runScenario(s: Scenario, o: RunOptions = {}): Promise<RunR
 function checkOneLeader(sim: SimElection): Violation | undefined {
   const leaders = sim.liveLeaders();
   if (leaders.length <= 1) return undefined;
-  return { kind: 'twoLeaders', message: `at ${sim.world.nowMs.toFixed(1)} ms ${leaders.map((c) => `${c.identity} (token ${c.leading?.token})`).join(' and ')} both lead` };
+  const describe = (c: (typeof leaders)[number]): string => `${c.identity} (token ${c.leading?.token}${c.lease !== undefined && c.proc.nowMs() >= c.lease.validUntilMs ? ', past its deadline by its own clock' : ''})`;
+  return { kind: 'twoLeaders', message: `at ${sim.world.nowMs.toFixed(1)} ms ${leaders.map(describe).join(' and ')} both lead` };
 }
 
 /** Property 2: fencing tokens strictly increase from one term to the next, in the order the terms start. */

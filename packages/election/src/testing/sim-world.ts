@@ -52,16 +52,19 @@ export class SimWorld {
       const ev = this.heap[0];
       if (ev === undefined || ev.atMs > endMs) break;
       this.pop();
-      if (ev.cancelled) continue;
-      this.time = ev.atMs;
       const proc = ev.proc;
+      if (ev.cancelled) {
+        proc?.caughtUp(ev);
+        continue;
+      }
+      this.time = ev.atMs;
       if (proc !== undefined) {
         if (proc.crashed) continue;
         if (proc.paused) {
           proc.hold(ev);
           continue;
         }
-        proc.resuming = false;
+        proc.caughtUp(ev);
       }
       if (++this.eventsRun > SIM_EVENTS_MAX) throw new Error(`more than ${SIM_EVENTS_MAX} simulation events`);
       ev.fn();
@@ -142,9 +145,13 @@ function before(a: SimEvent, b: SimEvent): boolean {
 export class SimProcess implements ElectionClock {
   paused = false;
   crashed = false;
-  /** Resumed, but none of its own code has run yet (it cannot have acted on anything). */
-  resuming = false;
   private held: SimEvent[] = [];
+  /**
+   * After a resume: the events that came due while it was paused, not yet run. They all run at the
+   * instant of the resume, in their order (as a process resumed by SIGCONT works through its backlog
+   * before anything new happens to it); until then its code has not caught up with its own clock.
+   */
+  private readonly catchingUp = new Set<SimEvent>();
   private readonly bornAtMs: number;
 
   constructor(
@@ -180,6 +187,11 @@ export class SimProcess implements ElectionClock {
     this.held.push(ev);
   }
 
+  /** @internal SimWorld reports each event of this process that ran or was dropped as cancelled. */
+  caughtUp(ev: SimEvent): void {
+    this.catchingUp.delete(ev);
+  }
+
   pause(): void {
     if (!this.crashed) this.paused = true;
   }
@@ -189,7 +201,7 @@ export class SimProcess implements ElectionClock {
     this.paused = false;
     const held = this.held;
     this.held = [];
-    this.resuming = held.length > 0;
+    for (const ev of held) this.catchingUp.add(ev);
     this.world.requeue(held);
   }
 
@@ -197,10 +209,15 @@ export class SimProcess implements ElectionClock {
     this.crashed = true;
     this.paused = false;
     this.held = [];
+    this.catchingUp.clear();
   }
 
-  /** Can run code right now (so whatever it believes, it can act on it). */
+  /**
+   * Runs and has caught up with its backlog, so whatever it believes it can act on. (A resumed process
+   * that has not caught up yet is at the very instant of its resume: its backlog runs then, and it
+   * includes the deadline timer of a term that lapsed during the pause.)
+   */
   get live(): boolean {
-    return !this.crashed && !this.paused && !this.resuming;
+    return !this.crashed && !this.paused && this.catchingUp.size === 0;
   }
 }
