@@ -5,7 +5,7 @@
 // checks in options.ts; this file is the control flow between them.
 import { sleep } from '../clock.ts';
 import { ElectionError, errorMessage, isElectionError } from '../errors.ts';
-import type { LockWriteKind, LockWriteResult, ObservedLease } from '../lock.ts';
+import type { LockWriteResult, ObservedLease } from '../lock.ts';
 import { formatMicroTime } from '../micro-time.ts';
 import type { LeaseRecord } from '../record.ts';
 import { observeLeader, type LeaderChange } from '../observe.ts';

@@ -144,7 +144,7 @@ class SimWatch implements AsyncIterable<WatchBatch> {
   constructor(
     private readonly store: SimStore,
     private readonly proc: SimProcess,
-    private readonly prefix: Uint8Array,
+    prefix: Uint8Array,
     startRevision: number,
     private readonly signal: AbortSignal | undefined,
   ) {
