@@ -1,0 +1,108 @@
+// One watch request: optional synthetic ADDED events for the current state, then changes from the storage
+// watch (driven by the KV's own watch, never by polling), BOOKMARKs while idle, and an ERROR event (410
+// Expired) when the requested resourceVersion has been compacted. The storage watch resumes by revision
+// across KV member failures, so a client of this stream sees each change once, in order.
+import type { FieldSelector } from '../api/field-selector.ts';
+import type { LabelSelector } from '../api/label-selector.ts';
+import { errors } from '../api/status.ts';
+import { listObjects, parseResourceVersion } from '../registry/list.ts';
+import type { ResourceDefinition } from '../registry/resource.ts';
+import { toApiError } from '../registry/storage-errors.ts';
+import { listPrefix } from '../storage/keys.ts';
+import { StorageError, type Storage, type StorageWatchBatch } from '../storage/storage.ts';
+import { bookmarkEvent, toWatchEvent, type WatchEvent } from './events.ts';
+
+export interface WatchRequest {
+  readonly namespace: string;
+  readonly labelSelector: LabelSelector;
+  readonly fieldSelector: FieldSelector;
+  /** As sent: undefined/'0' = start with the current state; N = changes after N. */
+  readonly resourceVersion?: string;
+  readonly allowWatchBookmarks: boolean;
+  /** client-go's WatchList: initial state as ADDED events, then a bookmark marking their end. */
+  readonly sendInitialEvents: boolean;
+  /** The stream ends (cleanly) after this long. */
+  readonly timeoutMs: number;
+  /** How often to send a BOOKMARK when bookmarks are allowed. */
+  readonly bookmarkIntervalMs: number;
+}
+
+export interface WatchSink {
+  /** Sends one event; resolves when the sink can take more. */
+  write(event: WatchEvent): Promise<void>;
+  /** Fires when the client has gone away. */
+  readonly signal: AbortSignal;
+}
+
+/** Streams a watch into `sink` until the client leaves, the timeout passes, or an ERROR event ends it. */
+export async function runWatch(storage: Storage, def: ResourceDefinition, req: WatchRequest, sink: WatchSink): Promise<void> {
+  const filter = { def, labelSelector: req.labelSelector, fieldSelector: req.fieldSelector };
+  const rv = parseResourceVersion(req.resourceVersion);
+  let startRevision: number;
+  if (rv === undefined || rv === 0 || req.sendInitialEvents) {
+    // "Get state and start at most recent": the current objects as ADDED events, then changes after them.
+    const state = await listObjects(storage, def, { namespace: req.namespace, labelSelector: req.labelSelector, fieldSelector: req.fieldSelector, limit: 0 });
+    for (const object of state.items) {
+      if (sink.signal.aborted) return;
+      await sink.write({ type: 'ADDED', object });
+    }
+    if (req.sendInitialEvents) await sink.write(bookmarkEvent(def, state.revision, true));
+    startRevision = state.revision + 1;
+  } else {
+    startRevision = rv + 1;
+  }
+
+  const watch = storage.watch(listPrefix(def.plural, def.namespaced ? req.namespace : ''), startRevision);
+  const it = watch[Symbol.asyncIterator]();
+  /** Everything up to here has been sent. */
+  let progress = startRevision - 1;
+  let lastBookmark = 0;
+  const stop = new Promise<'stop'>((resolve) => {
+    const timer = setTimeout(() => resolve('stop'), req.timeoutMs);
+    timer.unref();
+    sink.signal.addEventListener('abort', () => resolve('stop'), { once: true });
+    if (sink.signal.aborted) resolve('stop');
+  });
+  let pending: Promise<IteratorResult<StorageWatchBatch>> | undefined;
+  // One bookmark timer at a time, on a fixed period however busy the stream is.
+  const never = new Promise<never>(() => {});
+  let tick: Promise<void> | undefined;
+  try {
+    for (;;) {
+      pending ??= it.next();
+      if (req.allowWatchBookmarks) tick ??= delay(req.bookmarkIntervalMs);
+      const r = await Promise.race([pending.then((v) => ({ kind: 'batch' as const, v })), (tick ?? never).then(() => ({ kind: 'tick' as const })), stop.then(() => ({ kind: 'stop' as const }))]);
+      if (r.kind === 'stop') return;
+      if (r.kind === 'tick') {
+        // Ask for fresh progress for the next bookmark; this one vouches for what has been sent already.
+        tick = undefined;
+        watch.requestProgress();
+        if (progress > lastBookmark) {
+          await sink.write(bookmarkEvent(def, progress));
+          lastBookmark = progress;
+        }
+        continue;
+      }
+      pending = undefined;
+      if (r.v.done === true) {
+        await sink.write({ type: 'ERROR', object: errors.serviceUnavailable('the storage watch ended').toStatus() });
+        return;
+      }
+      for (const e of r.v.value.events) {
+        const ev = toWatchEvent(e, filter);
+        if (ev !== undefined) await sink.write(ev);
+      }
+      progress = Math.max(progress, r.v.value.progressRevision);
+    }
+  } catch (err) {
+    const apiErr = err instanceof StorageError && err.code === 'Compacted' ? toApiError(err, startRevision - 1) : toApiError(err);
+    if (!sink.signal.aborted) await sink.write({ type: 'ERROR', object: apiErr.toStatus() }).catch(() => {});
+  } finally {
+    await watch.cancel().catch(() => {});
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
