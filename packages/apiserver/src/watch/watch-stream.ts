@@ -9,8 +9,8 @@ import { listObjects, parseResourceVersion } from '../registry/list.ts';
 import type { ResourceDefinition } from '../registry/resource.ts';
 import { toApiError } from '../registry/storage-errors.ts';
 import { listPrefix } from '../storage/keys.ts';
-import { StorageError, type Storage, type StorageWatchBatch } from '../storage/storage.ts';
-import { bookmarkEvent, toWatchEvent, type WatchEvent } from './events.ts';
+import { StorageError, type Storage, type StorageWatch, type StorageWatchBatch } from '../storage/storage.ts';
+import { bookmarkEvent, toWatchEvent, type EventFilter, type WatchEvent } from './events.ts';
 
 export interface WatchRequest {
   readonly namespace: string;
@@ -37,22 +37,33 @@ export interface WatchSink {
 /** Streams a watch into `sink` until the client leaves, the timeout passes, or an ERROR event ends it. */
 export async function runWatch(storage: Storage, def: ResourceDefinition, req: WatchRequest, sink: WatchSink): Promise<void> {
   const filter = { def, labelSelector: req.labelSelector, fieldSelector: req.fieldSelector };
-  const rv = parseResourceVersion(req.resourceVersion);
-  let startRevision: number;
-  if (rv === undefined || rv === 0 || req.sendInitialEvents) {
-    // "Get state and start at most recent": the current objects as ADDED events, then changes after them.
-    const state = await listObjects(storage, def, { namespace: req.namespace, labelSelector: req.labelSelector, fieldSelector: req.fieldSelector, limit: 0 });
-    for (const object of state.items) {
-      if (sink.signal.aborted) return;
-      await sink.write({ type: 'ADDED', object });
+  let watch: StorageWatch | undefined;
+  let startRevision = 0;
+  try {
+    const rv = parseResourceVersion(req.resourceVersion);
+    if (rv === undefined || rv === 0 || req.sendInitialEvents) {
+      // "Get state and start at most recent": the current objects as ADDED events, then changes after them.
+      const state = await listObjects(storage, def, { namespace: req.namespace, labelSelector: req.labelSelector, fieldSelector: req.fieldSelector, limit: 0 });
+      for (const object of state.items) {
+        if (sink.signal.aborted) return;
+        await sink.write({ type: 'ADDED', object });
+      }
+      if (req.sendInitialEvents) await sink.write(bookmarkEvent(def, state.revision, true));
+      startRevision = state.revision + 1;
+    } else {
+      startRevision = rv + 1;
     }
-    if (req.sendInitialEvents) await sink.write(bookmarkEvent(def, state.revision, true));
-    startRevision = state.revision + 1;
-  } else {
-    startRevision = rv + 1;
+    watch = storage.watch(listPrefix(def.plural, def.namespaced ? req.namespace : ''), startRevision);
+    await stream(watch, startRevision, def, req, sink, filter);
+  } catch (err) {
+    const apiErr = err instanceof StorageError && err.code === 'Compacted' ? toApiError(err, startRevision - 1) : toApiError(err);
+    if (!sink.signal.aborted) await sink.write({ type: 'ERROR', object: apiErr.toStatus() }).catch(() => {});
+  } finally {
+    await watch?.cancel().catch(() => {});
   }
+}
 
-  const watch = storage.watch(listPrefix(def.plural, def.namespaced ? req.namespace : ''), startRevision);
+async function stream(watch: StorageWatch, startRevision: number, def: ResourceDefinition, req: WatchRequest, sink: WatchSink, filter: EventFilter): Promise<void> {
   const it = watch[Symbol.asyncIterator]();
   /** Everything up to here has been sent. */
   let progress = startRevision - 1;
@@ -67,38 +78,35 @@ export async function runWatch(storage: Storage, def: ResourceDefinition, req: W
   // One bookmark timer at a time, on a fixed period however busy the stream is.
   const never = new Promise<never>(() => {});
   let tick: Promise<void> | undefined;
-  try {
-    for (;;) {
-      pending ??= it.next();
-      if (req.allowWatchBookmarks) tick ??= delay(req.bookmarkIntervalMs);
-      const r = await Promise.race([pending.then((v) => ({ kind: 'batch' as const, v })), (tick ?? never).then(() => ({ kind: 'tick' as const })), stop.then(() => ({ kind: 'stop' as const }))]);
-      if (r.kind === 'stop') return;
-      if (r.kind === 'tick') {
-        // Ask for fresh progress for the next bookmark; this one vouches for what has been sent already.
-        tick = undefined;
-        watch.requestProgress();
-        if (progress > lastBookmark) {
-          await sink.write(bookmarkEvent(def, progress));
-          lastBookmark = progress;
-        }
-        continue;
-      }
-      pending = undefined;
-      if (r.v.done === true) {
-        await sink.write({ type: 'ERROR', object: errors.serviceUnavailable('the storage watch ended').toStatus() });
-        return;
-      }
-      for (const e of r.v.value.events) {
-        const ev = toWatchEvent(e, filter);
-        if (ev !== undefined) await sink.write(ev);
-      }
-      progress = Math.max(progress, r.v.value.progressRevision);
+  for (;;) {
+    pending ??= it.next();
+    if (req.allowWatchBookmarks) tick ??= delay(req.bookmarkIntervalMs);
+    const r = await Promise.race([pending.then((v) => ({ kind: 'batch' as const, v })), (tick ?? never).then(() => ({ kind: 'tick' as const })), stop.then(() => ({ kind: 'stop' as const }))]);
+    if (r.kind === 'stop') {
+      // The storage watch is cancelled by the caller; a next() still pending then settles as done.
+      pending.catch(() => {});
+      return;
     }
-  } catch (err) {
-    const apiErr = err instanceof StorageError && err.code === 'Compacted' ? toApiError(err, startRevision - 1) : toApiError(err);
-    if (!sink.signal.aborted) await sink.write({ type: 'ERROR', object: apiErr.toStatus() }).catch(() => {});
-  } finally {
-    await watch.cancel().catch(() => {});
+    if (r.kind === 'tick') {
+      // Ask for fresh progress for the next bookmark; this one vouches for what has been sent already.
+      tick = undefined;
+      watch.requestProgress();
+      if (progress > lastBookmark) {
+        await sink.write(bookmarkEvent(def, progress));
+        lastBookmark = progress;
+      }
+      continue;
+    }
+    pending = undefined;
+    if (r.v.done === true) {
+      await sink.write({ type: 'ERROR', object: errors.serviceUnavailable('the storage watch ended').toStatus() });
+      return;
+    }
+    for (const e of r.v.value.events) {
+      const ev = toWatchEvent(e, filter);
+      if (ev !== undefined) await sink.write(ev);
+    }
+    progress = Math.max(progress, r.v.value.progressRevision);
   }
 }
 
