@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Json } from '../api/json.ts';
 import { errors } from '../api/status.ts';
+import { PROTOBUF_CONTENT_TYPE, decodeProtobufBody } from '../protobuf/decode-body.ts';
 
 export const REQUEST_BODY_BYTES_MAX_DEFAULT = 3 * 1024 * 1024;
 
@@ -36,8 +37,13 @@ export function parseJson(body: Buffer, what = 'request body'): Json {
   }
 }
 
-/** Bodies of POST and PUT must be JSON (YAML and protobuf are not served). */
-export function checkJsonContentType(contentType: string | undefined): void {
+/**
+ * An object body (POST, PUT, DELETE options) in JSON or in Kubernetes' protobuf encoding, which the typed
+ * clients (kubectl create configmap/secret/namespace) send. YAML and CBOR are not accepted (415).
+ */
+export function parseObjectBody(body: Buffer, contentType: string | undefined, what = 'request body'): Json {
   const base = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (base === PROTOBUF_CONTENT_TYPE) return decodeProtobufBody(body);
   if (base !== 'application/json' && base !== '' && base !== '*/*') throw errors.unsupportedMediaType(base);
+  return parseJson(body, what);
 }

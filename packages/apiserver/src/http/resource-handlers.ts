@@ -14,7 +14,7 @@ import type { Storage } from '../storage/storage.ts';
 import { partialObjectMetadata, parseIncludeObject, toTable, type TableOptions } from '../table/table.ts';
 import type { WatchEvent } from '../watch/events.ts';
 import { runWatch } from '../watch/watch-stream.ts';
-import { checkJsonContentType, parseJson, readBody } from './body.ts';
+import { parseJson, parseObjectBody, readBody } from './body.ts';
 import { contentTypeOf, negotiate, type ResponseFormat } from './negotiate.ts';
 import { checkFieldManager, parseDryRun, parseFieldValidation, type Query } from './params.ts';
 import { sendJson } from './respond.ts';
@@ -97,15 +97,14 @@ export async function handleGet(deps: HandlerDeps, call: ResourceCall): Promise<
   }
 }
 
-async function jsonBody(deps: HandlerDeps, call: ResourceCall): Promise<Json> {
-  checkJsonContentType(call.req.headers['content-type']);
-  return parseJson(await readBody(call.req, deps.bodyLimitBytes));
+async function objectBody(deps: HandlerDeps, call: ResourceCall): Promise<Json> {
+  return parseObjectBody(await readBody(call.req, deps.bodyLimitBytes), call.req.headers['content-type']);
 }
 
 export async function handleCreate(deps: HandlerDeps, call: ResourceCall): Promise<void> {
   checkFieldManager(call.query);
   const options = { dryRun: parseDryRun(call.query), fieldValidation: parseFieldValidation(call.query) };
-  const body = await jsonBody(deps, call);
+  const body = await objectBody(deps, call);
   const r = await deps.store.create(call.def, call.namespace, body, options);
   sendJson(call.res, 201, r.object, 'application/json', r.warnings);
 }
@@ -113,7 +112,7 @@ export async function handleCreate(deps: HandlerDeps, call: ResourceCall): Promi
 export async function handleUpdate(deps: HandlerDeps, call: ResourceCall): Promise<void> {
   checkFieldManager(call.query);
   const options = { dryRun: parseDryRun(call.query), fieldValidation: parseFieldValidation(call.query) };
-  const body = await jsonBody(deps, call);
+  const body = await objectBody(deps, call);
   const r = await deps.store.update(call.def, call.namespace, call.name!, body, options);
   sendJson(call.res, 200, r.object, 'application/json', r.warnings);
 }
@@ -137,10 +136,10 @@ function deleteRequest(call: ResourceCall, body: Buffer): DeleteRequest {
   if (policy !== undefined && !PROPAGATION_POLICIES.includes(policy)) throw errors.badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
   call.query.integer('gracePeriodSeconds', 0);
   if (body.length > 0) {
-    const opts = parseJson(body, 'DeleteOptions body');
+    const opts = parseObjectBody(body, call.req.headers['content-type'], 'DeleteOptions body');
     if (!isJsonObject(opts)) throw errors.badRequest('DeleteOptions must be a JSON object');
     const kind = opts['kind'];
-    if (kind !== undefined && kind !== 'DeleteOptions') throw errors.badRequest(`the body of a delete must be DeleteOptions, got kind ${JSON.stringify(kind)}`);
+    if (kind !== undefined && kind !== '' && kind !== 'DeleteOptions') throw errors.badRequest(`the body of a delete must be DeleteOptions, got kind ${JSON.stringify(kind)}`);
     const p = opts['propagationPolicy'];
     if (p !== undefined && p !== null && (typeof p !== 'string' || !PROPAGATION_POLICIES.includes(p))) throw errors.badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(p)}`);
     const grace = opts['gracePeriodSeconds'];
