@@ -162,11 +162,13 @@ export async function startApiserver(options: ApiserverOptions): Promise<Running
       closed ??= (async () => {
         shuttingDown = true;
         stopBootstrap.abort();
-        await lease.stop();
+        // A renewal in flight may wait on an unreachable KV; closing the storage fails it at once.
+        const leaseStopped = lease.stop();
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const s of sockets) s.destroy();
         await done;
         await options.storage.close();
+        await leaseStopped;
       })();
       return closed;
     },
