@@ -338,6 +338,7 @@ describe('discovery, version, openapi, health, metrics', () => {
     const v = await apiRequest(url, 'GET', '/readyz?verbose');
     expect(v.status).toBe(200);
     expect(v.body['text']).toContain('[+]storage ok');
+    await apiRequest(url, 'POST', CMS, { body: cm('metered') });
     const m = await apiRequest(url, 'GET', '/metrics');
     expect(String(m.body['text'])).toMatch(/apiserver_request_total\{verb="POST",resource="configmaps",code="201"\} \d+/);
     expect(String(m.body['text'])).toContain('apiserver_registered_watchers');
