@@ -25,7 +25,7 @@ describe('create / get / update / delete', () => {
     const m = r.body['metadata'] as Record<string, string>;
     expect(m['uid']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(m['creationTimestamp']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    const kv = env.cluster.store.range({ type: 'range', key: Buffer.from('/registry/configmaps/default/c1') });
+    const kv = env.cluster.store.range({ key: Buffer.from('/registry/configmaps/default/c1') });
     expect(m['resourceVersion']).toBe(String(kv.kvs[0]!.modRevision));
     const again = await apiRequest(url, 'POST', CMS, { body: cm('c1') });
     expect(again.status).toBe(409);
