@@ -58,6 +58,13 @@ export function kubeconfigToken(tokens: ReadonlyMap<string, TokenUser> | undefin
 }
 
 export async function runApiserver(flags: ApiserverFlags, signal?: AbortSignal): Promise<void> {
+  // Listen for the signals first: a SIGTERM during start-up still shuts down cleanly.
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
   if ((flags.tlsCertFile === undefined) !== (flags.tlsPrivateKeyFile === undefined)) throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file go together');
   const tokens = flags.tokenAuthFile === undefined ? undefined : parseTokenFile(await readFile(flags.tokenAuthFile, 'utf8'), flags.tokenAuthFile);
   const tls = flags.tlsCertFile === undefined ? undefined : { cert: await readFile(flags.tlsCertFile), key: await readFile(flags.tlsPrivateKeyFile!) };
@@ -78,12 +85,7 @@ export async function runApiserver(flags: ApiserverFlags, signal?: AbortSignal):
     await writeKubeconfig(flags.writeKubeconfig, { server: server.url, ...(token !== undefined ? { token } : {}), ...(tls !== undefined ? { caPem: tls.cert } : {}) });
     process.stderr.write(`apiserver: wrote kubeconfig ${flags.writeKubeconfig}\n`);
   }
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    signal?.addEventListener('abort', stop, { once: true });
-  });
+  await stopRequested;
   process.stderr.write('apiserver: shutting down\n');
   await server.close();
 }

@@ -1,7 +1,7 @@
 // A kubeconfig for one apiserver (`--write-kubeconfig FILE`), as JSON (valid YAML, which kubectl reads):
 // the server URL, the bearer token when authentication is on, and for TLS the server's certificate as the
 // trust anchor (kubectl's Go TLS stack accepts a self-signed leaf as its own root).
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import type { JsonObject } from '../api/json.ts';
 
 export interface KubeconfigSpec {
@@ -28,7 +28,9 @@ export function kubeconfig(spec: KubeconfigSpec): JsonObject {
   };
 }
 
-/** Writes the kubeconfig readable by its owner only (it may hold a token). */
+/** Writes the kubeconfig readable by its owner only (it may hold a token), atomically (write, then rename). */
 export async function writeKubeconfig(path: string, spec: KubeconfigSpec): Promise<void> {
-  await writeFile(path, `${JSON.stringify(kubeconfig(spec), null, 2)}\n`, { mode: 0o600 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(kubeconfig(spec), null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
 }
