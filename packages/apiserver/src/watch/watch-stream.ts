@@ -68,49 +68,70 @@ async function stream(watch: StorageWatch, startRevision: number, def: ResourceD
   /** Everything up to here has been sent. */
   let progress = startRevision - 1;
   let lastBookmark = 0;
-  const stop = new Promise<'stop'>((resolve) => {
-    const timer = setTimeout(() => resolve('stop'), req.timeoutMs);
-    timer.unref();
-    sink.signal.addEventListener('abort', () => resolve('stop'), { once: true });
-    if (sink.signal.aborted) resolve('stop');
-  });
-  let pending: Promise<IteratorResult<StorageWatchBatch>> | undefined;
-  // One bookmark timer at a time, on a fixed period however busy the stream is.
-  const never = new Promise<never>(() => {});
-  let tick: Promise<void> | undefined;
-  for (;;) {
-    pending ??= it.next();
-    if (req.allowWatchBookmarks) tick ??= delay(req.bookmarkIntervalMs);
-    const r = await Promise.race([pending.then((v) => ({ kind: 'batch' as const, v })), (tick ?? never).then(() => ({ kind: 'tick' as const })), stop.then(() => ({ kind: 'stop' as const }))]);
-    if (r.kind === 'stop') {
-      // The storage watch is cancelled by the caller; a next() still pending then settles as done.
-      pending.catch(() => {});
-      return;
-    }
-    if (r.kind === 'tick') {
-      // Ask for fresh progress for the next bookmark; this one vouches for what has been sent already.
-      tick = undefined;
-      watch.requestProgress();
-      if (progress > lastBookmark) {
-        await sink.write(bookmarkEvent(def, progress));
-        lastBookmark = progress;
+  // Timers and the client's departure set flags and wake the loop. Each turn races a fresh wake-up promise
+  // against the pending batch: racing long-lived promises turn after turn would pile up reactions on them
+  // for the life of the watch.
+  let stopped = false;
+  let bookmarkDue = false;
+  let wake: (() => void) | undefined;
+  const wakeUp = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onAbort = (): void => {
+    stopped = true;
+    wakeUp();
+  };
+  const timeout = setTimeout(onAbort, req.timeoutMs);
+  const bookmarks = req.allowWatchBookmarks
+    ? setInterval(() => {
+        bookmarkDue = true;
+        wakeUp();
+      }, req.bookmarkIntervalMs)
+    : undefined;
+  sink.signal.addEventListener('abort', onAbort, { once: true });
+  if (sink.signal.aborted) stopped = true;
+  type Turn = { readonly kind: 'batch'; readonly v: IteratorResult<StorageWatchBatch> } | { readonly kind: 'wake' };
+  let pending: Promise<Turn> | undefined;
+  try {
+    for (;;) {
+      if (stopped) {
+        // The caller cancels the storage watch; a next() still pending then settles as done.
+        pending?.catch(() => {});
+        return;
       }
-      continue;
+      if (bookmarkDue) {
+        bookmarkDue = false;
+        // Ask for fresh progress for the next bookmark; this one vouches for what has been sent already.
+        watch.requestProgress();
+        if (progress > lastBookmark) {
+          await sink.write(bookmarkEvent(def, progress));
+          lastBookmark = progress;
+        }
+        continue;
+      }
+      pending ??= it.next().then((v): Turn => ({ kind: 'batch', v }));
+      const woken = new Promise<Turn>((resolve) => (wake = () => resolve({ kind: 'wake' })));
+      const r = await Promise.race([pending, woken]);
+      if (r.kind === 'wake') continue;
+      wake = undefined;
+      pending = undefined;
+      if (r.v.done === true) {
+        await sink.write({ type: 'ERROR', object: errors.serviceUnavailable('the storage watch ended').toStatus() });
+        return;
+      }
+      for (const e of r.v.value.events) {
+        const ev = toWatchEvent(e, filter);
+        if (ev !== undefined) await sink.write(ev);
+      }
+      progress = Math.max(progress, r.v.value.progressRevision);
     }
-    pending = undefined;
-    if (r.v.done === true) {
-      await sink.write({ type: 'ERROR', object: errors.serviceUnavailable('the storage watch ended').toStatus() });
-      return;
-    }
-    for (const e of r.v.value.events) {
-      const ev = toWatchEvent(e, filter);
-      if (ev !== undefined) await sink.write(ev);
-    }
-    progress = Math.max(progress, r.v.value.progressRevision);
+  } finally {
+    clearTimeout(timeout);
+    clearInterval(bookmarks);
+    sink.signal.removeEventListener('abort', onAbort);
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
 
