@@ -14,6 +14,8 @@ export interface Backend {
   leader(): Promise<string>;
   kill(member: string): Promise<void>;
   restart(member: string): Promise<void>;
+  /** Restarts every member that is not running (a failed test must not leave the next one without quorum). */
+  ensureAllRunning(): Promise<void>;
   compact(revision: number): Promise<void>;
   /** Last lines of each member's output, for a failing test. */
   logs(): string;
@@ -32,6 +34,9 @@ export async function halyardBackend(): Promise<Backend> {
     leader: async () => (await h.waitForLeader(names.filter((n) => h.cluster.isRunning(n)))).name,
     kill: (m) => h.killIfRunning(m),
     restart: (m) => h.start(m),
+    ensureAllRunning: async () => {
+      for (const n of names) if (!h.cluster.isRunning(n)) await h.start(n);
+    },
     compact: async (rev) => {
       await h.admin.compact(rev);
     },
@@ -49,6 +54,9 @@ export async function etcdBackend(): Promise<Backend> {
     leader: () => c.leader(),
     kill: (m) => c.kill(m),
     restart: (m) => c.restart(m),
+    ensureAllRunning: async () => {
+      for (const m of c.members) await c.restart(m.name);
+    },
     compact: (rev) => c.compact(rev),
     logs: () => c.members.map((m) => `--- ${m.name}\n${m.lines.slice(-20).join('\n')}`).join('\n'),
     close: () => c.stop(),

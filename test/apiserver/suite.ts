@@ -12,6 +12,8 @@ const rvOf = (r: ApiResponse | JsonObject): number => Number(((('body' in r ? r.
 const nameOf = (o: JsonObject): string => (o['metadata'] as Record<string, string>)['name']!;
 const cm = (name: string, data: Record<string, string>, rv?: number): JsonObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(rv !== undefined ? { resourceVersion: String(rv) } : {}) }, data });
 
+/** Failure tests restart members and wait out elections: on a loaded 2-core machine that takes minutes. */
+const FAILURE_TEST_TIMEOUT_MS = 300_000;
 /** Writes per phase of the failure test: enough to span an election, bounded so the test ends. */
 const WRITES_PER_PHASE = 15;
 const WRITE_ATTEMPTS_MAX = 400;
@@ -140,21 +142,24 @@ export function defineApiserverSuite(makeBackend: () => Promise<Backend>): void 
           }
         } finally {
           w.close();
+          await backend.ensureAllRunning();
         }
-      }));
+      }), FAILURE_TEST_TIMEOUT_MS);
 
     it('/readyz is 503 on both replicas without quorum and recovers with it', () =>
       track(async () => {
         const [m1, m2] = backend.members;
-        await backend.kill(m1!);
-        await backend.kill(m2!);
-        for (const s of [a, b]) {
-          await waitFor(`${s.url} /readyz 503`, async () => (await apiRequest(s.url, 'GET', '/readyz')).status === 503, 60_000);
-          expect((await apiRequest(s.url, 'GET', '/livez')).status).toBe(200);
+        try {
+          await backend.kill(m1!);
+          await backend.kill(m2!);
+          for (const s of [a, b]) {
+            await waitFor(`${s.url} /readyz 503`, async () => (await apiRequest(s.url, 'GET', '/readyz')).status === 503, 60_000);
+            expect((await apiRequest(s.url, 'GET', '/livez')).status).toBe(200);
+          }
+        } finally {
+          await backend.ensureAllRunning();
         }
-        await backend.restart(m1!);
-        await backend.restart(m2!);
         for (const s of [a, b]) await waitFor(`${s.url} /readyz 200`, async () => (await apiRequest(s.url, 'GET', '/readyz')).status === 200, 60_000);
-      }));
+      }), FAILURE_TEST_TIMEOUT_MS);
   });
 }
