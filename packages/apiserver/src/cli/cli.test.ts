@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeCluster } from '../../../kv/src/client/testing/fake-cluster.ts';
+import { FakeCluster } from '../../../../test/kv-client/testing/fake-cluster.ts';
 import { apiRequest } from '../testing/api-client.ts';
 
 const MAIN = new URL('./main.ts', import.meta.url).pathname;

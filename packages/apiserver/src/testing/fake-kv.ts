@@ -1,7 +1,7 @@
 // An apiserver over the Halyard KV client talking to the KV's fake cluster (WebSocket members over one real
 // MvccStore): the production HTTP server, object store and HalyardStorage, with no Raft processes to start.
 // For fast tests of API semantics; real-process tests are in test/apiserver/.
-import { FakeCluster } from '../../../kv/src/client/testing/fake-cluster.ts';
+import { FakeCluster } from '../../../../test/kv-client/testing/fake-cluster.ts';
 import type { Logger } from '../http/server.ts';
 import { startApiserver, type ApiserverOptions, type RunningApiserver } from '../server.ts';
 import { HalyardStorage } from '../storage/halyard-storage.ts';
