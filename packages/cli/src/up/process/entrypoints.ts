@@ -1,0 +1,40 @@
+// How to start a Node component as its own process: the same build as the process starting it, as
+// local-cluster.ts decides it — compiled `halyard` (dist/*.js) runs compiled entries with plain node, the
+// sources (vitest, tsx in the repo) run the sources through tsx's loader.
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const COMPILED = import.meta.url.endsWith('.js');
+const EXT = COMPILED ? '.js' : '.ts';
+const GUARD = pathToFileURL(fileURLToPath(new URL(`./exit-with-parent${EXT}`, import.meta.url))).href;
+
+export interface NodeCommand {
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+/**
+ * The command line that runs `script` with `args` on this Node; `guard` preloads exit-with-parent.ts
+ * for components without an --exit-with-parent flag of their own.
+ */
+export function nodeCommand(script: string, args: readonly string[], guard: boolean): NodeCommand {
+  // A TypeScript entry needs tsx's loader whatever this build is (a workspace package not compiled yet).
+  const tsx = script.endsWith('.ts') || !COMPILED ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+  return { command: process.execPath, args: [...tsx, ...(guard ? ['--import', GUARD] : []), script, ...args] };
+}
+
+/** The `halyard` CLI entry of this build (for `halyard kv member`). */
+export const HALYARD_MAIN = resolve(fileURLToPath(new URL(`../../cli/main${EXT}`, import.meta.url)));
+
+/** The controller replica entry (controllers/main.ts). */
+export const CONTROLLER_MAIN = resolve(fileURLToPath(new URL(`../controllers/main${EXT}`, import.meta.url)));
+
+/**
+ * The apiserver entry of @halyard/apiserver (its `src/cli/main.ts`, or `dist/cli/main.js` when compiled):
+ * found from the package's own entry, so it works in the workspace and when installed from npm.
+ */
+export function apiserverMain(): string {
+  const entry = createRequire(import.meta.url).resolve('@halyard/apiserver');
+  return join(dirname(entry), 'cli', `main${entry.endsWith('.js') ? '.js' : '.ts'}`);
+}
