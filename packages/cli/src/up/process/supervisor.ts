@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UpError, errorMessage } from '../errors.ts';
+import { PARENT_PID_ENV } from './parent-pid.ts';
 
 export interface ProcessDefinition {
   readonly id: string;
@@ -178,7 +179,7 @@ export class Supervisor {
     try {
       writeSync(fd, `--- ${new Date().toISOString()} halyard up starts ${def.id}: ${def.command} ${def.args.join(' ')}\n`);
       // The child writes straight into the file (it keeps its own descriptor), so its log outlives us.
-      child = spawn(def.command, [...def.args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...def.env } });
+      child = spawn(def.command, [...def.args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...def.env, [PARENT_PID_ENV]: String(process.pid) } });
     } finally {
       closeSync(fd);
     }
