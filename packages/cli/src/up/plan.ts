@@ -21,7 +21,7 @@ export interface ClusterShape {
   readonly topology: Topology;
   readonly kvMembers: number;
   readonly apiservers: number;
-  /** Replicas of each controller kind (one active, the rest standby). */
+  /** Replicas of each controller kind (one active, the rest standby); 0 runs no controllers. */
   readonly controllerReplicas: number;
 }
 
@@ -73,8 +73,8 @@ export function validateShape(shape: ClusterShape): ClusterShape {
   if (!TOPOLOGIES.includes(shape.topology)) bad(`--topology must be stacked or external, got ${String(shape.topology)}`);
   if (!KV_MEMBER_COUNTS.includes(shape.kvMembers)) bad(`--kv must be 3 or 5 (or 1 for a trial without fault tolerance), got ${shape.kvMembers}`);
   if (!Number.isSafeInteger(shape.apiservers) || shape.apiservers < 1 || shape.apiservers > APISERVERS_MAX) bad(`--apiservers must be 1..${APISERVERS_MAX}, got ${shape.apiservers}`);
-  if (!Number.isSafeInteger(shape.controllerReplicas) || shape.controllerReplicas < 1 || shape.controllerReplicas > CONTROLLER_REPLICAS_MAX) {
-    bad(`--controller-replicas must be 1..${CONTROLLER_REPLICAS_MAX}, got ${shape.controllerReplicas}`);
+  if (!Number.isSafeInteger(shape.controllerReplicas) || shape.controllerReplicas < 0 || shape.controllerReplicas > CONTROLLER_REPLICAS_MAX) {
+    bad(`--controller-replicas must be 0..${CONTROLLER_REPLICAS_MAX}, got ${shape.controllerReplicas}`);
   }
   // Stacked: every control-plane node carries a KV member, so there are as many nodes as members and no
   // node can hold a second apiserver or controller replica of the same kind.

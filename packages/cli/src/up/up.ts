@@ -13,7 +13,7 @@ import { UpError } from './errors.ts';
 import { kubectlHint, writeAccessFiles } from './kubeconfig.ts';
 import { KubeClient } from './kube/kube-client.ts';
 import { type LoadBalancer, type LoadBalancerChoice, startLoadBalancer } from './lb/index.ts';
-import { apiserverComponents, type ClusterPlan, type ClusterShape, controllerComponents, kvClientUrl, kvComponents, planCluster, portsNeeded, validateShape } from './plan.ts';
+import { apiserverComponents, CONTROLLER_KINDS, type ClusterPlan, type ClusterShape, controllerComponents, kvClientUrl, kvComponents, planCluster, portsNeeded, validateShape } from './plan.ts';
 import { assertPortsFree, pickFreePorts } from './ports.ts';
 import { httpOk } from './process/probes.ts';
 import { Supervisor } from './process/supervisor.ts';
@@ -100,7 +100,7 @@ export async function startUp(o: UpOptions, signal: AbortSignal, security: Secur
   const plan = planCluster(state.shape, state.componentPorts);
   await assertPortsFree(portsOf(plan, state));
   await writeState(dataDir, state);
-  o.out(`${resumed ? 'resuming' : 'creating'} a ${state.shape.topology} control plane in ${dataDir}: ${state.shape.kvMembers} KV members, ${state.shape.apiservers} apiservers, ${state.shape.controllerReplicas} replicas each of ${controllerComponents(plan).length / state.shape.controllerReplicas} controllers`);
+  o.out(`${resumed ? 'resuming' : 'creating'} a ${state.shape.topology} control plane in ${dataDir}: ${state.shape.kvMembers} KV members, ${state.shape.apiservers} apiservers, ${state.shape.controllerReplicas} replicas each of ${CONTROLLER_KINDS.length} controllers`);
   if (security.mode === 'plaintext') o.out('security: plain HTTP on 127.0.0.1 (TLS between the components is not wired yet; the admin token guards the API)');
 
   const apiserverUrl = `${security.apiserverScheme}://127.0.0.1:${state.loadBalancerPort}`;
