@@ -82,7 +82,7 @@ function apiserver(c: ApiserverComponent, ctx: ComponentContext): ProcessDefinit
     ], true),
     // Live, not ready: an apiserver restarted while the KV store has no quorum serves (and fails /readyz,
     // which keeps the load balancer away from it) — the start itself must not wait for the quorum.
-    ready: () => httpOk('127.0.0.1', c.port, '/livez'),
+    ready: () => httpOk('127.0.0.1', c.port, '/livez', 2_000, ctx.security.apiserverScheme === 'https'),
   };
 }
 

@@ -17,7 +17,7 @@ import { apiserverComponents, CONTROLLER_KINDS, type ClusterPlan, type ClusterSh
 import { assertPortsFree, pickFreePorts } from './ports.ts';
 import { httpOk } from './process/probes.ts';
 import { Supervisor } from './process/supervisor.ts';
-import { PLAINTEXT, type Security } from './security.ts';
+import { apiserverTls, PLAINTEXT, type Security } from './security.ts';
 import { checkResume, newState, readState, type UpState, writeState } from './state-file.ts';
 
 export interface UpOptions {
@@ -93,18 +93,20 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
 }
 
 /** Starts everything; resolves once the cluster serves (or rejects, having stopped what it started). */
-export async function startUp(o: UpOptions, signal: AbortSignal, security: Security = PLAINTEXT): Promise<RunningUp> {
+export async function startUp(o: UpOptions, signal: AbortSignal, tls = true): Promise<RunningUp> {
   const dataDir = resolve(o.dataDir);
   await mkdir(dataDir, { recursive: true });
   const { state, resumed } = await loadOrCreateState({ ...o, dataDir });
   const plan = planCluster(state.shape, state.componentPorts);
   await assertPortsFree(portsOf(plan, state));
   await writeState(dataDir, state);
+  const security: Security = tls ? await apiserverTls(resolve(dataDir, 'pki'), apiserverComponents(plan).map((c) => c.id)) : PLAINTEXT;
   o.out(`${resumed ? 'resuming' : 'creating'} a ${state.shape.topology} control plane in ${dataDir}: ${state.shape.kvMembers} KV members, ${state.shape.apiservers} apiservers, ${state.shape.controllerReplicas} replicas each of ${CONTROLLER_KINDS.length} controllers`);
-  if (security.mode === 'plaintext') o.out('security: plain HTTP on 127.0.0.1 (TLS between the components is not wired yet; the admin token guards the API)');
+  o.out(security.mode === 'plaintext' ? 'security: plain HTTP on 127.0.0.1 (kubectl will not send its token over plain HTTP)' : `security: apiservers serve HTTPS (CA ${resolve(dataDir, 'pki', 'ca.crt')}); the KV store is plain HTTP on 127.0.0.1 (its TLS wiring is not done yet)`);
 
+  const https = security.apiserverScheme === 'https';
   const apiserverUrl = `${security.apiserverScheme}://127.0.0.1:${state.loadBalancerPort}`;
-  const { kubeconfig, tokenFile } = await writeAccessFiles(dataDir, { server: apiserverUrl, token: state.adminToken });
+  const { kubeconfig, tokenFile } = await writeAccessFiles(dataDir, { server: apiserverUrl, token: state.adminToken, ...(security.apiserverCaPem !== undefined ? { caPem: security.apiserverCaPem } : {}) });
   let sampler: Sampler | undefined;
   const supervisor = new Supervisor({
     logDir: resolve(dataDir, 'logs'),
@@ -119,7 +121,7 @@ export async function startUp(o: UpOptions, signal: AbortSignal, security: Secur
   for (const c of plan.components) supervisor.define(processDefinition(c, ctx));
 
   const kv = new KvClient({ endpoints: kvComponents(plan).map((c) => kvClientUrl(c, security.kvScheme)) });
-  const kube = new KubeClient({ server: apiserverUrl, token: state.adminToken });
+  const kube = new KubeClient({ server: apiserverUrl, token: state.adminToken, ...(security.apiserverCaPem !== undefined ? { caPem: security.apiserverCaPem } : {}) });
   let loadBalancer: LoadBalancer | undefined;
   let dashboard: DashboardServer | undefined;
   const stop = async (): Promise<void> => {
@@ -137,7 +139,7 @@ export async function startUp(o: UpOptions, signal: AbortSignal, security: Secur
     await Promise.all(kvComponents(plan).map((c) => supervisor.start(c.id)));
     o.out(`starting ${apiserverComponents(plan).length} apiservers…`);
     await Promise.all(apiserverComponents(plan).map((c) => supervisor.start(c.id)));
-    await waitUntil('no apiserver became ready (/readyz)', async () => (await Promise.all(apiserverComponents(plan).map((c) => httpOk('127.0.0.1', c.port, '/readyz')))).some(Boolean), o.readyTimeoutMs, signal);
+    await waitUntil('no apiserver became ready (/readyz)', async () => (await Promise.all(apiserverComponents(plan).map((c) => httpOk('127.0.0.1', c.port, '/readyz', 2_000, https)))).some(Boolean), o.readyTimeoutMs, signal);
     loadBalancer = await startLoadBalancer({
       choice: o.loadBalancer,
       host: '127.0.0.1',
@@ -149,10 +151,10 @@ export async function startUp(o: UpOptions, signal: AbortSignal, security: Secur
       warn: (m) => o.out(`warning: ${m}`),
     });
     o.out(`load balancer (${loadBalancer.kind}) on ${apiserverUrl}`);
-    await waitUntil('the load balancer did not reach a ready apiserver', async () => httpOk('127.0.0.1', state.loadBalancerPort, '/readyz'), o.readyTimeoutMs, signal);
+    await waitUntil('the load balancer did not reach a ready apiserver', async () => httpOk('127.0.0.1', state.loadBalancerPort, '/readyz', 2_000, https), o.readyTimeoutMs, signal);
     o.out(`starting ${controllerComponents(plan).length} controller replicas…`);
     await Promise.all(controllerComponents(plan).map((c) => supervisor.start(c.id)));
-    sampler = new Sampler({ plan, supervisor, kv, kube, dataDir, loadBalancer: { kind: loadBalancer.kind, url: apiserverUrl }, kubeconfig });
+    sampler = new Sampler({ plan, supervisor, kv, kube, dataDir, loadBalancer: { kind: loadBalancer.kind, url: apiserverUrl }, kubeconfig, apiserverTls: https });
     const control = new Control(plan, supervisor, (t) => sampler?.note(t));
     dashboard = new DashboardServer(sampler, control);
     sampler.start();

@@ -3,7 +3,8 @@
 // acknowledged writes lost (must be 0), episodes of two active replicas of one controller (must be 0),
 // and availability as the writers saw it.
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { CONTROLLER_NAMESPACE, STALE_LABEL } from '../controllers/names.ts';
 import { errorMessage, UpError } from '../errors.ts';
 import { type ConfigMap, KubeClient, type KubeList, paths } from '../kube/kube-client.ts';
@@ -88,7 +89,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   if (state === undefined) throw new UpError('NotRunning', `no cluster in ${dataDir}: run \`halyard up --data ${o.dataDir}\` first`);
   const control = new ControlClient(`http://127.0.0.1:${state.dashboardPort}/`);
   const initial = await control.state();
-  const kube = new KubeClient({ server: initial.loadBalancer.url, token: state.adminToken });
+  const caPem = initial.loadBalancer.url.startsWith('https:') ? await readFile(join(dataDir, 'pki', 'ca.crt'), 'utf8') : undefined;
+  const kube = new KubeClient({ server: initial.loadBalancer.url, token: state.adminToken, ...(caPem !== undefined ? { caPem } : {}) });
   const runId = randomBytes(4).toString('hex');
   o.log(`chaos run ${runId} (seed ${o.seed}) for ${o.durationMs} ms against ${initial.loadBalancer.url}: ${o.writers} writers, a fault every ~${o.faultIntervalMs} ms`);
 

@@ -32,6 +32,7 @@ export interface SamplerOptions {
   readonly dataDir: string;
   readonly loadBalancer: { readonly kind: string; readonly url: string };
   readonly kubeconfig: string;
+  readonly apiserverTls: boolean;
 }
 
 interface ControllerStatus {
@@ -149,9 +150,9 @@ export class Sampler {
     return Promise.all(
       apiserverComponents(this.o.plan).map(async (c): Promise<ApiserverView> => {
         const st = this.o.supervisor.status(c.id);
-        const base = { id: c.id, node: c.node, url: `http://127.0.0.1:${c.port}`, process: st.state, pid: st.pid ?? null };
+        const base = { id: c.id, node: c.node, url: `${this.o.apiserverTls ? 'https' : 'http'}://127.0.0.1:${c.port}`, process: st.state, pid: st.pid ?? null };
         if (st.state !== 'running' && st.state !== 'starting') return { ...base, ready: false, error: st.lastExit !== undefined ? `exited (${st.lastExit})` : 'stopped' };
-        const ready = await httpOk('127.0.0.1', c.port, '/readyz', PROBE_TIMEOUT_MS);
+        const ready = await httpOk('127.0.0.1', c.port, '/readyz', PROBE_TIMEOUT_MS, this.o.apiserverTls);
         return { ...base, ready, error: ready ? null : '/readyz failed' };
       }),
     );

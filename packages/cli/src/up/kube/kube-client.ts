@@ -2,12 +2,16 @@
 // controllers' fenced writes, chaos): JSON get/create/update/list and a watch stream, with a bearer token
 // and a deadline on every call. Errors carry the HTTP status and the Status reason (kube-apiserver's
 // `Status` body), so callers can tell a Conflict (409) from an unavailable server.
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { UpError } from '../errors.ts';
 
 export interface KubeClientOptions {
-  /** e.g. http://127.0.0.1:6443 (the load balancer). */
+  /** e.g. https://127.0.0.1:6443 (the load balancer). */
   readonly server: string;
   readonly token: string;
+  /** PEM of the CA that signed the apiservers' serving certificates (https servers). */
+  readonly caPem?: string;
   /** Deadline of one call. */
   readonly timeoutMs?: number;
 }
@@ -70,9 +74,12 @@ export function isAlreadyExists(e: unknown): boolean {
 
 export class KubeClient {
   private readonly timeoutMs: number;
+  private readonly base: URL;
 
   constructor(private readonly options: KubeClientOptions) {
     this.timeoutMs = options.timeoutMs ?? KUBE_REQUEST_TIMEOUT_MS_DEFAULT;
+    this.base = new URL(options.server);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new UpError('InvalidOptions', `server must be an http(s) URL, got ${options.server}`);
   }
 
   get server(): string {
@@ -96,24 +103,17 @@ export class KubeClient {
     await this.call<unknown>('DELETE', path, undefined, signal);
   }
 
-  /** Plain-text GET (e.g. /readyz); returns status and body, never throws for a non-2xx. */
-  async raw(path: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
-    const res = await fetch(`${this.options.server}${path}`, { headers: this.headers(), signal: this.deadline(signal) });
-    return { status: res.status, body: await res.text() };
-  }
-
   /**
    * Watch events of a collection from `resourceVersion` (exclusive), until `signal` aborts or the server
    * ends the stream (the caller resumes from the last resourceVersion it saw; 410 Gone means it must list).
    */
   async *watch<T extends KubeObject>(path: string, resourceVersion: string, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
     const sep = path.includes('?') ? '&' : '?';
-    const res = await fetch(`${this.options.server}${path}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`, { headers: this.headers(), signal });
-    if (!res.ok || res.body === null) throw await apiError(res);
-    const decoder = new TextDecoder();
+    const res = await this.send('GET', `${path}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`, undefined, signal, false);
+    if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) throw apiError(res.statusCode ?? 0, await readBody(res));
     let buf = '';
-    for await (const chunk of res.body) {
-      buf += decoder.decode(chunk as Uint8Array, { stream: true });
+    for await (const chunk of res) {
+      buf += (chunk as Buffer).toString('utf8');
       if (buf.length > WATCH_LINE_BYTES_MAX) throw new UpError('BadResponse', `a watch event on ${path} exceeds ${WATCH_LINE_BYTES_MAX} bytes`);
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
@@ -130,44 +130,61 @@ export class KubeClient {
     }
   }
 
-  private headers(): Record<string, string> {
-    return { authorization: `Bearer ${this.options.token}`, accept: 'application/json' };
-  }
-
-  private deadline(signal?: AbortSignal): AbortSignal {
-    const t = AbortSignal.timeout(this.timeoutMs);
-    return signal === undefined ? t : AbortSignal.any([t, signal]);
+  /** One request; resolves with the response once its headers arrived. `deadline` bounds the whole call. */
+  private send(method: string, path: string, body: string | undefined, signal: AbortSignal | undefined, deadline: boolean): Promise<IncomingMessage> {
+    const url = new URL(path, this.base);
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: 'application/json' };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    const signals = [...(signal !== undefined ? [signal] : []), ...(deadline ? [AbortSignal.timeout(this.timeoutMs)] : [])];
+    const opts = { method, headers, ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}), ...(this.options.caPem !== undefined ? { ca: this.options.caPem } : {}) };
+    return new Promise((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, opts, resolve);
+      req.once('error', (e) => reject(new KubeApiError(0, 'Unavailable', `${method} ${path}: ${e.message}`)));
+      req.end(body);
+    });
   }
 
   private async call<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-    let res: Response;
+    const res = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body), signal, true);
+    let text: string;
     try {
-      res = await fetch(`${this.options.server}${path}`, {
-        method,
-        headers: { ...this.headers(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: this.deadline(signal),
-      });
+      text = await readBody(res);
     } catch (e) {
-      throw new KubeApiError(0, 'Unavailable', `${method} ${path}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);
+      throw new KubeApiError(0, 'Unavailable', `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (!res.ok) throw await apiError(res);
-    const text = await res.text();
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw apiError(status, text);
     try {
       return (text === '' ? undefined : JSON.parse(text)) as T;
     } catch {
-      throw new KubeApiError(res.status, 'BadResponse', `${method} ${path}: the answer is not JSON`);
+      throw new KubeApiError(status, 'BadResponse', `${method} ${path}: the answer is not JSON`);
     }
   }
 }
 
-async function apiError(res: Response): Promise<KubeApiError> {
-  const text = await res.text().catch(() => '');
+/** Bound on a non-watch response body. */
+export const RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
+
+async function readBody(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of res) {
+    size += (c as Buffer).length;
+    if (size > RESPONSE_BYTES_MAX) throw new UpError('BadResponse', `a response exceeds ${RESPONSE_BYTES_MAX} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function apiError(status: number, text: string): KubeApiError {
   try {
     const st = JSON.parse(text) as { reason?: unknown; message?: unknown };
-    return new KubeApiError(res.status, typeof st.reason === 'string' ? st.reason : 'Unknown', typeof st.message === 'string' ? st.message : text.slice(0, 200));
+    return new KubeApiError(status, typeof st.reason === 'string' ? st.reason : 'Unknown', typeof st.message === 'string' ? st.message : text.slice(0, 200));
   } catch {
-    return new KubeApiError(res.status, 'Unknown', text.slice(0, 200));
+    return new KubeApiError(status, 'Unknown', text.slice(0, 200));
   }
 }
 

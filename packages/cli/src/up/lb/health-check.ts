@@ -3,6 +3,7 @@
 // answer does not flap it. A probe is `GET /readyz`, good on a 200 (kube-apiserver's readyz fails while
 // storage cannot serve, so traffic leaves an apiserver that lost the KV quorum).
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface Backend {
   readonly name: string;
@@ -16,15 +17,20 @@ export interface HealthCheckOptions {
   readonly rise: number;
   readonly fall: number;
   readonly path: string;
+  /** The backends serve HTTPS. */
+  readonly tls?: boolean;
 }
 
 /** HAProxy's defaults (inter 2s, rise 2, fall 3), a little faster so failover is quick to watch. */
 export const HEALTH_CHECK_DEFAULTS: HealthCheckOptions = { intervalMs: 1_000, timeoutMs: 1_000, rise: 2, fall: 2, path: '/readyz' };
 
-/** One probe: true on HTTP 200 within the timeout. */
-export function probeHttp(host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
+/**
+ * One probe: true on HTTP 200 within the timeout. Over TLS the certificate is not verified, as HAProxy's
+ * `check-ssl verify none` in kubeadm's guide: the probe asks whether the server serves, not who it is.
+ */
+export function probeHttp(host: string, port: number, path: string, timeoutMs: number, tls = false): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    const req = (tls ? httpsRequest : request)({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false, ...(tls ? { rejectUnauthorized: false } : {}) }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -70,7 +76,7 @@ export class HealthChecker {
     readonly backends: readonly Backend[],
     private readonly options: HealthCheckOptions = HEALTH_CHECK_DEFAULTS,
     private readonly onChange?: (backend: Backend, up: boolean) => void,
-    private readonly probe: (b: Backend) => Promise<boolean> = (b) => probeHttp(b.host, b.port, options.path, options.timeoutMs),
+    private readonly probe: (b: Backend) => Promise<boolean> = (b) => probeHttp(b.host, b.port, options.path, options.timeoutMs, options.tls ?? false),
   ) {
     for (const b of backends) this.health.set(b.name, new BackendHealth(options.rise, options.fall));
   }

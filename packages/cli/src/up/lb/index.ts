@@ -38,7 +38,7 @@ export interface LoadBalancer {
 }
 
 export async function startLoadBalancer(o: LoadBalancerOptions): Promise<LoadBalancer> {
-  const healthCheck = o.healthCheck ?? HEALTH_CHECK_DEFAULTS;
+  const healthCheck = { ...(o.healthCheck ?? HEALTH_CHECK_DEFAULTS), tls: o.backendTls };
   const haproxy = o.choice === 'builtin' ? undefined : findHaproxy();
   if (o.choice === 'haproxy' && haproxy === undefined) throw new Error('--load-balancer haproxy: HAProxy is not installed (sudo apt-get install -y haproxy)');
   if (haproxy !== undefined) {

@@ -16,7 +16,7 @@ export function tcpAccepts(host: string, port: number, timeoutMs = 1_000): Promi
   });
 }
 
-/** True on an HTTP 200 from http://host:port/path. */
-export function httpOk(host: string, port: number, path: string, timeoutMs = 2_000): Promise<boolean> {
-  return probeHttp(host, port, path, timeoutMs);
+/** True on an HTTP 200 from http(s)://host:port/path. */
+export function httpOk(host: string, port: number, path: string, timeoutMs = 2_000, tls = false): Promise<boolean> {
+  return probeHttp(host, port, path, timeoutMs, tls);
 }
