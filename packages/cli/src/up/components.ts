@@ -8,6 +8,7 @@ import { apiserverMain, CONTROLLER_MAIN, HALYARD_MAIN, nodeCommand } from './pro
 import { httpOk } from './process/probes.ts';
 import type { ProcessDefinition } from './process/supervisor.ts';
 import type { Security } from './security.ts';
+import { API_TOKEN_ENV } from './controllers/token-env.ts';
 
 /** Election timing of the controllers: Kubernetes' --leader-elect-* defaults unless overridden. */
 export interface ElectionTiming {
@@ -34,8 +35,6 @@ export interface ComponentContext {
   readonly kvTickMs: number;
 }
 
-/** Environment variable that carries the bearer token to the controller replicas (not on their command line). */
-export const API_TOKEN_ENV = 'HALYARD_API_TOKEN';
 
 function kvMember(c: KvComponent, ctx: ComponentContext): ProcessDefinition {
   const scheme = ctx.security.kvScheme;
@@ -100,7 +99,7 @@ function controller(c: ControllerComponent, ctx: ComponentContext): ProcessDefin
       '--work-interval-ms', String(ctx.workIntervalMs),
       ...ctx.security.controllerFlags(c.id),
     ], true),
-    env: { [API_TOKEN_ENV]: ctx.adminToken },
+    env: { [API_TOKEN_ENV]: ctx.adminToken, ...ctx.security.controllerEnv() },
     ready: () => httpOk('127.0.0.1', c.statusPort, '/healthz'),
   };
 }

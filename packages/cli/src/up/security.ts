@@ -21,6 +21,11 @@ export interface Security {
   apiserverFlags(id: string): string[];
   /** Extra flags for a controller replica (CA of the apiservers). */
   controllerFlags(id: string): string[];
+  /**
+   * Extra environment of a controller replica: NODE_EXTRA_CA_CERTS, so the election SDK's lock (on
+   * Node's global fetch) trusts the cluster CA too.
+   */
+  controllerEnv(): Record<string, string>;
 }
 
 export const PLAINTEXT: Security = {
@@ -30,6 +35,7 @@ export const PLAINTEXT: Security = {
   kvMemberFlags: () => [],
   apiserverFlags: () => [],
   controllerFlags: () => [],
+  controllerEnv: () => ({}),
 };
 
 /** Ensures `<pkiDir>/ca.*` and `<pkiDir>/apiserver/<id>.*` (reused when they still fit) and wires them. */
@@ -53,5 +59,6 @@ export async function apiserverTls(pkiDir: string, apiserverIds: readonly string
       return f === undefined ? [] : ['--tls-cert-file', f.certFile, '--tls-private-key-file', f.keyFile];
     },
     controllerFlags: () => ['--ca-file', caFiles.certFile],
+    controllerEnv: () => ({ NODE_EXTRA_CA_CERTS: caFiles.certFile }),
   };
 }

@@ -91,8 +91,13 @@ export class Sampler {
       }
       const waitMs = Math.max(50, SAMPLE_INTERVAL_MS - (performance.now() - started));
       await new Promise<void>((r) => {
-        const t = setTimeout(r, waitMs);
-        this.ac.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        const done = (): void => {
+          clearTimeout(t);
+          this.ac.signal.removeEventListener('abort', done);
+          r();
+        };
+        const t = setTimeout(done, waitMs);
+        this.ac.signal.addEventListener('abort', done, { once: true });
       });
     }
   }
