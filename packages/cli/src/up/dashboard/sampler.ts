@@ -4,7 +4,8 @@
 // Listeners get the whole view whenever something other than the clock changed.
 import type { KvClient } from '@halyard/kv-client';
 import { errorMessage } from '../errors.ts';
-import { type ClusterPlan, apiserverComponents, controllerComponents, kvClientUrl, kvComponents, topologyRisk } from '../plan.ts';
+import { leaseName } from '../controllers/names.ts';
+import { type ClusterPlan, CONTROLLER_KINDS, apiserverComponents, controllerComponents, kvClientUrl, kvComponents, topologyRisk } from '../plan.ts';
 import { type KubeClient, paths } from '../kube/kube-client.ts';
 import { httpOk } from '../process/probes.ts';
 import type { Supervisor } from '../process/supervisor.ts';
@@ -205,7 +206,9 @@ export class Sampler {
     }
     const v = leaseView(obj, this.o.plan);
     this.leases.set(key, v);
-    if (v.holder !== '' && v.holder !== (before?.holder ?? '')) this.leaderChanges.push({ atMs: Date.now(), what: v.name, from: before?.holder ?? '', to: v.holder });
+    // Elections only: an apiserver's identity Lease changes holder at each restart, which is not a failover.
+    const election = CONTROLLER_KINDS.some((k) => leaseName(k) === v.name);
+    if (election && v.holder !== '' && v.holder !== (before?.holder ?? '')) this.leaderChanges.push({ atMs: Date.now(), what: v.name, from: before?.holder ?? '', to: v.holder });
   }
 
   private async watchLeases(): Promise<void> {
