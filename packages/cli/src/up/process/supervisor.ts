@@ -178,8 +178,10 @@ export class Supervisor {
     let child: ChildProcess;
     try {
       writeSync(fd, `--- ${new Date().toISOString()} halyard up starts ${def.id}: ${def.command} ${def.args.join(' ')}\n`);
-      // The child writes straight into the file (it keeps its own descriptor), so its log outlives us.
-      child = spawn(def.command, [...def.args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...def.env, [PARENT_PID_ENV]: String(process.pid) } });
+      // The child writes straight into the file (it keeps its own descriptor), so its log outlives us. It
+      // gets a process group of its own (`detached`): a terminal's Ctrl-C reaches only `halyard up`, which
+      // then stops the components in order (controllers release their leases while apiservers still serve).
+      child = spawn(def.command, [...def.args], { stdio: ['ignore', fd, fd], detached: true, env: { ...process.env, ...def.env, [PARENT_PID_ENV]: String(process.pid) } });
     } finally {
       closeSync(fd);
     }
