@@ -111,18 +111,21 @@ function render(v) {
 }
 
 function drawTimeline(v) {
-  const W = 1000, H = 180, spanMs = 5 * 60 * 1000, end = v.atMs, start = end - spanMs;
+  // The window grows with the run up to five minutes, so a young cluster's plot is not squeezed to the right.
+  const first = v.throughput.length > 0 ? v.throughput[0].atMs : v.atMs;
+  const W = 1000, H = 180, end = v.atMs, spanMs = Math.min(5 * 60 * 1000, Math.max(60 * 1000, end - first)), start = end - spanMs;
   const x = (t) => ((t - start) / spanMs) * W;
   const pts = v.throughput.filter((p) => p.atMs >= start);
   const max = Math.max(10, ...pts.map((p) => p.writesPerSecond));
   const y = (w) => H - 20 - (w / max) * (H - 40);
   let svg = '<text x="4" y="14" font-size="11" fill="#5b6875">' + max.toFixed(0) + ' writes/s</text>';
   svg += '<polyline fill="none" stroke="#1a73e8" stroke-width="1.5" points="' + pts.map((p) => x(p.atMs).toFixed(1) + ',' + y(p.writesPerSecond).toFixed(1)).join(' ') + '"/>';
-  for (const c of v.leaderChanges.filter((c) => c.atMs >= start)) {
+  v.leaderChanges.filter((c) => c.atMs >= start).forEach((c, i) => {
     const cx = x(c.atMs).toFixed(1), color = c.what === 'kv' ? '#c5221f' : '#137333';
     svg += '<line x1="' + cx + '" x2="' + cx + '" y1="0" y2="' + H + '" stroke="' + color + '" stroke-dasharray="3,3"/>';
-    svg += '<text x="' + (Number(cx) + 3) + '" y="' + (c.what === 'kv' ? 28 : 44) + '" font-size="10" fill="' + color + '">' + esc(c.what) + ' → ' + esc(c.to) + '</text>';
-  }
+    // Labels on four staggered rows so changes close in time stay readable.
+    svg += '<text x="' + (Number(cx) + 3) + '" y="' + (28 + (i % 4) * 14) + '" font-size="10" fill="' + color + '">' + esc(c.what.replace('halyard-', '')) + ' → ' + esc(c.to) + '</text>';
+  });
   document.getElementById('timeline').innerHTML = svg;
 }
 
