@@ -36,12 +36,18 @@ interface UpFlags {
   readyTimeout: number;
 }
 
-/** Stops on the first SIGINT/SIGTERM; a second one exits at once. */
+/** A repeated signal within this long of the first is the same Ctrl-C (relayed by pnpm/tsx too), not a second one. */
+const SIGNAL_ECHO_MS = 2_000;
+
+/** Stops on the first SIGINT/SIGTERM; a second one (not an echo of the first) exits at once. */
 function stopSignal(): AbortSignal {
   const ac = new AbortController();
+  let firstAtMs = 0;
   const on = (): void => {
-    if (ac.signal.aborted) process.exit(130);
-    ac.abort();
+    if (!ac.signal.aborted) {
+      firstAtMs = performance.now();
+      ac.abort();
+    } else if (performance.now() - firstAtMs > SIGNAL_ECHO_MS) process.exit(130);
   };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);

@@ -101,7 +101,7 @@ export async function startUp(o: UpOptions, signal: AbortSignal, tls = true): Pr
   await assertPortsFree(portsOf(plan, state));
   await writeState(dataDir, state);
   const security: Security = tls ? await apiserverTls(resolve(dataDir, 'pki'), apiserverComponents(plan).map((c) => c.id)) : PLAINTEXT;
-  o.out(`${resumed ? 'resuming' : 'creating'} a ${state.shape.topology} control plane in ${dataDir}: ${state.shape.kvMembers} KV members, ${state.shape.apiservers} apiservers, ${state.shape.controllerReplicas} replicas each of ${CONTROLLER_KINDS.length} controllers`);
+  o.out(`${resumed ? 'resuming' : 'creating'} ${state.shape.topology === 'external' ? 'an' : 'a'} ${state.shape.topology} control plane in ${dataDir}: ${state.shape.kvMembers} KV members, ${state.shape.apiservers} apiservers, ${state.shape.controllerReplicas} replicas each of ${CONTROLLER_KINDS.length} controllers`);
   o.out(security.mode === 'plaintext' ? 'security: plain HTTP on 127.0.0.1 (kubectl will not send its token over plain HTTP)' : `security: apiservers serve HTTPS (CA ${resolve(dataDir, 'pki', 'ca.crt')}); the KV store is plain HTTP on 127.0.0.1 (its TLS wiring is not done yet)`);
 
   const https = security.apiserverScheme === 'https';
