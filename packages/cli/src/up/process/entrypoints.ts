@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UpError } from '../errors.ts';
 
 export const COMPILED = import.meta.url.endsWith('.js');
 const EXT = COMPILED ? '.js' : '.ts';
@@ -35,6 +36,13 @@ export const CONTROLLER_MAIN = resolve(fileURLToPath(new URL(`../controllers/mai
  * found from the package's own entry, so it works in the workspace and when installed from npm.
  */
 export function apiserverMain(): string {
-  const entry = createRequire(import.meta.url).resolve('@halyard/apiserver');
+  let entry: string;
+  try {
+    entry = createRequire(import.meta.url).resolve('@halyard/apiserver');
+  } catch {
+    // A development dependency for now (the apiserver is not a compiled package yet): present in the
+    // Halyard workspace, absent where @halyard/cli was installed from its tarball.
+    throw new UpError('InvalidOptions', '`halyard up` needs @halyard/apiserver: run it from the Halyard workspace (pnpm start)');
+  }
   return join(dirname(entry), 'cli', `main${entry.endsWith('.js') ? '.js' : '.ts'}`);
 }
