@@ -1,7 +1,8 @@
 // `halyard up` as a user runs it, on real processes: 3 KV members, 2 apiservers behind the load balancer
 // (HAProxy when installed, else built in), 2 replicas each of 2 controllers electing through Leases.
 // One cluster serves every test in order: the kubeconfig reaches it, exactly one replica of each
-// controller is active and a standby takes over when it dies, the dashboard in real headless Chromium
+// controller is active and a standby takes over when it dies, a deposed replica's fenced write is
+// refused, the dashboard in real headless Chromium
 // shows the KV leader and a new one after its kill button is clicked, a bounded chaos run loses no
 // acknowledged write and never has two active replicas, and a stop followed by `up` on the same folder
 // resumes the same cluster. Election timings are shortened (4 s / 3 s / 0.5 s) so failovers fit the test.
@@ -16,9 +17,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../packages/cli/src/up/chaos/control-client.ts';
 import { runChaos } from '../../packages/cli/src/up/chaos/run.ts';
-import { leaseName } from '../../packages/cli/src/up/controllers/names.ts';
+import { FencedWriter } from '../../packages/cli/src/up/controllers/fence.ts';
+import { CONTROLLER_NAMESPACE, fenceName, leaseName, STALE_LABEL } from '../../packages/cli/src/up/controllers/names.ts';
 import type { ClusterView } from '../../packages/cli/src/up/dashboard/view.ts';
-import { type ConfigMap, KubeClient, paths } from '../../packages/cli/src/up/kube/kube-client.ts';
+import { type ConfigMap, KubeClient, type KubeList, paths } from '../../packages/cli/src/up/kube/kube-client.ts';
 import { CONTROLLER_KINDS } from '../../packages/cli/src/up/plan.ts';
 import { type RunningUp, startUp, type UpOptions } from '../../packages/cli/src/up/up.ts';
 import { waitFor } from './fake-backend.testutil.ts';
@@ -115,6 +117,21 @@ describe('halyard up (real processes)', () => {
       return c.process === 'running' && !c.leading && active(v, 'controller-manager').length === 1;
     }, DEADLINE_MS, 500);
   }, 240_000);
+
+  it('refuses a deposed replica\'s fenced write and leaves a stale marker', async () => {
+    const v = await state();
+    const current = v.controllers.find((c) => c.controller === 'scheduler' && c.leading)!;
+    expect(current.fencingToken).not.toBeNull();
+    // An impostor with a token older than the active replica's: what a paused, deposed leader would hold.
+    const impostor = new FencedWriter(kube, 'scheduler', 'impostor');
+    const outcome = await impostor.write(current.fencingToken! - 1);
+    expect(outcome).toMatchObject({ type: 'refused', by: { holder: current.id, token: current.fencingToken } });
+    const markers = await kube.get<KubeList<ConfigMap>>(`${paths.configMaps(CONTROLLER_NAMESPACE)}?labelSelector=${encodeURIComponent(STALE_LABEL)}`);
+    expect(markers.items.map((m) => m.data?.identity)).toContain('impostor');
+    // The fence still names the real leader.
+    const fence = await kube.get<ConfigMap>(paths.configMap(CONTROLLER_NAMESPACE, fenceName('scheduler')));
+    expect(fence.data?.holder).toBe(current.id);
+  });
 
   it('dashboard in headless Chromium: shows the KV leader; clicking its kill button shows a new leader', async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless'] });
