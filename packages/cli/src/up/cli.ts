@@ -1,14 +1,13 @@
-// `halyard up` and `halyard chaos`: flags, validation, signals and exit codes. Loaded only when one of the
-// two commands runs (main.ts imports this file lazily).
+// `halyard up` and `halyard chaos`: flags, validation, signals and exit codes. Definitions only: each
+// action imports what it runs, so defining the commands loads nothing heavy.
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CHAOS_DEFAULTS, UP_DEFAULTS } from './defaults.ts';
 import { durationArg } from './duration.ts';
 import { errorMessage, isUpError } from './errors.ts';
-import { type ClusterShape, type Topology } from './plan.ts';
-import { runUp, UP_DEFAULTS } from './up.ts';
+import type { ClusterShape, Topology } from './plan.ts';
 import type { LoadBalancerChoice } from './lb/index.ts';
-import { CHAOS_DEFAULTS, formatReport, runChaos } from './chaos/run.ts';
 
-export const DATA_DIR_DEFAULT = '.halyard/up';
+const DATA_DIR_DEFAULT = UP_DEFAULTS.dataDir;
 
 function intArg(flag: string, min: number, max: number): (v: string) => number {
   return (v) => {
@@ -56,10 +55,10 @@ function stopSignal(): AbortSignal {
 
 function fail(e: unknown): never {
   process.stderr.write(`halyard: ${isUpError(e) ? `${e.code}: ` : ''}${errorMessage(e)}\n`);
-  process.exit(isUpError(e) && e.code === 'InvalidOptions' ? 2 : 1);
+  process.exit((isUpError(e) && e.code === 'InvalidOptions') || e instanceof InvalidArgumentError ? 2 : 1);
 }
 
-export function registerUp(program: Command): void {
+function defineUp(program: Command): void {
   program
     .command('up')
     .description('run the local HA control plane: KV members, apiservers behind a load balancer, elected controllers, a live dashboard; Ctrl-C stops it, running it again resumes it')
@@ -89,6 +88,7 @@ export function registerUp(program: Command): void {
       if (f.renewDeadline >= f.leaseDuration) fail(new InvalidArgumentError('--renew-deadline must be shorter than --lease-duration'));
       if (f.leaseDuration % 1_000 !== 0) fail(new InvalidArgumentError('--lease-duration must be whole seconds (a Lease carries leaseDurationSeconds)'));
       try {
+        const { runUp } = await import('./up.ts');
         await runUp(
           {
             dataDir: f.data,
@@ -123,12 +123,12 @@ interface ChaosFlags {
   json: boolean;
 }
 
-export function registerChaos(program: Command): void {
+function defineChaos(program: Command): void {
   program
     .command('chaos')
     .description('against a running `halyard up`: kill and restart KV members, apiservers, controller replicas and nodes at random under a write load; report lost writes, double leaders, availability')
     .option('--data <dir>', 'folder of the running cluster', DATA_DIR_DEFAULT)
-    .option('--duration <d>', 'how long faults go on', durationArg('--duration', 1_000, 24 * 3_600_000), 60_000)
+    .option('--duration <d>', 'how long faults go on', durationArg('--duration', 1_000, 24 * 3_600_000), CHAOS_DEFAULTS.durationMs)
     .option('--seed <n>', 'seed of the fault choices (default random)', intArg('--seed', 0, 2 ** 31 - 1))
     .option('--writers <n>', 'concurrent writers', intArg('--writers', 1, 64), CHAOS_DEFAULTS.writers)
     .option('--fault-interval <d>', 'mean pause between faults', durationArg('--fault-interval', 100, 3_600_000), CHAOS_DEFAULTS.faultIntervalMs)
@@ -138,6 +138,7 @@ export function registerChaos(program: Command): void {
     .action(async (f: ChaosFlags) => {
       if (f.downMin > f.downMax) fail(new InvalidArgumentError('--down-min must not exceed --down-max'));
       try {
+        const { formatReport, runChaos } = await import('./chaos/run.ts');
         const report = await runChaos({
           dataDir: f.data,
           durationMs: f.duration,
@@ -155,4 +156,10 @@ export function registerChaos(program: Command): void {
         fail(e);
       }
     });
+}
+
+/** Adds `up` and `chaos` to the `halyard` program. */
+export function defineUpCommands(program: Command): void {
+  defineUp(program);
+  defineChaos(program);
 }

@@ -17,7 +17,6 @@ export interface ElectionTiming {
   readonly retryPeriodMs: number;
 }
 
-export const ELECTION_TIMING_DEFAULT: ElectionTiming = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 
 export interface ComponentContext {
   readonly plan: ClusterPlan;

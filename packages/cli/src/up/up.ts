@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KvClient } from '@halyard/kv-client';
-import { type ComponentContext, ELECTION_TIMING_DEFAULT, type ElectionTiming, processDefinition } from './components.ts';
+import { type ComponentContext, type ElectionTiming, processDefinition } from './components.ts';
 import { Control } from './control.ts';
 import { DashboardServer } from './dashboard/server.ts';
 import { Sampler } from './dashboard/sampler.ts';
@@ -35,15 +35,6 @@ export interface UpOptions {
   readonly readyTimeoutMs: number;
   readonly out: (line: string) => void;
 }
-
-export const UP_DEFAULTS = {
-  loadBalancerPort: 6443,
-  dashboardPort: 2378,
-  election: ELECTION_TIMING_DEFAULT,
-  workIntervalMs: 1_000,
-  kvTickMs: 100,
-  readyTimeoutMs: 120_000,
-} as const;
 
 /** The running cluster, for tests and the CLI. */
 export interface RunningUp {

@@ -29,7 +29,6 @@ export interface ChaosOptions {
   readonly log: (line: string) => void;
 }
 
-export const CHAOS_DEFAULTS = { writers: 4, faultIntervalMs: 4_000, downMinMs: 1_000, downMaxMs: 6_000, settleTimeoutMs: 120_000 } as const;
 /** Page size of the final list of the run's ConfigMaps. */
 const LIST_PAGE = 500;
 
