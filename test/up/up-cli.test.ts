@@ -2,6 +2,7 @@
 // a SIGKILLed `up` leaves nothing behind either — every component notices its parent is gone and stops.
 // A small cluster (1 member, 1 apiserver, no controllers) keeps it light; the full shape is up.test.ts.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -55,12 +56,13 @@ describe('halyard up (the command)', () => {
       if (res.ok) v = (await res.json()) as ClusterView;
       return v !== undefined;
     }, DEADLINE_MS, 200);
-    return [...v!.kv, ...v!.apiservers].map((c) => c.pid).filter((p): p is number => p !== null);
+    return [...v!.kv, ...v!.apiservers, v!.loadBalancer].map((c) => c.pid).filter((p): p is number => p !== null);
   }
 
   it('stops every component on SIGINT and exits 0', async () => {
     const pids = await componentPids();
-    expect(pids.length).toBe(2);
+    // HAProxy too, when it is installed (its own process).
+    expect(pids.length).toBe(existsSync('/usr/sbin/haproxy') ? 3 : 2);
     up!.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out).toContain('stopped.');

@@ -11,7 +11,7 @@ function view(shape: ClusterShape, down: ReadonlySet<string>): ClusterView {
   const kv: KvMemberView[] = plan.components.filter((c) => c.kind === 'kv').map((c, i) => ({ id: c.id, node: c.node, endpoint: '', process: proc(c.id), pid: 1, role: down.has(c.id) ? 'down' : i === 0 ? 'leader' : 'follower', term: 1, commitIndex: 1, appliedIndex: 1, revision: 1, healthy: !down.has(c.id), error: null }));
   const controllers: ControllerView[] = plan.components.filter((c) => c.kind === 'controller').map((c) => ({ id: c.id, node: c.node, controller: c.kind === 'controller' ? c.controller : '', process: proc(c.id), pid: 1, leading: c.id.endsWith('-1'), fencingToken: 1, fencedWrites: 0, staleWritesRefused: 0 }));
   return {
-    atMs: 0, dataDir: '', shape, nodes: plan.nodes, risk: { servers: 0, kvFailuresTolerated: 0, onNodeFailure: '' }, loadBalancer: { kind: 'builtin', url: '' }, kubeconfig: '',
+    atMs: 0, dataDir: '', shape, nodes: plan.nodes, risk: { servers: 0, kvFailuresTolerated: 0, onNodeFailure: '' }, loadBalancer: { kind: 'builtin', url: '', pid: null }, kubeconfig: '',
     kv, apiservers: plan.components.filter((c) => c.kind === 'apiserver').map((c) => ({ id: c.id, node: c.node, url: '', process: proc(c.id), pid: 1, ready: !down.has(c.id), error: null })),
     controllers, leases: [], leaseWatch: true, leaderChanges: [], throughput: [], events: [],
   };

@@ -9,6 +9,7 @@ import { type ClusterPlan, CONTROLLER_KINDS, apiserverComponents, controllerComp
 import { type KubeClient, paths } from '../kube/kube-client.ts';
 import { httpOk } from '../process/probes.ts';
 import type { Supervisor } from '../process/supervisor.ts';
+import { LOAD_BALANCER_ID } from '../lb/index.ts';
 import { type LeaseObject, leaseView } from './lease-view.ts';
 import { Ring } from './ring.ts';
 import type { ApiserverView, ClusterView, ControllerView, KvMemberView, LeaderChange, LeaseView, ThroughputPoint } from './view.ts';
@@ -115,7 +116,7 @@ export class Sampler {
       shape: plan.shape,
       nodes: plan.nodes,
       risk: topologyRisk(plan),
-      loadBalancer: this.o.loadBalancer,
+      loadBalancer: { ...this.o.loadBalancer, pid: this.o.supervisor.ids().includes(LOAD_BALANCER_ID) ? (this.o.supervisor.pid(LOAD_BALANCER_ID) ?? null) : null },
       kubeconfig: this.o.kubeconfig,
       kv,
       apiservers,

@@ -76,7 +76,8 @@ export interface ClusterView {
   readonly shape: ClusterShape;
   readonly nodes: readonly NodePlan[];
   readonly risk: TopologyRisk;
-  readonly loadBalancer: { readonly kind: string; readonly url: string };
+  /** `pid` is HAProxy's when it runs as a process; null for the built-in balancer (inside `up`). */
+  readonly loadBalancer: { readonly kind: string; readonly url: string; readonly pid: number | null };
   readonly kubeconfig: string;
   readonly kv: readonly KvMemberView[];
   readonly apiservers: readonly ApiserverView[];
