@@ -83,13 +83,31 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
   }
 }
 
+/**
+ * After an `up` that was killed, its components take up to a second or two to notice and stop (and a
+ * member's shutdown a little more): wait that long for the ports before calling them taken.
+ */
+export const PORTS_RELEASE_WAIT_MS = 15_000;
+
+async function portsFreeSoon(ports: ReadonlyMap<string, number>): Promise<void> {
+  const deadline = performance.now() + PORTS_RELEASE_WAIT_MS;
+  for (;;) {
+    try {
+      return await assertPortsFree(ports);
+    } catch (e) {
+      if (performance.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Starts everything; resolves once the cluster serves (or rejects, having stopped what it started). */
 export async function startUp(o: UpOptions, signal: AbortSignal, tls = true): Promise<RunningUp> {
   const dataDir = resolve(o.dataDir);
   await mkdir(dataDir, { recursive: true });
   const { state, resumed } = await loadOrCreateState({ ...o, dataDir });
   const plan = planCluster(state.shape, state.componentPorts);
-  await assertPortsFree(portsOf(plan, state));
+  await portsFreeSoon(portsOf(plan, state));
   await writeState(dataDir, state);
   const security: Security = tls ? await apiserverTls(resolve(dataDir, 'pki'), apiserverComponents(plan).map((c) => c.id)) : PLAINTEXT;
   o.out(`${resumed ? 'resuming' : 'creating'} ${state.shape.topology === 'external' ? 'an' : 'a'} ${state.shape.topology} control plane in ${dataDir}: ${state.shape.kvMembers} KV members, ${state.shape.apiservers} apiservers, ${state.shape.controllerReplicas} replicas each of ${CONTROLLER_KINDS.length} controllers`);
