@@ -1,6 +1,7 @@
 // How to start a Node component as its own process: the same build as the process starting it, as
 // local-cluster.ts decides it — compiled `halyard` (dist/*.js) runs compiled entries with plain node, the
 // sources (vitest, tsx in the repo) run the sources through tsx's loader.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,17 +33,25 @@ export const HALYARD_MAIN = resolve(fileURLToPath(new URL(`../../cli/main${EXT}`
 export const CONTROLLER_MAIN = resolve(fileURLToPath(new URL(`../controllers/main${EXT}`, import.meta.url)));
 
 /**
- * The apiserver entry of @halyard/apiserver (its `src/cli/main.ts`, or `dist/cli/main.js` when compiled):
- * found from the package's own entry, so it works in the workspace and when installed from npm.
+ * The apiserver entry of @halyard/apiserver, found from the package's own entry so it works in the
+ * workspace and when installed: its TypeScript source `src/cli/main.ts` when this build runs from sources
+ * (tsx) and the package has them, else its compiled `dist/cli/main.js`.
  */
 export function apiserverMain(): string {
   let entry: string;
   try {
     entry = createRequire(import.meta.url).resolve('@halyard/apiserver');
   } catch {
-    // A development dependency for now (the apiserver is not a compiled package yet): present in the
-    // Halyard workspace, absent where @halyard/cli was installed from its tarball.
+    // A development dependency for now: present in the Halyard workspace, absent where @halyard/cli was
+    // installed from its tarball.
     throw new UpError('InvalidOptions', '`halyard up` needs @halyard/apiserver: run it from the Halyard workspace (pnpm start)');
   }
-  return join(dirname(entry), 'cli', `main${entry.endsWith('.js') ? '.js' : '.ts'}`);
+  let root = dirname(entry);
+  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+  const source = join(root, 'src', 'cli', 'main.ts');
+  const compiled = join(root, 'dist', 'cli', 'main.js');
+  if (!COMPILED && existsSync(source)) return source;
+  if (existsSync(compiled)) return compiled;
+  if (existsSync(source)) return source;
+  throw new UpError('InvalidOptions', `no apiserver entry in ${root} (neither src/cli/main.ts nor dist/cli/main.js)`);
 }
