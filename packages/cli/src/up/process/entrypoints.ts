@@ -33,25 +33,33 @@ export const HALYARD_MAIN = resolve(fileURLToPath(new URL(`../../cli/main${EXT}`
 export const CONTROLLER_MAIN = resolve(fileURLToPath(new URL(`../controllers/main${EXT}`, import.meta.url)));
 
 /**
- * The apiserver entry of @halyard/apiserver, found from the package's own entry so it works in the
+ * The apiserver entry of @halyard/apiserver, found where Node would find the package so it works in the
  * workspace and when installed: its TypeScript source `src/cli/main.ts` when this build runs from sources
  * (tsx) and the package has them, else its compiled `dist/cli/main.js`.
  */
 export function apiserverMain(): string {
-  let entry: string;
-  try {
-    entry = createRequire(import.meta.url).resolve('@halyard/apiserver');
-  } catch {
+  const root = packageRoot('@halyard/apiserver');
+  if (root === undefined) {
     // A development dependency for now: present in the Halyard workspace, absent where @halyard/cli was
     // installed from its tarball.
     throw new UpError('InvalidOptions', '`halyard up` needs @halyard/apiserver: run it from the Halyard workspace (pnpm start)');
   }
-  let root = dirname(entry);
-  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
   const source = join(root, 'src', 'cli', 'main.ts');
   const compiled = join(root, 'dist', 'cli', 'main.js');
   if (!COMPILED && existsSync(source)) return source;
   if (existsSync(compiled)) return compiled;
   if (existsSync(source)) return source;
   throw new UpError('InvalidOptions', `no apiserver entry in ${root} (neither src/cli/main.ts nor dist/cli/main.js)`);
+}
+
+/**
+ * The folder of package `name` as Node's lookup finds it (node_modules of this file's folder or an
+ * ancestor's), whatever its `exports` allow to import: we need its files, not its entry.
+ */
+function packageRoot(name: string): string | undefined {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
