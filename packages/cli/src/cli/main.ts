@@ -18,6 +18,7 @@ registerKv(kv);
 const fuzz = program.command('fuzz').description('fuzz the consistency of Halyard: simulated clusters or real ones');
 registerFuzzSim(fuzz);
 registerFuzzCluster(fuzz);
+(await import('../up/cli.ts')).defineUpCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`halyard: ${err instanceof Error ? err.message : String(err)}\n`);
