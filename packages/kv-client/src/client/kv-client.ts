@@ -7,6 +7,7 @@ import type { Method, Methods, StatusResult } from '../protocol/messages.ts';
 import { keyRangeOf, type Bytes } from './bytes.ts';
 import { Caller, type CallOptions, type CallSpec } from './caller.ts';
 import { LeaseKeepAlive, type LeaseKeepAliveOptions } from './lease-keepalive.ts';
+import { REQUEST_SIZE_BYTES_MAX_DEFAULT } from './request-size.ts';
 import { deleteParams, putParams, rangeParams, txnParams } from './requests.ts';
 import type { RetryPolicy } from './retry.ts';
 import {
@@ -42,6 +43,7 @@ export class KvClient {
   private readonly caller: Caller;
   private readonly clientId: string;
   private readonly requestTimeoutMs: number;
+  private readonly dialTimeoutMs: number;
   private nextSeq = 1;
   private readonly watchers = new Set<Watcher>();
   private readonly keepAlives = new Set<LeaseKeepAlive>();
@@ -58,12 +60,15 @@ export class KvClient {
     const keepAliveTimeoutMs = positive(options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS_DEFAULT, 'keepAliveTimeoutMs');
     // A timeout shorter than the ping period would declare healthy idle connections dead.
     if (keepAliveTimeoutMs <= keepAliveIntervalMs) throw new KvError('InvalidRequest', 'keepAliveTimeoutMs must exceed keepAliveIntervalMs');
+    this.dialTimeoutMs = positive(options.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 'dialTimeoutMs');
     this.caller = new Caller(
       options.endpoints,
       {
-        dialTimeoutMs: positive(options.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 'dialTimeoutMs'),
+        dialTimeoutMs: this.dialTimeoutMs,
         keepAliveIntervalMs,
         keepAliveTimeoutMs,
+        requestSizeBytesMax: positive(options.requestSizeBytesMax ?? REQUEST_SIZE_BYTES_MAX_DEFAULT, 'requestSizeBytesMax'),
+        ...(options.responseSizeBytesMax !== undefined ? { responseSizeBytesMax: positive(options.responseSizeBytesMax, 'responseSizeBytesMax') } : {}),
         ...(options.tls !== undefined ? { tls: options.tls } : {}),
       },
       this.requestTimeoutMs,
@@ -86,6 +91,18 @@ export class KvClient {
     const urls = members.filter((m) => !m.isLearner).flatMap((m) => m.clientUrls);
     this.caller.setEndpoints(urls);
     return this.caller.endpoints;
+  }
+
+  /**
+   * Waits until some endpoint accepts a connection, for at most `timeoutMs` (default: the client's
+   * dialTimeoutMs), as etcd's clientv3.New does with its DialTimeout; calls made afterwards start on that
+   * connection. Optional: calls dial on their own. Resolves with the endpoint; rejects with Timeout when
+   * none answered in time, or at once when every endpoint answered the upgrade with plain HTTP (no member
+   * there: NotAMemberError).
+   */
+  async connect(opts: { readonly timeoutMs?: number; readonly signal?: AbortSignal } = {}): Promise<string> {
+    this.assertOpen();
+    return this.caller.connectFirst(positive(opts.timeoutMs ?? this.dialTimeoutMs, 'timeoutMs'), opts.signal);
   }
 
   /** Normalized endpoints, in the order given. */

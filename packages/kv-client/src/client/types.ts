@@ -13,8 +13,15 @@ export interface KvClientOptions {
   readonly endpoints: readonly string[];
   /** Deadline of one call, retries included. Default 5000. */
   readonly requestTimeoutMs?: number;
-  /** Bound on establishing one connection. Default 2000. */
+  /** Bound on establishing one connection (TCP, TLS and the WebSocket upgrade), and `connect()`'s default. Default 2000. */
   readonly dialTimeoutMs?: number;
+  /**
+   * Largest request frame the client sends; a larger request fails at once with TooLarge, never retried.
+   * Default 1.5 MiB, a member's default --max-request-bytes; raise both together.
+   */
+  readonly requestSizeBytesMax?: number;
+  /** Largest frame accepted from a member (a big range answer). Default 64 MiB. */
+  readonly responseSizeBytesMax?: number;
   /** Ping interval on an open connection. Default 1000. */
   readonly keepAliveIntervalMs?: number;
   /** A connection silent this long is closed and its requests fail over. Default 3000. */
