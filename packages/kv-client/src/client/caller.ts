@@ -171,31 +171,34 @@ export class Caller {
     return this.withDeadline('connect', timeoutMs, false, outer, async (signal) => {
       const notMembers = new Set<string>();
       let lastErr: unknown;
-      for (let attempt = 0; ; attempt++) {
-        const endpoint = this.preferred;
-        try {
-          await this.connect(endpoint, signal);
-          return endpoint;
-        } catch (err) {
-          if (signal.aborted) {
-            if (err === signal.reason && err instanceof KvError && err.code === 'Timeout') {
-              const last = lastErr instanceof Error ? `; last error: ${lastErr.message}` : ` (${endpoint} did not complete the WebSocket handshake)`;
-              throw new KvError('Timeout', `no endpoint accepted a connection within ${timeoutMs} ms${last}`);
+      let endpoint = this.preferred;
+      try {
+        for (let attempt = 0; ; attempt++) {
+          endpoint = this.preferred;
+          try {
+            await this.connect(endpoint, signal);
+            return endpoint;
+          } catch (err) {
+            if (signal.aborted) throw err;
+            lastErr = err;
+            if (err instanceof NotAMemberError) {
+              notMembers.add(endpoint);
+              if (this.endpointList.every((e) => notMembers.has(e))) throw err;
+              this.rotatePast(endpoint, notMembers);
+              continue;
             }
-            throw signal.reason;
+            if (decideRetry(err, 'always').kind === 'fail') throw err;
+            this.rotate(endpoint);
           }
-          lastErr = err;
-          if (err instanceof NotAMemberError) {
-            notMembers.add(endpoint);
-            if (this.endpointList.every((e) => notMembers.has(e))) throw err;
-            this.rotatePast(endpoint, notMembers);
-            continue;
-          }
-          if (decideRetry(err, 'always').kind === 'fail') throw err;
-          this.rotate(endpoint);
           // A full round of refused dials: wait a little before the next round.
           if ((attempt + 1) % this.endpointList.length === 0) await sleep(backoffMs(attempt), signal);
         }
+      } catch (err) {
+        if (signal.aborted && err === signal.reason && err instanceof KvError && err.code === 'Timeout') {
+          const last = lastErr instanceof Error ? `; last error: ${lastErr.message}` : ` (${endpoint} did not complete the WebSocket handshake)`;
+          throw new KvError('Timeout', `no endpoint accepted a connection within ${timeoutMs} ms${last}`);
+        }
+        throw err;
       }
     });
   }

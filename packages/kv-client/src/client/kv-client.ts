@@ -3,11 +3,12 @@
 // response or a failover applies at most once. See docs/kv-client.md for what each call retries and why.
 import { randomBytes } from 'node:crypto';
 import { KvError } from '../protocol/errors.ts';
-import type { Method, Methods, StatusResult } from '../protocol/messages.ts';
+import type { HashKvResult, Method, Methods, StatusResult } from '../protocol/messages.ts';
 import { keyRangeOf, type Bytes } from './bytes.ts';
 import { Caller, type CallOptions, type CallSpec } from './caller.ts';
 import { LeaseKeepAlive, type LeaseKeepAliveOptions } from './lease-keepalive.ts';
 import { REQUEST_SIZE_BYTES_MAX_DEFAULT } from './request-size.ts';
+import { downloadSnapshot, type SnapshotDownload } from './snapshot.ts';
 import { deleteParams, putParams, rangeParams, txnParams } from './requests.ts';
 import type { RetryPolicy } from './retry.ts';
 import {
@@ -198,6 +199,33 @@ export class KvClient {
   async status(endpoint?: string, opts: CallOptions = {}): Promise<StatusResult> {
     this.assertOpen();
     return this.caller.call('status', {}, { ...opts, retry: 'always', ...(endpoint !== undefined ? { endpoint } : {}) });
+  }
+
+  /**
+   * Hash of `endpoint`'s key-value state at `revision` (0 = that member's current revision), as etcd's
+   * HashKV: members that applied the same writes answer the same hash at the same revision.
+   */
+  async hashKv(endpoint: string, revision = 0, opts: CallOptions = {}): Promise<HashKvResult> {
+    this.assertOpen();
+    return this.caller.call('hashKv', { revision: integer(revision, 'revision', 0) }, { ...opts, retry: 'always', endpoint });
+  }
+
+  /**
+   * Makes the voting member `targetId` the leader (etcd's MoveLeader): sent to the leader, which hands
+   * over (Raft thesis §3.10) and answers once the target leads, or fails with Timeout.
+   */
+  async moveLeader(targetId: number, opts: CallOptions = {}): Promise<{ header: Methods['moveLeader']['result']['header'] }> {
+    return this.send('moveLeader', { targetId: integer(targetId, 'targetId', 1) }, 'unsent', undefined, opts);
+  }
+
+  /**
+   * Downloads a snapshot of `endpoint`'s state, chunk by chunk, into `onChunk` (in order); the bytes
+   * together are a snapshot file. Resolves with its size and SHA-256 once they check out. Each chunk is
+   * one call with the client's deadline.
+   */
+  async snapshot(endpoint: string, onChunk: (chunk: Uint8Array) => Promise<void> | void, opts: CallOptions = {}): Promise<SnapshotDownload> {
+    this.assertOpen();
+    return downloadSnapshot((token, offset) => this.caller.call('snapshot', { offset, ...(token !== undefined ? { token } : {}) }, { ...opts, retry: 'always', endpoint }), onChunk);
   }
 
   /**

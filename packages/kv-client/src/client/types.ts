@@ -1,12 +1,12 @@
 // The client's public option and result types. Results are the protocol's (etcd-shaped, bytes for keys
 // and values); options take strings or bytes.
-import type { Header, Member, Methods, StatusResult } from '../protocol/messages.ts';
+import type { HashKvResult, Header, Member, Methods, StatusResult } from '../protocol/messages.ts';
 import type { CompareResult, KeyValue, RangeRequest } from '../protocol/kv-types.ts';
 import type { Bytes } from './bytes.ts';
 import type { CallOptions, RetryEvent } from './caller.ts';
 import type { ClientTls } from './connection.ts';
 
-export type { Bytes, CallOptions, ClientTls, Header, KeyValue, Member, RetryEvent, StatusResult };
+export type { Bytes, CallOptions, ClientTls, HashKvResult, Header, KeyValue, Member, RetryEvent, StatusResult };
 
 export interface KvClientOptions {
   /** Member client URLs, e.g. `http://127.0.0.1:2379` (a bare `host:port` means http). */
