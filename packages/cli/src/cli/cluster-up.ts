@@ -1,6 +1,5 @@
 // `halyard kv cluster up`: a local cluster of member processes on loopback; prints each member's client
 // endpoint and status, refreshes the status while running, stops every member on Ctrl-C.
-import { type Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { KvClient } from '@halyard/kv-client';
 import { LocalCluster } from '../cluster/local-cluster.ts';
@@ -12,7 +11,6 @@ export interface ClusterUpOptions {
   data: string;
   clientPortBase: number;
   tickMs: number;
-  statusIntervalMs: number;
   /** Port of the status page on 127.0.0.1; 0 = no page. */
   dashboardPort: number;
 }
@@ -71,7 +69,7 @@ export async function clusterUp(o: ClusterUpOptions, signal: AbortSignal): Promi
     while (!signal.aborted) {
       const rows = await sample(cluster, client);
       dashboard.record({ atMs: Date.now(), members: rows });
-      if (performance.now() - lastPrintMs >= o.statusIntervalMs) {
+      if (performance.now() - lastPrintMs >= 5_000) {
         lastPrintMs = performance.now();
         process.stdout.write(`${statusTable(rows)}\n\n`);
       }
@@ -86,30 +84,11 @@ export async function clusterUp(o: ClusterUpOptions, signal: AbortSignal): Promi
   }
 }
 
-function intArg(flag: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be an integer in ${min}..${max}`);
-    return n;
-  };
-}
-
-export function registerClusterCommand(kv: Command): void {
-  const cluster = kv.command('cluster').description('local clusters of member processes');
-  cluster
-    .command('up')
-    .description('start a local cluster on loopback, print each member and its status; Ctrl-C stops it')
-    .addOption(new Option('--size <n>', 'members (3 or 5)').choices(['1', '3', '5']).default('3'))
-    .option('--data <dir>', 'data directory (one subdirectory per member)', '.halyard/cluster')
-    .option('--client-port-base <port>', 'client port of the first member; member i uses base + 10000·i (peer: +1)', intArg('--client-port-base', 1024, 25_000), 2379)
-    .option('--tick-ms <ms>', 'Raft tick', intArg('--tick-ms', 1, 10_000), 100)
-    .option('--status-interval-ms <ms>', 'how often to print the status table', intArg('--status-interval-ms', 200, 3_600_000), 5_000)
-    .option('--dashboard-port <port>', 'status page on 127.0.0.1 (0 = none)', intArg('--dashboard-port', 0, 65_535), 2378)
-    .action(async (o: { size: string; data: string; clientPortBase: number; tickMs: number; statusIntervalMs: number; dashboardPort: number }) => {
-      const ac = new AbortController();
-      const stop = (): void => ac.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      await clusterUp({ size: Number(o.size), data: o.data, clientPortBase: o.clientPortBase, tickMs: o.tickMs, statusIntervalMs: o.statusIntervalMs, dashboardPort: o.dashboardPort }, ac.signal);
-    });
+/** Runs a local cluster until SIGINT/SIGTERM (`kv cluster up`, `start`; defined in cluster-commands.ts). */
+export async function runClusterUp(o: ClusterUpOptions): Promise<void> {
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await clusterUp(o, ac.signal);
 }

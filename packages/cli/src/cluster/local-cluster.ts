@@ -101,6 +101,7 @@ export class LocalCluster {
       CLI_MAIN,
       'kv',
       'member',
+      'run',
       '--name', m.name,
       '--data-dir', m.dataDir,
       '--listen-peer-url', m.peerUrl,
