@@ -1,6 +1,8 @@
 // The client commands end to end in-process: commander parsing, the real KvClient, the fake cluster,
 // etcdctl-shaped output, and exit codes for bad input.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -242,6 +244,82 @@ describe('halyard kv member and endpoint', () => {
     expect(health.stdout.match(/\|\s+true \|/g)).toHaveLength(3);
     cluster.leaderIndex = undefined;
     expect((await kv('endpoint', 'health')).code).toBe(1);
+  });
+});
+
+describe('exact bytes, formats and failing fast', () => {
+  it('--hex reads \\x.. arguments as bytes and prints them back that way', async () => {
+    expect((await kv('--hex', 'put', '\\x00\\x01\\x6b', '\\xff\\x00')).code).toBe(0);
+    const json = JSON.parse((await kv('get', '\u0000\u0001k', '-w', 'json')).stdout) as { kvs: { key: string; value: string }[] };
+    expect(json.kvs[0]).toMatchObject({ key: Buffer.from([0, 1, 0x6b]).toString('base64'), value: Buffer.from([0xff, 0]).toString('base64') });
+    expect((await kv('--hex', 'get', '\\x00\\x01\\x6b')).stdout).toBe('\\x00\\x01\\x6b\n\\xff\\x00\n');
+    // Without --hex the same argument is the text it is; so is an argument only partly in \x form.
+    expect((await kv('get', '\\x00\\x01\\x6b', '--count-only')).stdout).toBe('0\n');
+    expect((await kv('--hex', 'get', '\\x00\\x01k', '--count-only')).stdout).toBe('0\n');
+  });
+
+  it('refuses a missing value like etcdctl, before connecting', async () => {
+    const r = await runCli(['--endpoints', eps, 'put', 'k'], { stdin: '' });
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'Error: put command needs 1 argument and input from stdin or 2 arguments\n' });
+    expect(cluster.requests).toHaveLength(0);
+    expect((await kv('put', 'k', 'v', '--ignore-value')).stderr).toBe("Error: put command needs only 1 argument when 'ignore-value' is set\n");
+  });
+
+  it('refuses the output formats etcdctl refuses before sending anything (txn -w table)', async () => {
+    const r = await runCli(['--endpoints', eps, '-w', 'table', 'txn'], { stdin: '\nput a b\n' });
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'Error: table not supported as output format\n' });
+    expect(cluster.requests.filter((q) => q.method === 'txn')).toHaveLength(0);
+    expect((await kv('-w', 'fields', 'member', 'add', 'x', '--peer-urls', 'http://127.0.0.1:1')).stderr).toBe('Error: fields not supported as output format\n');
+    expect((await kv('get', 'a', '-w', 'json', '--print-value-only')).stderr).toBe('Error: print-value-only is only for `--write-out=simple`\n');
+  });
+
+  it('prints -w fields like etcdctl for put, del and leases', async () => {
+    const put = (await kv('put', 'f', 'v', '-w', 'fields')).stdout;
+    expect(put).toBe(`"ClusterID" : ${0x1c2d3e4f}\n"MemberID" : ${cluster.member(0).id}\n"Revision" : 2\n"RaftTerm" : 2\n`);
+    expect((await kv('del', 'f', '--prev-kv', '-w', 'fields')).stdout).toContain('"Deleted" : 1\n"PrevKey" : "f"\n');
+    const grant = (await kv('lease', 'grant', '60', '--id', 'abc', '-w', 'fields')).stdout;
+    expect(grant.endsWith(`"ID" : ${0xabc}\n"TTL" : 60\n`)).toBe(true);
+    expect((await kv('--hex', 'lease', 'list', '-w', 'fields')).stdout.endsWith('"ID" : 0000000000000abc\n')).toBe(true);
+    const ttl = JSON.parse((await kv('lease', 'timetolive', 'abc', '-w', 'json')).stdout) as Record<string, unknown>;
+    expect(Object.keys(ttl)).toEqual(['cluster_id', 'member_id', 'revision', 'raft_term', 'id', 'ttl', 'granted-ttl', 'keys']);
+    // An unknown lease is TTL −1, granted 0, as etcd answers it.
+    expect(JSON.parse((await kv('lease', 'timetolive', 'def', '-w', 'json')).stdout)).toMatchObject({ id: 0xdef, ttl: -1, 'granted-ttl': 0, keys: null });
+  });
+
+  it('fails at once, without sending, on a value over --max-request-bytes', async () => {
+    const r = await kv('--max-request-bytes', '1000', 'put', 'big', 'x'.repeat(2000));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: put request of \d+ bytes exceeds the request size limit of 1000 bytes .*\(TooLarge\)\n$/);
+    expect(cluster.requests.filter((q) => q.method === 'put')).toHaveLength(0);
+  });
+
+  it('fails at once on an endpoint that is not a member (HTTP 404 on the upgrade)', async () => {
+    const http = createServer((_req, res) => {
+      res.writeHead(404);
+      res.end('404 page not found');
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const r = await runCli(['--endpoints', url, '--command-timeout', '60s', 'get', 'a']);
+      expect(r).toMatchObject({ code: 1, stderr: `Error: ${url} is not a Halyard member: it answered the WebSocket upgrade with HTTP 404 Not Found (is this the member's client URL?) (Unavailable)\n` });
+    } finally {
+      http.close();
+    }
+  });
+
+  it('honours --dial-timeout when an endpoint accepts TCP but never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createTcpServer((s) => void sockets.add(s.on('error', () => {})));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const r = await runCli(['--endpoints', url, '--dial-timeout', '300ms', '--command-timeout', '60s', 'get', 'a']);
+      expect(r).toMatchObject({ code: 1, stderr: `Error: no endpoint accepted a connection within 300 ms (${url} did not complete the WebSocket handshake) (Timeout)\n` });
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 });
 
