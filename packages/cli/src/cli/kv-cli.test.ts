@@ -276,6 +276,7 @@ describe('exact bytes, formats and failing fast', () => {
   it('prints -w fields like etcdctl for put, del and leases', async () => {
     const put = (await kv('put', 'f', 'v', '-w', 'fields')).stdout;
     expect(put).toBe(`"ClusterID" : ${0x1c2d3e4f}\n"MemberID" : ${cluster.member(0).id}\n"Revision" : 2\n"RaftTerm" : 2\n`);
+    expect((await kv('member', 'list', '-w', 'fields')).stdout).toContain('"Revision" : 0\n');
     expect((await kv('del', 'f', '--prev-kv', '-w', 'fields')).stdout).toContain('"Deleted" : 1\n"PrevKey" : "f"\n');
     const grant = (await kv('lease', 'grant', '60', '--id', 'abc', '-w', 'fields')).stdout;
     expect(grant.endsWith(`"ID" : ${0xabc}\n"TTL" : 60\n`)).toBe(true);

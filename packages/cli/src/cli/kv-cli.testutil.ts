@@ -16,6 +16,8 @@ export interface CliRunOptions {
   readonly stdin?: string | Uint8Array;
   /** Ctrl-C for streaming commands. */
   readonly interrupt?: AbortSignal;
+  /** Told everything printed so far, after each write (to stop a watch once it printed enough). */
+  readonly onStdout?: (sofar: string) => void;
 }
 
 /** `halyard kv ...args`. */
@@ -29,7 +31,10 @@ export async function runHalyard(args: readonly string[], opts: CliRunOptions = 
   let stderr = '';
   let code = 0;
   const io: KvCliIo = {
-    stdout: (data) => void out.push(Buffer.from(data)),
+    stdout: (data) => {
+      out.push(Buffer.from(data));
+      opts.onStdout?.(Buffer.concat(out).toString('utf8'));
+    },
     stderr: (s) => void (stderr += s),
     readStdin: async () => (typeof opts.stdin === 'string' ? Buffer.from(opts.stdin) : (opts.stdin ?? new Uint8Array(0))),
     readFile: (path) => readFile(path, 'utf8'),

@@ -95,10 +95,11 @@ export async function hashKv(cmd: Command, io: KvCliIo, o: { cluster?: boolean; 
         io.stderr(`Failed to get the hash of endpoint ${ep} (${errorText(err)})\n`);
       }
     }
-    const cells = rows.map((r) => [r.endpoint, String(r.result.hash), String(r.result.hashRevision)]);
+    // Simple and table as etcdctl 3.5 (endpoint, hash); json and fields also give the revision hashed, as 3.6 does.
+    const cells = rows.map((r) => [r.endpoint, String(r.result.hash)]);
     if (flags.writeOut === 'json') io.stdout(goJson(rows.map((r) => ({ Endpoint: r.endpoint, HashKV: hashKvJson(r.result) }))));
     else if (flags.writeOut === 'fields') io.stdout(fields(flags.hex, (f) => f.endpointHashKv(rows.map((r) => ({ endpoint: r.endpoint, ...r.result })))));
-    else if (flags.writeOut === 'table') io.stdout(formatTable(['endpoint', 'hash', 'hash_revision'], cells));
+    else if (flags.writeOut === 'table') io.stdout(formatTable(['endpoint', 'hash'], cells));
     else io.stdout(cells.map((c) => c.join(', ') + '\n').join(''));
     if (failed) io.setExitCode(EXIT_ERROR);
   });

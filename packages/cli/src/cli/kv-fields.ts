@@ -1,4 +1,4 @@
-// `-w fields`: etcdctl's fieldsPrinter, one `"Name" : value` line per field, keys and values Go-quoted,
+// `-w fields`: etcdctl's fieldsPrinter (3.5's lines; 3.6 only adds some), one `"Name" : value` line per field, keys and values Go-quoted,
 // so `grep '"Revision"'` and friends work as with etcdctl. With --hex, ids print in hex as etcdctl does.
 import type { DeleteResult, Header, KeyValue, LeaseGrantResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, Member, PutResult, RangeResult, StatusResult, TxnResult, WatchBatch } from '@halyard/kv-client';
 import type { ResponseOp } from '@halyard/kv-client/protocol';
@@ -27,8 +27,8 @@ export class FieldsPrinter {
   header(h: Partial<Header>): void {
     this.id('ClusterID', h.clusterId ?? 0, false);
     this.id('MemberID', h.memberId ?? 0, false);
-    // As etcdctl: a revision only where the response has one (k/v responses), not for member lists.
-    if ((h.revision ?? 0) > 0) this.line('Revision', h.revision ?? 0);
+    // As etcdctl 3.4 and 3.5 (3.6 leaves a zero revision out, e.g. of member lists).
+    this.line('Revision', h.revision ?? 0);
     this.line('RaftTerm', h.raftTerm ?? 0);
   }
 
