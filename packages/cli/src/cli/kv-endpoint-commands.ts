@@ -1,9 +1,9 @@
 // Defines `halyard kv endpoint status | health | hashkv`; kv-endpoint.ts runs them.
 import type { Command } from 'commander';
 import { intArg } from './kv-flags.ts';
-import type { KvIoProvider } from './kv-io.ts';
+import { type KvIoProvider, loadCommand } from './kv-io.ts';
 
-const impl = (): Promise<typeof import('./kv-endpoint.ts')> => import('./kv-endpoint.ts');
+const impl = loadCommand((): Promise<typeof import('./kv-endpoint.ts')> => import('./kv-endpoint.ts'));
 const CLUSTER = 'every member in the member list instead of --endpoints';
 
 export function defineEndpointCommands(kv: Command, io: KvIoProvider): void {

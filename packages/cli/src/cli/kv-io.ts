@@ -20,3 +20,16 @@ export interface KvCliIo {
 export type KvIoProvider = () => Promise<KvCliIo>;
 
 export const processIoProvider: KvIoProvider = async () => (await import('./kv-process-io.ts')).processIo;
+
+/**
+ * Loads a client command's implementation. First switches off msgpackr's native decoder for this
+ * process (its documented MSGPACKR_NATIVE_ACCELERATION_DISABLED): a command decodes a few small frames,
+ * and loading the native add-on costs more start-up time than it saves. Members and other long-running
+ * processes keep it; only the client commands' own process (which starts no children) is affected.
+ */
+export function loadCommand<T>(load: () => Promise<T>): () => Promise<T> {
+  return () => {
+    process.env['MSGPACKR_NATIVE_ACCELERATION_DISABLED'] ??= 'true';
+    return load();
+  };
+}

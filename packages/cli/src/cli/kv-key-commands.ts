@@ -2,10 +2,10 @@
 // implementation (kv-keys.ts) only when it runs, so `halyard kv put k v` loads nothing it does not use.
 import type { Command } from 'commander';
 import { hexIdArg, intArg } from './kv-flags.ts';
-import type { KvIoProvider } from './kv-io.ts';
+import { type KvIoProvider, loadCommand } from './kv-io.ts';
 import type { DelFlags, GetFlags, PutFlags, WatchFlags } from './kv-keys.ts';
 
-const impl = (): Promise<typeof import('./kv-keys.ts')> => import('./kv-keys.ts');
+const impl = loadCommand((): Promise<typeof import('./kv-keys.ts')> => import('./kv-keys.ts'));
 
 export function defineKeyCommands(kv: Command, io: KvIoProvider): void {
   kv.command('put')

@@ -1,9 +1,9 @@
 // Defines `halyard kv lease grant | revoke | keep-alive | timetolive | list`; kv-lease.ts runs them.
 import type { Command } from 'commander';
 import { hexIdArg, intArg } from './kv-flags.ts';
-import type { KvIoProvider } from './kv-io.ts';
+import { type KvIoProvider, loadCommand } from './kv-io.ts';
 
-const impl = (): Promise<typeof import('./kv-lease.ts')> => import('./kv-lease.ts');
+const impl = loadCommand((): Promise<typeof import('./kv-lease.ts')> => import('./kv-lease.ts'));
 
 export function defineLeaseCommands(kv: Command, io: KvIoProvider): void {
   const lease = kv.command('lease').description('grant, revoke, keep alive and inspect leases');

@@ -3,11 +3,11 @@
 import type { Command } from 'commander';
 import { MEMBER_DEFAULTS } from '@halyard/kv/config';
 import { hexIdArg } from './kv-flags.ts';
-import type { KvIoProvider } from './kv-io.ts';
+import { type KvIoProvider, loadCommand } from './kv-io.ts';
 import type { RestoreFlags } from './kv-maintenance.ts';
 import { versionText } from './version.ts';
 
-const impl = (): Promise<typeof import('./kv-maintenance.ts')> => import('./kv-maintenance.ts');
+const impl = loadCommand((): Promise<typeof import('./kv-maintenance.ts')> => import('./kv-maintenance.ts'));
 
 export function defineMaintenanceCommands(kv: Command, io: KvIoProvider): void {
   const snapshot = kv.command('snapshot').description("save a member's state to a file, describe such a file, or start a new cluster from it");

@@ -4,10 +4,10 @@
 import { type Command, Option } from 'commander';
 import { MEMBER_DEFAULTS } from '@halyard/kv/config';
 import { hexIdArg, intArg } from './kv-flags.ts';
-import type { KvIoProvider } from './kv-io.ts';
+import { type KvIoProvider, loadCommand } from './kv-io.ts';
 import type { MemberRunFlags } from './kv-member-run.ts';
 
-const admin = (): Promise<typeof import('./kv-members.ts')> => import('./kv-members.ts');
+const admin = loadCommand((): Promise<typeof import('./kv-members.ts')> => import('./kv-members.ts'));
 
 export function defineMemberCommands(kv: Command, io: KvIoProvider): void {
   const member = kv.command('member').description('run a member; list, add, remove and promote members');

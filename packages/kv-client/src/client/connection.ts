@@ -1,13 +1,20 @@
 // One WebSocket to one member's client port. Multiplexes requests by frame id and routes watch frames to
 // their watcher by watch id. Knows nothing about leaders or retries: it reports failures precisely
 // (ConnectionLostError says whether a request had been sent) and the caller decides.
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WebSocketClass from 'ws';
 import { KvError, type WireError } from '../protocol/errors.ts';
 import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
 import type { Method, Methods, ServerFrame } from '../protocol/messages.ts';
 import { wsUrlOf } from './endpoints.ts';
 import { ConnectionLostError, NotAMemberError } from './retry.ts';
 import { assertRequestSize } from './request-size.ts';
+
+// ws is CommonJS. Required as such rather than imported through its ESM wrapper, which makes Node run its
+// CommonJS export scanner (cjs-module-lexer) over each of ws's files: a visible share of the start-up
+// of a short-lived process such as one `halyard kv put`.
+const WebSocket = createRequire(import.meta.url)('ws') as typeof WebSocketClass;
+type WebSocket = WebSocketClass;
 
 /** Requests in flight on one connection; beyond it a request fails at once instead of queueing. */
 export const PENDING_REQUESTS_MAX = 10_000;
