@@ -1,7 +1,7 @@
 // How key-value results print, per output format, matching etcdctl: `simple` is key and value lines
 // with the bytes exactly as stored (or `\x..` with --hex), `json` and `fields` are etcdctl's (kv-json.ts,
 // kv-fields.ts), `table` only for `get` (ours; etcdctl has none). kv-format.ts refuses the rest up front.
-import type { DeleteResult, Header, KeyValue, PutResult, RangeResult, TxnResult, WatchBatch } from '@halyard/kv-client';
+import type { DeleteResult, KeyValue, PutResult, RangeResult, TxnResult, WatchBatch } from '@halyard/kv-client';
 import type { ResponseOp } from '@halyard/kv-client/protocol';
 import { hexEscape, joinOutput } from './kv-bytes.ts';
 import { FieldsPrinter } from './kv-fields.ts';
