@@ -4,13 +4,14 @@
 // against a real single-member etcd when both are installed (Debian etcd-server / etcd-client).
 //
 // Run: npx -y pnpm@10.20.0 run build && npx tsx packages/cli/bench/cli-bench.ts [--runs 30]
-// Reports p50/p90/min/max over the runs, after 3 warm-up runs, and `node -e 0` for the floor. Data
+// Reports wall-time p50/p90/min/max over the runs (and CPU time with GNU time), after 3 warm-up rounds,
+// interleaved with `node -e 0` (the floor) so a busy machine slows every subject alike. Data
 // directories are on /dev/shm when it exists (fsync is then nearly free, for etcd as for Halyard).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,15 +26,30 @@ const BIN = join(DIST, 'cli', 'main.js');
 if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npx -y pnpm@10.20.0 run build)`);
 const WARM_UP_RUNS = 3;
 
-/** Wall time of one process from spawn to exit, in ms; throws if it fails. */
-function timeOnce(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** GNU time, when installed, also reports each run's CPU time: a figure a busy machine distorts far less. */
+const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%U', 'true']).status === 0 ? '/usr/bin/time' : undefined;
+
+interface Sample {
+  readonly wallMs: number;
+  /** User + system CPU of the process, when GNU time is there. */
+  readonly cpuMs?: number;
+}
+
+/** One run of a process: wall time from spawn to exit (and its CPU time); throws if it fails. */
+function timeOnce(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Sample> {
   return new Promise((resolve, reject) => {
+    const [c, a] = GNU_TIME !== undefined ? [GNU_TIME, ['-f', 'CPU %U %S', cmd, ...args]] : [cmd, args];
     const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const child = spawn(c, a, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
+    child.on('exit', (code) => {
+      const wallMs = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`));
+      const cpu = /CPU ([0-9.]+) ([0-9.]+)/.exec(err);
+      resolve({ wallMs, ...(cpu !== null ? { cpuMs: (Number(cpu[1]) + Number(cpu[2])) * 1000 } : {}) });
+    });
   });
 }
 
@@ -42,18 +58,34 @@ interface Figures {
   readonly p90: number;
   readonly min: number;
   readonly max: number;
+  /** p50 of the CPU time, when measured. */
+  readonly cpuP50?: number;
 }
 
-async function measure(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<Figures> {
-  for (let i = 0; i < WARM_UP_RUNS; i++) await timeOnce(cmd, args, env);
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) ms.push(await timeOnce(cmd, args, env));
-  ms.sort((a, b) => a - b);
-  const at = (p: number): number => ms[Math.min(ms.length - 1, Math.floor(ms.length * p))] as number;
-  return { p50: at(0.5), p90: at(0.9), min: ms[0] as number, max: ms[ms.length - 1] as number };
+interface Subject {
+  readonly label: string;
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
 }
 
-const show = (f: Figures): string => `p50 ${f.p50.toFixed(1)} ms, p90 ${f.p90.toFixed(1)} ms, min ${f.min.toFixed(1)} ms, max ${f.max.toFixed(1)} ms`;
+/**
+ * Runs every subject once per round, round after round (after warm-up rounds), so that a busy machine
+ * slows all of them alike; returns each one's figures in the same order.
+ */
+async function measure(subjects: readonly Subject[]): Promise<Figures[]> {
+  for (let i = 0; i < WARM_UP_RUNS; i++) for (const s of subjects) await timeOnce(s.cmd, s.args, s.env);
+  const samples: Sample[][] = subjects.map(() => []);
+  for (let i = 0; i < runs; i++) for (const [k, s] of subjects.entries()) samples[k]!.push(await timeOnce(s.cmd, s.args, s.env));
+  return samples.map((list) => {
+    const m = list.map((x) => x.wallMs).sort((a, b) => a - b);
+    const cpu = list.flatMap((x) => (x.cpuMs !== undefined ? [x.cpuMs] : [])).sort((a, b) => a - b);
+    const at = (p: number): number => m[Math.min(m.length - 1, Math.floor(m.length * p))] as number;
+    return { p50: at(0.5), p90: at(0.9), min: m[0] as number, max: m[m.length - 1] as number, ...(cpu.length > 0 ? { cpuP50: cpu[Math.floor(cpu.length / 2)] as number } : {}) };
+  });
+}
+
+const show = (f: Figures): string => `wall p50 ${f.p50.toFixed(1)} ms, p90 ${f.p90.toFixed(1)} ms, min ${f.min.toFixed(1)} ms, max ${f.max.toFixed(1)} ms${f.cpuP50 !== undefined ? `; CPU (user+sys) p50 ${f.cpuP50.toFixed(0)} ms` : ''}`;
 
 /** A real single-member etcd on loopback, or undefined when etcd/etcdctl are not installed. */
 async function startEtcd(dir: string): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
@@ -92,13 +124,17 @@ let etcd: Awaited<ReturnType<typeof startEtcd>>;
 try {
   await cluster.startAll();
   const endpoints = cluster.endpoints().join(',');
-  const halyardArgs = [BIN, 'kv', '--endpoints', endpoints, 'put', 'bench-key', 'bench-value'];
-  console.log(`node ${process.version}, ${runs} runs after ${WARM_UP_RUNS} warm-up runs each`);
-  console.log(`node -e 0 (the floor): ${show(await measure(process.execPath, ['-e', '0']))}`);
-  console.log(`halyard: node packages/cli/dist/cli/main.js kv --endpoints <3 members> put bench-key bench-value\n  ${show(await measure(process.execPath, halyardArgs))}`);
   etcd = await startEtcd(dir);
+  const subjects: Subject[] = [
+    { label: 'node -e 0 (the floor: node starting and exiting)', cmd: process.execPath, args: ['-e', '0'] },
+    { label: 'halyard: node packages/cli/dist/cli/main.js kv --endpoints <3 members> put bench-key bench-value', cmd: process.execPath, args: [BIN, 'kv', '--endpoints', endpoints, 'put', 'bench-key', 'bench-value'] },
+    ...(etcd !== undefined ? [{ label: 'etcdctl: etcdctl --endpoints <1 member> put bench-key bench-value', cmd: 'etcdctl', args: ['--endpoints', etcd.url, 'put', 'bench-key', 'bench-value'], env: { ...process.env, ETCDCTL_API: '3' } }] : []),
+  ];
+  console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${runs} interleaved rounds after ${WARM_UP_RUNS} warm-up rounds`);
+  const figures = await measure(subjects);
+  for (const [k, s] of subjects.entries()) console.log(`${s.label}\n  ${show(figures[k]!)}`);
   if (etcd === undefined) console.log('etcdctl: etcd or etcdctl not installed; skipped');
-  else console.log(`etcdctl: etcdctl --endpoints <1 member> put bench-key bench-value\n  ${show(await measure('etcdctl', ['--endpoints', etcd.url, 'put', 'bench-key', 'bench-value'], { ...process.env, ETCDCTL_API: '3' }))}`);
+  console.log(`halyard above the floor (p50): ${(figures[1]!.p50 - figures[0]!.p50).toFixed(1)} ms; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 } finally {
   await etcd?.stop();
   await cluster.stopAll();
