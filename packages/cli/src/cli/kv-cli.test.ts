@@ -210,6 +210,10 @@ describe('halyard kv member and endpoint', () => {
     expect(run.stderr).toContain("error: required option '--name <name>' not specified");
     // `member list` does not ask for the runner's flags.
     expect((await kv('member', 'list')).code).toBe(0);
+    // The old way (`kv member --name …`) is a usage error that says where running a member went.
+    const old = await runCli(['member', '--name', 'x']);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('a member runs with `halyard kv member run --name …`');
   });
 
   it('prints endpoint status for every endpoint', async () => {

@@ -37,6 +37,10 @@ export function defineMemberCommands(kv: Command, io: KvIoProvider): void {
     .description('promote a learner to a voting member')
     .argument('<id>', 'member id (hex)', hexIdArg('member ID'))
     .action(async (id: number, _o: unknown, cmd: Command) => (await admin()).promote(cmd, await io(), id));
+
+  // Set last, so the subcommands keep the usual hint: `kv member --name …` ran a member before
+  // `member run` existed; say where it went.
+  member.showHelpAfterError('(a member runs with `halyard kv member run --name …`; run with --help for usage)');
 }
 
 function defineMemberRun(member: Command): void {
