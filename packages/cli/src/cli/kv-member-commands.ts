@@ -54,6 +54,7 @@ function defineMemberRun(member: Command): void {
     .requiredOption('--initial-cluster <list>', 'name=peerURL,… for every member of the initial cluster')
     .addOption(new Option('--initial-cluster-state <state>', 'new to bootstrap, existing to join').choices(['new', 'existing']).default(MEMBER_DEFAULTS.initialClusterState))
     .option('--initial-cluster-token <token>', 'distinguishes clusters; the cluster id derives from it', MEMBER_DEFAULTS.clusterToken)
+    .option('--member-id <hex>', 'the id `member add` printed, when it differs from the derived one (a re-added member); pass it on every start', hexIdArg('--member-id'))
     .option('--tick-ms <ms>', 'real time per Raft tick', intArg('--tick-ms', 1), MEMBER_DEFAULTS.tickMs)
     .option('--election-ticks <n>', 'election timeout in ticks', intArg('--election-ticks', 1), MEMBER_DEFAULTS.electionTicks)
     .option('--snapshot-count <n>', 'applied entries between snapshots', intArg('--snapshot-count', 1), MEMBER_DEFAULTS.snapshotCount)

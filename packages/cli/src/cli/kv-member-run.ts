@@ -21,6 +21,7 @@ export interface MemberRunFlags extends TlsFlags {
   initialCluster: string;
   initialClusterState: 'new' | 'existing';
   initialClusterToken: string;
+  memberId?: number;
   tickMs: number;
   electionTicks: number;
   snapshotCount: number;
@@ -58,6 +59,7 @@ export async function runMember(o: MemberRunFlags): Promise<void> {
         initialCluster: parseInitialCluster(o.initialCluster),
         initialClusterState: o.initialClusterState,
         clusterToken: o.initialClusterToken,
+        ...(o.memberId !== undefined ? { memberId: o.memberId } : {}),
         tickMs: o.tickMs,
         electionTicks: o.electionTicks,
         snapshotCount: o.snapshotCount,

@@ -48,9 +48,11 @@ export async function add(cmd: Command, io: KvCliIo, name: string, o: { peerUrls
     const cluster = r.members
       .flatMap((m) => (m.id === r.member.id ? m.peerUrls.map((u) => `${name}=${u}`) : m.name === '' ? [] : m.peerUrls.map((u) => `${m.name}=${u}`)))
       .join(',');
+    // The id too: a member re-added with a removed member's name and URLs gets a fresh id that it cannot
+    // derive from its flags (for a first add the flag equals the derived id).
     io.stdout(
       `Member ${idHex(r.member.id)} added${r.member.isLearner ? ' as learner ' : ' '}to cluster ${idHex(r.header.clusterId)}\n\n` +
-        `Start it with:\n  halyard kv member run --name ${name} --listen-peer-url ${peerUrls[0]} --initial-cluster ${cluster} --initial-cluster-state existing --listen-client-url … --data-dir …\n`,
+        `Start it with:\n  halyard kv member run --name ${name} --listen-peer-url ${peerUrls[0]} --initial-cluster ${cluster} --initial-cluster-state existing --member-id ${idHex(r.member.id)} --listen-client-url … --data-dir …\n`,
     );
   });
 }
