@@ -61,6 +61,8 @@ function fail(e: unknown): never {
 function defineUp(program: Command): void {
   program
     .command('up')
+    // `start` is what the README's `pnpm start` and users reach for first: the whole control plane.
+    .alias('start')
     .description('run the local HA control plane: KV members, apiservers behind a load balancer, elected controllers, a live dashboard; Ctrl-C stops it, running it again resumes it')
     .option('--data <dir>', 'folder of the cluster (state, KV data, logs, kubeconfig)', DATA_DIR_DEFAULT)
     .addOption(new Option('--topology <topology>', 'stacked: a KV member on each control-plane node; external: KV members on nodes of their own').choices(['stacked', 'external']).default('stacked'))
