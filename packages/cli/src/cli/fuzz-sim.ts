@@ -1,45 +1,17 @@
 // `halyard fuzz sim`: the deterministic simulator over many seeds, with random client workloads and
 // faults; every run checks the safety invariants after every step and the client history for
-// linearizability. Each failure is printed with its seed and the command that replays it.
+// linearizability. Each failure is printed with its seed and the command that replays it. (The flags
+// are defined in fuzz-commands.ts; this file loads when the command runs.)
 import { SingleBar } from 'cli-progress';
-import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RaftBugs } from '@halyard/kv/raft';
-import { DEFAULT_FAULTS, FAULT_KINDS, formatFaults, parseFaults } from '../sim/faults.ts';
 import { formatOutcome } from '../sim/replay.ts';
 import { type SimOptions, type SimResult, replayArgs, runSimulation } from '../sim/simulator.ts';
-
-const BUG_NAMES = ['commitPreviousTermEntries', 'readIndexWithoutHeartbeat', 'voteWithoutLogCheck'] as const;
-
-function nonNegativeInt(flag: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a non-negative integer`);
-    return n;
-  };
-}
-
-function faultsArg(v: string): string {
-  try {
-    return formatFaults(parseFaults(v));
-  } catch (e) {
-    throw new InvalidArgumentError(`${e instanceof Error ? e.message : String(e)} (known: ${FAULT_KINDS.join(',')}, all, none)`);
-  }
-}
-
-function bugsArg(v: string): RaftBugs {
-  const bugs: { -readonly [K in keyof RaftBugs]: boolean } = {};
-  for (const name of v.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    if (!(BUG_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown bug ${name}; known: ${BUG_NAMES.join(',')}`);
-    bugs[name as (typeof BUG_NAMES)[number]] = true;
-  }
-  return bugs;
-}
 
 export function fuzzReplayCommand(o: SimOptions): string {
   return `npx -y pnpm@10.20.0 fuzz ${replayArgs(o)}`;
 }
 
-interface FuzzSimFlags {
+export interface FuzzSimFlags {
   seeds: number;
   seedStart: number;
   seed?: number;
@@ -55,44 +27,26 @@ interface FuzzSimFlags {
   failFast: boolean;
 }
 
-export function registerFuzzSim(fuzz: Command): void {
-  fuzz
-    .command('sim')
-    .description('run the deterministic simulator over many seeds with faults; exit 1 on any violation')
-    .option('--seeds <n>', 'how many seeds to run', nonNegativeInt('--seeds'), 200)
-    .option('--seed-start <n>', 'first seed', nonNegativeInt('--seed-start'), 0)
-    .option('--seed <n>', 'replay exactly this seed and print its full outcome', nonNegativeInt('--seed'))
-    .addOption(new Option('--nodes <n>', 'voters').choices(['3', '5']).default('3'))
-    .option('--ticks <n>', 'length of each run in ticks', nonNegativeInt('--ticks'), 1500)
-    .option('--clients <n>', 'concurrent clients', nonNegativeInt('--clients'), 3)
-    .option('--faults <list>', `faults to inject (${FAULT_KINDS.join(',')}, all, none)`, faultsArg, DEFAULT_FAULTS)
-    .option('--bugs <list>', `planted bugs to switch on (${BUG_NAMES.join(',')})`, bugsArg)
-    .addOption(new Option('--profile <name>', 'fault intensity').choices(['default', 'aggressive']).default('default'))
-    .option('--linearizability', 'check each client history for linearizability (the default)', true)
-    .option('--no-linearizability', 'skip the linearizability check')
-    .option('--election-ticks <n>', 'election timeout in ticks', nonNegativeInt('--election-ticks'), 10)
-    .option('--faults-stop-at-tick <n>', 'when faults stop (default leaves room for the liveness bound)', nonNegativeInt('--faults-stop-at-tick'))
-    .option('--fail-fast', 'stop at the first failing seed', false)
-    .action((o: FuzzSimFlags) => {
-      const base: Omit<SimOptions, 'seed'> = {
-        nodes: Number(o.nodes),
-        ticks: o.ticks,
-        clients: o.clients,
-        faults: o.faults,
-        profile: o.profile,
-        electionTicks: o.electionTicks,
-        checkLinearizability: o.linearizability,
-        ...(o.bugs !== undefined ? { bugs: o.bugs } : {}),
-        ...(o.faultsStopAtTick !== undefined ? { faultsStopAtTick: o.faultsStopAtTick } : {}),
-      };
-      if (o.seed !== undefined) {
-        const r = runSimulation({ ...base, seed: o.seed });
-        process.stdout.write(`${formatOutcome(r).replace(/^replay: .*$/m, `replay: ${fuzzReplayCommand({ ...base, seed: o.seed })}`)}\n`);
-        process.exitCode = r.ok ? 0 : 1;
-        return;
-      }
-      runMany(base, o.seedStart, o.seeds, o.failFast);
-    });
+/** Runs `halyard fuzz sim` (defined in fuzz-commands.ts). */
+export function fuzzSim(o: FuzzSimFlags): void {
+  const base: Omit<SimOptions, 'seed'> = {
+    nodes: Number(o.nodes),
+    ticks: o.ticks,
+    clients: o.clients,
+    faults: o.faults,
+    profile: o.profile,
+    electionTicks: o.electionTicks,
+    checkLinearizability: o.linearizability,
+    ...(o.bugs !== undefined ? { bugs: o.bugs } : {}),
+    ...(o.faultsStopAtTick !== undefined ? { faultsStopAtTick: o.faultsStopAtTick } : {}),
+  };
+  if (o.seed !== undefined) {
+    const r = runSimulation({ ...base, seed: o.seed });
+    process.stdout.write(`${formatOutcome(r).replace(/^replay: .*$/m, `replay: ${fuzzReplayCommand({ ...base, seed: o.seed })}`)}\n`);
+    process.exitCode = r.ok ? 0 : 1;
+    return;
+  }
+  runMany(base, o.seedStart, o.seeds, o.failFast);
 }
 
 function runMany(base: Omit<SimOptions, 'seed'>, seedStart: number, seeds: number, failFast: boolean): void {

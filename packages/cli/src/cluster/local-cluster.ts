@@ -3,7 +3,8 @@
 // cluster only ever signals the processes it started, by pid.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -39,8 +40,12 @@ export interface LocalClusterOptions {
   readonly electionTicks?: number;
   readonly snapshotCount?: number;
   readonly clusterToken?: string;
-  /** Where member output goes: 'inherit' shows it, 'pipe' keeps it for `logs()`, 'ignore' drops it. */
-  readonly stdio?: 'inherit' | 'pipe' | 'ignore';
+  /**
+   * Where member output goes: 'inherit' shows it, 'pipe' keeps the last lines for `logs()`, 'ignore'
+   * drops it, 'file' appends it to `<member data dir>/member.log` (`logPath()`), keeping nothing in memory
+   * and nothing tied to this process's pipes.
+   */
+  readonly stdio?: 'inherit' | 'pipe' | 'ignore' | 'file';
   /** Extra flags for every member. */
   readonly extraArgs?: readonly string[];
   /** How long a member may take to print its ready line before start() gives up and kills it. */
@@ -51,6 +56,11 @@ export const READY_TIMEOUT_MS_DEFAULT = 60_000;
 
 /** Lines of output kept per member (a bound on memory for long runs). */
 export const MEMBER_LOG_LINES_MAX = 2_000;
+
+/** How often a member's log file is read for its ready line (stdio 'file'). */
+const READY_POLL_MS = 50;
+/** Tail of a log file that `logs()` reads (stdio 'file'). */
+const LOG_TAIL_BYTES = 64 * 1024;
 
 interface Proc {
   child: ChildProcess;
@@ -101,6 +111,7 @@ export class LocalCluster {
       CLI_MAIN,
       'kv',
       'member',
+      'run',
       '--name', m.name,
       '--data-dir', m.dataDir,
       '--listen-peer-url', m.peerUrl,
@@ -115,6 +126,10 @@ export class LocalCluster {
       ...(this.options.extraArgs ?? []),
     ];
     const stdio = this.options.stdio ?? 'pipe';
+    if (stdio === 'file') {
+      await this.startLogged(name, args);
+      return;
+    }
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', stdio === 'inherit' ? 'inherit' : 'pipe'] });
     const log: string[] = [];
     const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
@@ -158,6 +173,45 @@ export class LocalCluster {
     });
   }
 
+  /** The log file of a member (stdio 'file'). */
+  logPath(name: string): string {
+    return join(this.spec(name).dataDir, 'member.log');
+  }
+
+  /**
+   * stdio 'file': the member writes straight into its log file (opened for appending, so a restart adds
+   * to it), and its ready line is read back from there. Nothing of its output passes through this process.
+   */
+  private async startLogged(name: string, args: readonly string[]): Promise<void> {
+    const path = this.logPath(name);
+    const offset = await stat(path).then((s) => s.size, () => 0);
+    const fd = openSync(path, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res((exitCode = code))));
+    this.procs.set(name, { child, exited, log: [] });
+    void exited.then(() => {
+      if (this.procs.get(name)?.child === child) this.procs.delete(name);
+    });
+    const timeoutMs = this.options.readyTimeoutMs ?? READY_TIMEOUT_MS_DEFAULT;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const text = await readFrom(path, offset);
+      if (text.includes(`member ${name} ready:`)) return;
+      if (exitCode !== undefined) throw new Error(`member ${name} exited with ${exitCode} before it was ready (log: ${path}):\n${lastLines(text, 20)}`);
+      if (performance.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`member ${name} was not ready within ${timeoutMs} ms (log: ${path}):\n${lastLines(text, 20)}`);
+      }
+      await new Promise((r) => setTimeout(r, READY_POLL_MS));
+    }
+  }
+
   /** Add a member spec (for `member add`); its ports continue the numbering unless given. */
   addSpec(ports?: MemberPorts): LocalMemberSpec {
     const spec = this.specFor(this.members.length, ports);
@@ -173,6 +227,7 @@ export class LocalCluster {
     return this.procs.get(name)?.child.pid;
   }
 
+  /** The member's last lines of output: kept in memory with stdio 'pipe'; see `logPath()` for 'file'. */
   logs(name: string): readonly string[] {
     return this.procs.get(name)?.log ?? [];
   }
@@ -231,4 +286,22 @@ export class LocalCluster {
     if (m === undefined) throw new Error(`no member ${name}`);
     return m;
   }
+}
+
+/** The file's text from byte `offset` on (at most LOG_TAIL_BYTES of it, the newest). */
+async function readFrom(path: string, offset: number): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const start = Math.max(offset, size - LOG_TAIL_BYTES);
+    const buf = Buffer.alloc(Math.max(0, size - start));
+    await handle.read(buf, 0, buf.length, start);
+    return buf.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
 }

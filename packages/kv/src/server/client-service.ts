@@ -13,6 +13,10 @@ import { memberAddIdOf } from './ids.ts';
 import { encodeMemberContext } from './payload.ts';
 import { loadTls } from './tls.ts';
 import type { WatchSink } from './watch-hub.ts';
+import { hashKv } from './kv-hash.ts';
+import { moveLeader } from './leadership.ts';
+import { snapshotOf } from './snapshot-file.ts';
+import { SnapshotSessions } from './snapshot-sessions.ts';
 
 /**
  * How far past --max-request-bytes a frame is still read, so that its request gets a typed TooLarge answer
@@ -34,6 +38,7 @@ export class ClientService {
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
   private readonly sockets = new Set<WebSocket>();
+  private readonly snapshots = new SnapshotSessions();
 
   constructor(private readonly member: KvMember) {}
 
@@ -60,6 +65,7 @@ export class ClientService {
   }
 
   async close(): Promise<void> {
+    this.snapshots.clear();
     for (const ws of this.sockets) ws.terminate();
     this.wss?.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -316,6 +322,19 @@ export class ClientService {
           isLearner: me?.isLearner ?? false,
           errors: m.fatalError() !== undefined ? [String(m.fatalError())] : [],
         };
+      }
+      case 'hashKv': {
+        // As etcd's HashKV: this member's own state, no read barrier (members are compared with each other).
+        const h = hashKv(m.sm.mvcc, req.params.revision ?? 0);
+        return { header: this.header(), ...h };
+      }
+      case 'snapshot': {
+        const c = this.snapshots.chunk(req.params.token, req.params.offset, () => snapshotOf(m, VERSION));
+        return { header: this.header(), ...c };
+      }
+      case 'moveLeader': {
+        await moveLeader(m, req.params.targetId, m.config.tickMs * m.config.electionTicks * 2);
+        return { header: this.header() };
       }
       default: {
         const never: never = req;

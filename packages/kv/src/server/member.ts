@@ -505,6 +505,16 @@ export class KvMember {
     await done;
   }
 
+  /**
+   * Start handing leadership to the voter `to` (Raft thesis §3.10); leadership.ts waits for the outcome.
+   * NotLeader/Unavailable unless this member leads.
+   */
+  transferLeadership(to: number): void {
+    this.requireLeader();
+    this.node.transferLeadership(to);
+    this.drain();
+  }
+
   /** Is this learner's log close enough to the leader's to promote (etcd requires ≥ 90% caught up)? */
   learnerCaughtUp(id: number): boolean {
     const st = this.node.status();
