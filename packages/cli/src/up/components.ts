@@ -38,7 +38,7 @@ export interface ComponentContext {
 function kvMember(c: KvComponent, ctx: ComponentContext): ProcessDefinition {
   const scheme = ctx.security.kvScheme;
   const cmd = nodeCommand(HALYARD_MAIN, [
-    'kv', 'member',
+    'kv', 'member', 'run',
     '--name', c.id,
     '--data-dir', join(ctx.dataDir, 'kv', c.id),
     '--listen-peer-url', kvPeerUrl(c, scheme),
