@@ -89,7 +89,8 @@ describe('halyard kv cluster up, secure by default', () => {
 
   it('refuses clients and peers without a certificate, and restarts with the same certificates', async () => {
     dir = await mkdtemp(join(tmpdir(), 'halyard-secure-'));
-    const data = join(dir, 'cluster');
+    // The default data folder's layout, under a folder of our own: a bare `halyard kv` run there finds it.
+    const data = join(dir, '.halyard', 'cluster');
     const base = await freeBase();
     up = clusterUp(data, base);
     const first = up;
@@ -121,6 +122,21 @@ describe('halyard kv cluster up, secure by default', () => {
     } finally {
       for (const k of ['HALYARD_ENDPOINTS', 'HALYARD_CACERT', 'HALYARD_CERT', 'HALYARD_KEY']) delete process.env[k];
     }
+
+    // No flags and no variables, from the folder the cluster was started in: the CLI reads its env file.
+    const bare = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      // Run from another folder, tsx still needs the repo's tsconfig (workspace packages map to their sources).
+      const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HALYARD_'))), TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)) };
+      const c = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, 'kv', 'get', 'hello', '--print-value-only'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      c.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      c.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(bare.stderr).toBe('');
+    expect(bare.stdout).toBe('world\n');
+    expect(bare.code).toBe(0);
 
     // A client with the CA but no certificate: refused at once, with the reason, exit 1.
     const t0 = performance.now();
