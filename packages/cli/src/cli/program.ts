@@ -43,7 +43,22 @@ export function buildProgram(io: ProgramIo = processProgramIo): Command {
     .action(() => io.writeOut(versionText()));
   defineFuzzCommands(program);
   defineUpCommands(program);
+  program.addHelpText('after', `
+Also (loaded only when run):
+  elect NAME --identity ID [-- CMD …]   run CMD while this process holds the leader lease NAME (see docs/election.md)
+  lock NAME [-- CMD …]                  a mutex on the same lease machinery, fencing token printed
+  apiserver --port … --kv-endpoints …   a Kubernetes-shaped API server over the KV store (see docs/apiserver.md)
+`);
   return program;
+}
+
+/**
+ * Commands whose packages are heavy to load (the election SDK and its lock clients, the API server) are
+ * added only when the command line names them, so `halyard kv put` and `--help` stay fast.
+ */
+async function addHeavyCommand(program: Command, first: string | undefined): Promise<void> {
+  if (first === 'elect' || first === 'lock') (await import('@halyard/election')).registerElectionCommands(program);
+  else if (first === 'apiserver') (await import('@halyard/apiserver')).registerApiserverCommand(program);
 }
 
 /**
@@ -52,7 +67,9 @@ export function buildProgram(io: ProgramIo = processProgramIo): Command {
  */
 export async function runProgram(args: readonly string[], io: ProgramIo = processProgramIo): Promise<number | undefined> {
   try {
-    await buildProgram(io).parseAsync([...args], { from: 'user' });
+    const program = buildProgram(io);
+    await addHeavyCommand(program, args[0]);
+    await program.parseAsync([...args], { from: 'user' });
     return undefined;
   } catch (err) {
     // Commander has printed its message (or the help) already; only the exit code is left to decide.

@@ -181,6 +181,23 @@ describe('LeaderElector over ApiserverLeaseLock (real clock, short durations)', 
     expect(server.lease('kube-system', 'ha')!['spec']).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
   });
 
+  it('a takeover of the Lease is never overwritten by the old leader’s renewal; it steps down', async () => {
+    let signal: AbortSignal | undefined;
+    const stop = new AbortController();
+    const run = new LeaderElector({ lock: locks('forced'), identity: 'a', ...timing, reCampaign: false, callbacks: { onStartedLeading: (s) => void (signal = s), onStoppedLeading: () => {} } }).run(stop.signal);
+    await waitFor(() => signal !== undefined);
+    // Someone else takes the Lease (an operator, or a candidate whose clock ran too fast).
+    const admin = locks('forced');
+    const current = (await admin.get())!;
+    await admin.update({ ...current.record, holderIdentity: 'z', leaseTransitions: current.record.leaseTransitions + 1 }, current, 'acquire');
+    await waitFor(() => signal!.aborted);
+    expect((signal!.reason as Error).message).toContain('lost to another holder');
+    await run;
+    // Several retry periods later, the Lease still names z.
+    await new Promise((r) => setTimeout(r, 4 * timing.retryPeriodMs));
+    expect(server.lease('kube-system', 'forced')!['spec']).toMatchObject({ holderIdentity: 'z' });
+  });
+
   it('a leader whose apiserver fails steps down at its renew deadline', async () => {
     let signal: AbortSignal | undefined;
     const stop = new AbortController();

@@ -29,6 +29,12 @@ export class LeaderElector {
   private readonly config: ElectorConfig;
   private readonly seen = new Observation();
   private term: LeadingTerm | undefined;
+  /**
+   * The record as our own last successful write of the current term left it. Renewals are conditioned on
+   * its version — never on a version we only heard of, which could be someone else's takeover that a
+   * renewal would then silently overwrite.
+   */
+  private written: ObservedLease | undefined;
   private running = false;
   /** Candidates sleeping between acquire attempts, woken early when the lock reports a release. */
   private readonly sleepers = new Set<() => void>();
@@ -162,7 +168,8 @@ export class LeaderElector {
       this.config.logger.warn(`${identity}: ${lock.description} gave no fencing token for an acquisition; not leading`);
       return undefined;
     }
-    this.noteObserved({ record, version: write.version, fencingToken: token });
+    this.written = { record, version: write.version, fencingToken: token };
+    this.noteObserved(this.written);
     const validUntilMs = sentAtMs + this.config.renewDeadlineMs;
     if (clock.nowMs() >= validUntilMs) {
       // The answer came after the deadline its own send time sets (a stall, a slow store): no term starts.
@@ -200,6 +207,7 @@ export class LeaderElector {
     const outcome = await this.renewLoop(term, runSignal);
     term.end(outcome === 'cancelled' ? 'run cancelled' : outcome === 'lost' ? 'lease lost to another holder' : 'renew deadline passed');
     this.term = undefined;
+    this.written = undefined;
     config.metrics.leading(config.name, false);
     this.callStoppedLeading();
     if (outcome === 'cancelled' && config.releaseOnCancel) {
@@ -245,7 +253,7 @@ export class LeaderElector {
     const startedMs = clock.nowMs();
     let outcome: RenewOutcome = 'failed';
     try {
-      let previous = this.seen.lease;
+      let previous = this.written;
       for (let attempt = 0; attempt < 2 && previous !== undefined; attempt++) {
         const record: LeaseRecord = { ...previous.record, holderIdentity: identity, leaseDurationSeconds: this.config.leaseDurationMs / 1000, renewTime: formatMicroTime(clock.wallTimeMicros()) };
         const sentAtMs = clock.nowMs();
@@ -255,7 +263,8 @@ export class LeaderElector {
           // Every continuation checks the clock first: after a stall this may run past the deadline.
           if (!term.holds()) return outcome;
           if (write.fencingToken !== undefined && write.fencingToken !== term.fencingToken) return (outcome = 'lost');
-          this.noteObserved({ record, version: write.version, fencingToken: term.fencingToken });
+          this.written = { record, version: write.version, fencingToken: term.fencingToken };
+          this.noteObserved(this.written);
           term.extend(sentAtMs + this.config.renewDeadlineMs);
           return (outcome = 'renewed');
         } catch (e) {
@@ -360,6 +369,11 @@ export class LeaderElector {
           this.term?.holds();
           // A notification is an observation like a read: it arrived after the version was committed.
           this.noteObserved(o);
+          // A version newer than our own last write that names someone else (or another token) means the
+          // lease was taken from us: step down now rather than at the next renewal.
+          if (this.term !== undefined && o !== undefined && this.written !== undefined && newerVersion(o.version, this.written.version)) {
+            if (o.record.holderIdentity !== this.config.identity || (o.fencingToken !== undefined && o.fencingToken !== this.term.fencingToken)) this.term.end('lease lost to another holder');
+          }
           if (o === undefined || o.record.holderIdentity === '') for (const wake of [...this.sleepers]) wake();
         }
       } catch (e) {
@@ -368,4 +382,9 @@ export class LeaderElector {
       await sleep(this.config.clock, this.config.retryPeriodMs, signal);
     }
   }
+}
+
+/** True when both versions are store revisions and `a` is the later one. */
+function newerVersion(a: string, b: string): boolean {
+  return /^\d+$/.test(a) && /^\d+$/.test(b) && Number(a) > Number(b);
 }
