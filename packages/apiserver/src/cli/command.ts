@@ -20,6 +20,10 @@ export interface ApiserverFlags {
   readonly tokenAuthFile?: string;
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
+  /** The KV client's TLS (etcd's --etcd-cafile/--etcd-certfile/--etcd-keyfile on kube-apiserver). */
+  readonly kvCacert?: string;
+  readonly kvCert?: string;
+  readonly kvKey?: string;
   readonly writeKubeconfig?: string;
   readonly maxRequestBodyBytes: number;
   readonly bookmarkIntervalMs: number;
@@ -41,13 +45,41 @@ function listArg(v: string): string[] {
   return items;
 }
 
-/** The storage the flags ask for. */
-export function storageFromFlags(flags: ApiserverFlags): Storage {
+/** PEM contents of the KV client's CA, certificate and key. */
+export interface KvClientTlsPem {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** Reads --kv-cacert/--kv-cert/--kv-key; undefined when none is given. A missing or non-PEM file is a usage error. */
+export async function kvClientTlsFromFlags(flags: ApiserverFlags): Promise<KvClientTlsPem | undefined> {
+  if ((flags.kvCert === undefined) !== (flags.kvKey === undefined)) throw new InvalidArgumentError('--kv-cert and --kv-key go together');
+  const read = async (file: string | undefined, flag: string): Promise<Buffer | undefined> => {
+    if (file === undefined) return undefined;
+    let b: Buffer;
+    try {
+      b = await readFile(file);
+    } catch (e) {
+      throw new InvalidArgumentError(`${flag} ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!b.toString('utf8').includes('-----BEGIN')) throw new InvalidArgumentError(`${flag} ${file}: not a PEM file`);
+    return b;
+  };
+  const ca = await read(flags.kvCacert, '--kv-cacert');
+  const cert = await read(flags.kvCert, '--kv-cert');
+  const key = await read(flags.kvKey, '--kv-key');
+  if (ca === undefined && cert === undefined) return undefined;
+  return { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) };
+}
+
+/** The storage the flags ask for; `kvTls` from kvClientTlsFromFlags. */
+export function storageFromFlags(flags: ApiserverFlags, kvTls?: KvClientTlsPem): Storage {
   if (flags.storage === 'etcd') {
     if (flags.etcdServers === undefined) throw new InvalidArgumentError('--storage etcd needs --etcd-servers');
     return new EtcdStorage({ endpoints: flags.etcdServers });
   }
-  return new HalyardStorage({ endpoints: flags.kvEndpoints });
+  return new HalyardStorage({ endpoints: flags.kvEndpoints, ...(kvTls !== undefined ? { tls: kvTls } : {}) });
 }
 
 /** The token a written kubeconfig uses: the first read-write user of the token file. */
@@ -68,7 +100,7 @@ export async function runApiserver(flags: ApiserverFlags, signal?: AbortSignal):
   if ((flags.tlsCertFile === undefined) !== (flags.tlsPrivateKeyFile === undefined)) throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file go together');
   const tokens = flags.tokenAuthFile === undefined ? undefined : parseTokenFile(await readFile(flags.tokenAuthFile, 'utf8'), flags.tokenAuthFile);
   const tls = flags.tlsCertFile === undefined ? undefined : { cert: await readFile(flags.tlsCertFile), key: await readFile(flags.tlsPrivateKeyFile!) };
-  const storage = storageFromFlags(flags);
+  const storage = storageFromFlags(flags, await kvClientTlsFromFlags(flags));
   const server = await startApiserver({
     storage,
     port: flags.port,
@@ -103,6 +135,9 @@ export function registerApiserverCommand(program: Command): Command {
     .option('--token-auth-file <file>', "static bearer tokens in kube-apiserver's CSV format (token,user,uid[,\"groups\"]); enables authentication")
     .option('--tls-cert-file <file>', 'serve https with this certificate (PEM)')
     .option('--tls-private-key-file <file>', 'private key of --tls-cert-file (PEM)')
+    .option('--kv-cacert <file>', 'CA (PEM) that signed the KV members\' certificates, for https:// --kv-endpoints')
+    .option('--kv-cert <file>', 'client certificate (PEM) this apiserver presents to KV members that require one')
+    .option('--kv-key <file>', 'key (PEM) of --kv-cert')
     .option('--write-kubeconfig <file>', 'write a kubeconfig for this server (server URL, token if any)')
     .option('--max-request-body-bytes <bytes>', 'largest request body accepted', intArg('--max-request-body-bytes', 1024, 64 * 1024 * 1024), REQUEST_BODY_BYTES_MAX_DEFAULT)
     .option('--bookmark-interval-ms <ms>', 'how often watches with allowWatchBookmarks get a BOOKMARK', intArg('--bookmark-interval-ms', 100, 3_600_000), BOOKMARK_INTERVAL_MS_DEFAULT)

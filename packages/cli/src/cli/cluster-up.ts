@@ -2,12 +2,14 @@
 // cluster-commands.ts). Prints each member (pid, endpoint, log file), a `ready: leader m1 (term 2)` line,
 // and the status table whenever it changes; serves the status page; stops every member on Ctrl-C,
 // SIGTERM, SIGHUP, or when the process that started it goes (cluster/lifeline.ts).
-import { resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { KvClient } from '@halyard/kv-client';
 import { Dashboard, type MemberRow } from '../cluster/dashboard.ts';
 import { watchLifeline } from '../cluster/lifeline.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { StatusReporter } from '../cluster/status-report.ts';
+import { ENV_FILE_NAME, type KvEnv, kvCommandHint, writeKvEnvFile } from '../cluster/env-file.ts';
 import { idHex } from './kv-flags.ts';
 
 export interface ClusterUpOptions {
@@ -17,6 +19,19 @@ export interface ClusterUpOptions {
   tickMs: number;
   /** Port of the status page on 127.0.0.1; 0 = no page. */
   dashboardPort: number;
+  /** Plain text on every port, as before certificates were the default (a warning is printed). */
+  insecure?: boolean;
+}
+
+/**
+ * A data folder whose members were made in plain text has http:// peer URLs in its stored membership (and
+ * member ids derived from them): it cannot come back over https. Refuse clearly instead of failing later.
+ */
+async function assertNotPlaintextCluster(data: string): Promise<void> {
+  const has = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+  if ((await has(join(data, 'm1'))) && !(await has(join(data, 'pki', 'kv', 'ca.crt')))) {
+    throw new Error(`${data} holds a cluster created without TLS; start it with --insecure, or use a new --data folder for a cluster with certificates`);
+  }
 }
 
 /** How often members are asked for their status (the page, the plot and the printed status follow it). */
@@ -54,9 +69,19 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export async function clusterUp(o: ClusterUpOptions, signal: AbortSignal, print: (text: string) => void = (t) => void process.stdout.write(t)): Promise<void> {
   const data = resolve(o.data);
-  const cluster = new LocalCluster({ size: o.size, dataDir: data, clientPortBase: o.clientPortBase, tickMs: o.tickMs, stdio: 'file' });
+  const tls = o.insecure !== true;
+  if (tls) await assertNotPlaintextCluster(data);
+  const cluster = new LocalCluster({ size: o.size, dataDir: data, clientPortBase: o.clientPortBase, tickMs: o.tickMs, stdio: 'file', tls });
   print(`starting ${o.size} members (data in ${data}; this process is pid ${process.pid})…\n`);
-  const client = new KvClient({ endpoints: cluster.endpoints() });
+  const prepared = await cluster.prepare();
+  if (!tls) print('warning: --insecure: peer and client ports are plain text; anything that reaches them can read the data and join the cluster\n');
+  else if ((prepared.issued ?? []).length > 0) print(`security: mutual TLS on every port; wrote ${prepared.issued?.length} certificates under ${join(data, 'pki')}\n`);
+  else print(`security: mutual TLS on every port, certificates from ${join(data, 'pki')}\n`);
+  const clientTls = await cluster.clientTls();
+  const client = new KvClient({ endpoints: cluster.endpoints(), ...(clientTls !== undefined ? { tls: clientTls } : {}) });
+  const env: KvEnv = { endpoints: cluster.endpoints(), ...(prepared.client !== undefined ? { cacert: prepared.client.caFile, cert: prepared.client.certFile, key: prepared.client.keyFile } : {}) };
+  const envFile = join(data, ENV_FILE_NAME);
+  writeKvEnvFile(envFile, env);
   const dashboard = new Dashboard();
   const reporter = new StatusReporter();
   try {
@@ -64,7 +89,8 @@ export async function clusterUp(o: ClusterUpOptions, signal: AbortSignal, print:
     for (const m of cluster.members) print(`  ${m.name}  pid ${cluster.pid(m.name) ?? '-'}  client ${m.clientUrl}  log ${cluster.logPath(m.name)}\n`);
     print(`endpoints: ${cluster.endpoints().join(',')}\n`);
     if (o.dashboardPort > 0) print(`status page: ${await dashboard.listen('127.0.0.1', o.dashboardPort)}\n`);
-    print(`try: halyard kv --endpoints ${cluster.endpoints().join(',')} put hello world\n\n`);
+    print(`try: ${kvCommandHint(env, 'put hello world')}\n`);
+    print(`  or: source ${envFile} && halyard kv put hello world\n\n`);
     while (!signal.aborted) {
       const rows = await sample(cluster, client);
       dashboard.record({ atMs: Date.now(), members: rows });

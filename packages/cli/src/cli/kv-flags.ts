@@ -2,6 +2,7 @@
 // numbers and durations. Loaded for every command line, so it imports nothing heavy: commander and fs only.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { DEFAULT_ENV_FILES, readKvEnvFile } from '../cluster/env-file.ts';
 
 /** etcdctl's -w values we print (etcdctl's `protobuf` has no counterpart: our wire format is msgpack). */
 export const OUTPUT_FORMATS = ['simple', 'json', 'fields', 'table'] as const;
@@ -47,9 +48,9 @@ export function addGlobalFlags(kv: Command): void {
     .option('--command-timeout <duration>', 'deadline of a command, retries included (e.g. 5s, 500ms)', COMMAND_TIMEOUT_DEFAULT)
     .option('--dial-timeout <duration>', 'how long to wait for a member to accept a connection', DIAL_TIMEOUT_DEFAULT)
     .option('--max-request-bytes <n>', 'largest request sent; larger ones fail at once (match the members)', String(MAX_REQUEST_BYTES_DEFAULT))
-    .option('--cacert <file>', 'CA bundle (PEM) to verify https:// members')
-    .option('--cert <file>', 'client certificate (PEM) for members that require one')
-    .option('--key <file>', 'key (PEM) of the client certificate');
+    .addOption(new Option('--cacert <file>', 'CA bundle (PEM) to verify https:// members').env('HALYARD_CACERT'))
+    .addOption(new Option('--cert <file>', 'client certificate (PEM) for members that require one').env('HALYARD_CERT'))
+    .addOption(new Option('--key <file>', 'key (PEM) of the client certificate').env('HALYARD_KEY'));
 }
 
 interface RawGlobalFlags {
@@ -65,7 +66,7 @@ interface RawGlobalFlags {
 }
 
 export function globalFlags(cmd: Command): GlobalFlags {
-  const o = cmd.optsWithGlobals<RawGlobalFlags>();
+  const o = withDefaultCluster(cmd, cmd.optsWithGlobals<RawGlobalFlags>());
   const endpoints = o.endpoints
     .split(',')
     .map((e) => e.trim())
@@ -87,6 +88,23 @@ export function globalFlags(cmd: Command): GlobalFlags {
     maxRequestBytes: parseIntArg(o.maxRequestBytes, '--max-request-bytes', 1),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
   };
+}
+
+/**
+ * With no endpoints and no certificates given (flags or HALYARD_* variables), the cluster that `halyard
+ * kv cluster up` or `halyard up` started from this folder, through the env file it wrote: its endpoints
+ * are https with client certificates, which the default endpoint alone cannot reach.
+ */
+function withDefaultCluster(cmd: Command, o: RawGlobalFlags): RawGlobalFlags {
+  let owner: Command | null = cmd;
+  while (owner !== null && !owner.options.some((opt) => opt.attributeName() === 'endpoints')) owner = owner.parent;
+  if (owner === null || owner.getOptionValueSource('endpoints') !== 'default') return o;
+  if (o.cacert !== undefined || o.cert !== undefined || o.key !== undefined) return o;
+  for (const file of DEFAULT_ENV_FILES) {
+    const env = readKvEnvFile(file);
+    if (env !== undefined) return { ...o, endpoints: env.endpoints.join(','), ...(env.cacert !== undefined ? { cacert: env.cacert } : {}), ...(env.cert !== undefined ? { cert: env.cert } : {}), ...(env.key !== undefined ? { key: env.key } : {}) };
+  }
+  return o;
 }
 
 function readPem(path: string, flag: string): Buffer {

@@ -33,6 +33,7 @@ interface UpFlags {
   workInterval: number;
   kvTickMs: number;
   readyTimeout: number;
+  insecure: boolean;
 }
 
 /** A repeated signal within this long of the first is the same Ctrl-C (relayed by pnpm/tsx too), not a second one. */
@@ -77,6 +78,7 @@ function defineUp(program: Command): void {
     .option('--retry-period <d>', 'controllers: period of acquire and renew attempts', durationArg('--retry-period', 1, 3_600_000), UP_DEFAULTS.election.retryPeriodMs)
     .option('--work-interval <d>', 'controllers: period of the active replica\'s fenced write', durationArg('--work-interval', 10, 3_600_000), UP_DEFAULTS.workIntervalMs)
     .option('--kv-tick-ms <ms>', 'Raft tick of the KV members', intArg('--kv-tick-ms', 1, 10_000), UP_DEFAULTS.kvTickMs)
+    .option('--insecure', 'run the KV store in plain text instead of mutual TLS with certificates under <data>/pki/kv (not recommended)', false)
     .option('--ready-timeout <d>', 'how long start-up may take', durationArg('--ready-timeout', 1_000, 3_600_000), UP_DEFAULTS.readyTimeoutMs)
     .action(async (f: UpFlags, cmd: Command) => {
       const explicit = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
@@ -103,6 +105,7 @@ function defineUp(program: Command): void {
             workIntervalMs: f.workInterval,
             kvTickMs: f.kvTickMs,
             readyTimeoutMs: f.readyTimeout,
+            insecure: f.insecure,
             out: (line) => process.stdout.write(`${line}\n`),
           },
           stopSignal(),

@@ -55,7 +55,8 @@ function kvMember(c: KvComponent, ctx: ComponentContext): ProcessDefinition {
     ...cmd,
     // Serving its client port is enough: a member alone cannot elect, and members start together.
     ready: async (signal) => {
-      const client = new KvClient({ endpoints: [kvClientUrl(c, scheme)], dialTimeoutMs: 1_000 });
+      const tls = ctx.security.kvClientTls;
+      const client = new KvClient({ endpoints: [kvClientUrl(c, scheme)], dialTimeoutMs: 1_000, ...(tls !== undefined ? { tls } : {}) });
       try {
         await client.status(kvClientUrl(c, scheme), { timeoutMs: 1_000, signal });
         return true;

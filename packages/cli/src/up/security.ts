@@ -1,20 +1,34 @@
-// How the components talk to each other, in one place. The apiservers serve HTTPS with certificates
-// made kubeadm's way (a cluster CA in `<data>/pki`, a serving certificate per apiserver for localhost and
-// the loopback addresses), because kubectl sends a bearer token only over TLS (client-go sets it for TLS
-// connections only). The KV store is still plain HTTP on loopback: the certificates for it exist
-// (ensureKvClusterPki), the member and KvClient take them, but the apiserver has no KV client-certificate
-// flags yet; kvMemberFlags/apiserverFlags are where that wiring goes, nothing else in `up` changes.
+// How the components talk to each other, in one place, made kubeadm's way. The apiservers serve HTTPS
+// (a cluster CA in `<data>/pki`, a serving certificate per apiserver for localhost and the loopback
+// addresses), because kubectl sends a bearer token only over TLS (client-go sets it for TLS connections
+// only). The KV store has its own CA (`<data>/pki/kv`, as kubeadm's etcd CA): members authenticate each
+// other (peer mTLS) and every client (client-port mTLS); the apiservers present `apiserver-kv-client`,
+// `up` itself and the CLI `halyard-admin`.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureCa, ensureLeaf, LOOPBACK_DNS_NAMES, LOOPBACK_IP_ADDRESSES, pairIn } from '../pki/index.ts';
+import { ADMIN_CLIENT, ensureCa, ensureKvClusterPki, ensureLeaf, LOOPBACK_DNS_NAMES, LOOPBACK_IP_ADDRESSES, pairIn } from '../pki/index.ts';
+
+/** The client certificate the apiservers present to the KV members (kubeadm: apiserver-etcd-client). */
+export const APISERVER_KV_CLIENT = 'apiserver-kv-client';
+
+/** Files of the KV CA and of the admin client certificate: for `halyard kv` and the env file. */
+export interface KvAdminFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
 
 export interface Security {
   /** What is encrypted: nothing, or the apiservers' port (kubectl, controllers, load balancer traffic). */
-  readonly mode: 'plaintext' | 'apiserver-tls';
+  readonly mode: 'plaintext' | 'apiserver-tls' | 'tls';
   readonly kvScheme: 'http' | 'https';
   readonly apiserverScheme: 'http' | 'https';
   /** PEM of the CA that signed the apiservers' certificates (for the kubeconfig and our own clients). */
   readonly apiserverCaPem?: string;
+  /** What `up` and its dashboard present to the KV members (PEM), when they require it. */
+  readonly kvClientTls?: { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
+  /** The files behind kvClientTls, for the printed `halyard kv` command and `<data>/halyard.env`. */
+  readonly kvAdminFiles?: KvAdminFiles;
   /** Extra flags for `halyard kv member` (certificates) by member id. */
   kvMemberFlags(id: string): string[];
   /** Extra flags for the apiserver (serving certificate, KV client certificate) by apiserver id. */
@@ -37,6 +51,34 @@ export const PLAINTEXT: Security = {
   controllerFlags: () => [],
   controllerEnv: () => ({}),
 };
+
+/**
+ * Ensures `<pkiDir>/ca.*`, `<pkiDir>/apiserver/<id>.*` and the KV PKI under `<pkiDir>/kv` (reused when
+ * they still fit) and wires them: HTTPS for the apiservers, mutual TLS on every KV port.
+ */
+export async function clusterTls(pkiDir: string, apiserverIds: readonly string[], kvMemberIds: readonly string[]): Promise<Security> {
+  const front = await apiserverTls(pkiDir, apiserverIds);
+  const kv = await ensureKvClusterPki(pkiDir, kvMemberIds, [ADMIN_CLIENT, APISERVER_KV_CLIENT]);
+  const admin = kv.clients.get(ADMIN_CLIENT) as KvAdminFiles;
+  const apiserverClient = kv.clients.get(APISERVER_KV_CLIENT) as KvAdminFiles;
+  const kvAdminFiles: KvAdminFiles = { caFile: kv.caFile, certFile: admin.certFile, keyFile: admin.keyFile };
+  return {
+    ...front,
+    mode: 'tls',
+    kvScheme: 'https',
+    kvClientTls: { ca: await readFile(kv.caFile), cert: await readFile(admin.certFile), key: await readFile(admin.keyFile) },
+    kvAdminFiles,
+    kvMemberFlags: (id) => {
+      const f = kv.members.get(id);
+      if (f === undefined) return [];
+      return [
+        '--cert-file', f.server.certFile, '--key-file', f.server.keyFile, '--trusted-ca-file', kv.caFile,
+        '--peer-cert-file', f.peer.certFile, '--peer-key-file', f.peer.keyFile, '--peer-trusted-ca-file', kv.caFile,
+      ];
+    },
+    apiserverFlags: (id) => [...front.apiserverFlags(id), '--kv-cacert', kv.caFile, '--kv-cert', apiserverClient.certFile, '--kv-key', apiserverClient.keyFile],
+  };
+}
 
 /** Ensures `<pkiDir>/ca.*` and `<pkiDir>/apiserver/<id>.*` (reused when they still fit) and wires them. */
 export async function apiserverTls(pkiDir: string, apiserverIds: readonly string[]): Promise<Security> {

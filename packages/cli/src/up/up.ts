@@ -4,6 +4,7 @@
 // `signal` aborts (Ctrl-C, SIGTERM).
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { KvClient } from '@halyard/kv-client';
 import { type ComponentContext, type ElectionTiming, processDefinition } from './components.ts';
 import { Control } from './control.ts';
@@ -17,7 +18,8 @@ import { apiserverComponents, CONTROLLER_KINDS, type ClusterPlan, type ClusterSh
 import { assertPortsFree, pickFreePorts } from './ports.ts';
 import { httpOk } from './process/probes.ts';
 import { Supervisor } from './process/supervisor.ts';
-import { apiserverTls, PLAINTEXT, type Security } from './security.ts';
+import { apiserverTls, clusterTls, PLAINTEXT, type Security } from './security.ts';
+import { ENV_FILE_NAME, kvCommandHint, writeKvEnvFile } from '../cluster/env-file.ts';
 import { checkResume, newState, readState, type UpState, writeState } from './state-file.ts';
 
 export interface UpOptions {
@@ -33,6 +35,8 @@ export interface UpOptions {
   readonly workIntervalMs: number;
   readonly kvTickMs: number;
   readonly readyTimeoutMs: number;
+  /** KV members in plain text (the apiservers still serve HTTPS), with a warning. */
+  readonly insecure?: boolean;
   readonly out: (line: string) => void;
 }
 
@@ -109,9 +113,26 @@ export async function startUp(o: UpOptions, signal: AbortSignal, tls = true): Pr
   const plan = planCluster(state.shape, state.componentPorts);
   await portsFreeSoon(portsOf(plan, state));
   await writeState(dataDir, state);
-  const security: Security = tls ? await apiserverTls(resolve(dataDir, 'pki'), apiserverComponents(plan).map((c) => c.id)) : PLAINTEXT;
+  const pkiDir = resolve(dataDir, 'pki');
+  const kvTls = tls && o.insecure !== true;
+  if (kvTls && existsSync(resolve(dataDir, 'kv')) && !existsSync(resolve(pkiDir, 'kv', 'ca.crt'))) {
+    // Its members' stored membership has http:// peer URLs (and ids derived from them).
+    throw new Error(`${dataDir} holds a control plane whose KV store was created without TLS; start it with --insecure, or use a new --data folder`);
+  }
+  const apiserverIds = apiserverComponents(plan).map((c) => c.id);
+  const security: Security = !tls ? PLAINTEXT : kvTls ? await clusterTls(pkiDir, apiserverIds, kvComponents(plan).map((c) => c.id)) : await apiserverTls(pkiDir, apiserverIds);
   o.out(`${resumed ? 'resuming' : 'creating'} ${state.shape.topology === 'external' ? 'an' : 'a'} ${state.shape.topology} control plane in ${dataDir}: ${state.shape.kvMembers} KV members, ${state.shape.apiservers} apiservers, ${state.shape.controllerReplicas} replicas each of ${CONTROLLER_KINDS.length} controllers`);
-  o.out(security.mode === 'plaintext' ? 'security: plain HTTP on 127.0.0.1 (kubectl will not send its token over plain HTTP)' : `security: apiservers serve HTTPS (CA ${resolve(dataDir, 'pki', 'ca.crt')}); the KV store is plain HTTP on 127.0.0.1 (its TLS wiring is not done yet)`);
+  o.out(
+    security.mode === 'plaintext'
+      ? 'security: plain HTTP on 127.0.0.1 (kubectl will not send its token over plain HTTP)'
+      : security.mode === 'apiserver-tls'
+        ? `warning: --insecure: the KV store is plain text on 127.0.0.1 (anything that reaches its ports can read the data and join it); apiservers serve HTTPS (CA ${resolve(pkiDir, 'ca.crt')})`
+        : `security: apiservers serve HTTPS (CA ${resolve(pkiDir, 'ca.crt')}); KV members use mutual TLS on every port (CA ${resolve(pkiDir, 'kv', 'ca.crt')})`,
+  );
+  const kvEndpoints = kvComponents(plan).map((c) => kvClientUrl(c, security.kvScheme));
+  const kvAdmin = security.kvAdminFiles;
+  const kvEnv = { endpoints: kvEndpoints, ...(kvAdmin !== undefined ? { cacert: kvAdmin.caFile, cert: kvAdmin.certFile, key: kvAdmin.keyFile } : {}) };
+  writeKvEnvFile(resolve(dataDir, ENV_FILE_NAME), kvEnv);
 
   const https = security.apiserverScheme === 'https';
   const apiserverUrl = `${security.apiserverScheme}://127.0.0.1:${state.loadBalancerPort}`;
@@ -129,7 +150,7 @@ export async function startUp(o: UpOptions, signal: AbortSignal, tls = true): Pr
   const ctx: ComponentContext = { plan, dataDir, clusterToken: state.clusterToken, tokenFile, adminToken: state.adminToken, apiserverUrl, security, election: o.election, workIntervalMs: o.workIntervalMs, kvTickMs: o.kvTickMs };
   for (const c of plan.components) supervisor.define(processDefinition(c, ctx));
 
-  const kv = new KvClient({ endpoints: kvComponents(plan).map((c) => kvClientUrl(c, security.kvScheme)) });
+  const kv = new KvClient({ endpoints: kvEndpoints, ...(security.kvClientTls !== undefined ? { tls: security.kvClientTls } : {}) });
   const kube = new KubeClient({ server: apiserverUrl, token: state.adminToken, ...(security.apiserverCaPem !== undefined ? { caPem: security.apiserverCaPem } : {}) });
   let loadBalancer: LoadBalancer | undefined;
   let dashboard: DashboardServer | undefined;
@@ -163,13 +184,14 @@ export async function startUp(o: UpOptions, signal: AbortSignal, tls = true): Pr
     await waitUntil('the load balancer did not reach a ready apiserver', async () => httpOk('127.0.0.1', state.loadBalancerPort, '/readyz', 2_000, https), o.readyTimeoutMs, signal);
     o.out(`starting ${controllerComponents(plan).length} controller replicas…`);
     await Promise.all(controllerComponents(plan).map((c) => supervisor.start(c.id)));
-    sampler = new Sampler({ plan, supervisor, kv, kube, dataDir, loadBalancer: { kind: loadBalancer.kind, url: apiserverUrl }, kubeconfig, apiserverTls: https });
+    sampler = new Sampler({ plan, supervisor, kv, kube, dataDir, loadBalancer: { kind: loadBalancer.kind, url: apiserverUrl }, kubeconfig, apiserverTls: https, kvScheme: security.kvScheme });
     const control = new Control(plan, supervisor, (t) => sampler?.note(t));
     dashboard = new DashboardServer(sampler, control);
     sampler.start();
     const dashboardUrl = await dashboard.listen('127.0.0.1', state.dashboardPort);
     o.out(`dashboard: ${dashboardUrl}`);
     o.out(kubectlHint(kubeconfig));
+    o.out(`KV store: ${kvCommandHint(kvEnv, 'get --prefix /registry/ --keys-only')}\n  or: source ${resolve(dataDir, ENV_FILE_NAME)} && halyard kv endpoint status -w table`);
     o.out(`logs: ${resolve(dataDir, 'logs')}/<component>.log · chaos: halyard chaos --data ${dataDir} --duration 60s · Ctrl-C stops everything`);
     return { plan, state, supervisor, loadBalancer, dashboardUrl, apiserverUrl, kubeconfig, stop };
   } catch (e) {

@@ -9,6 +9,7 @@ import type { Method, Methods, ServerFrame } from '../protocol/messages.ts';
 import { wsUrlOf } from './endpoints.ts';
 import { ConnectionLostError, NotAMemberError } from './retry.ts';
 import { assertRequestSize } from './request-size.ts';
+import { speaksTls, tlsError, tlsFailureReason, tlsRefusal } from './tls-errors.ts';
 
 // ws is CommonJS. Required as such rather than imported through its ESM wrapper, which makes Node run its
 // CommonJS export scanner (cjs-module-lexer) over each of ws's files: a visible share of the start-up
@@ -102,13 +103,16 @@ export class Connection {
   static open(endpoint: string, options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted === true) return reject(signal.reason);
+      const tlsOptions = {
+        ...(options.tls?.ca !== undefined ? { ca: Buffer.from(options.tls.ca) } : {}),
+        ...(options.tls?.cert !== undefined ? { cert: Buffer.from(options.tls.cert) } : {}),
+        ...(options.tls?.key !== undefined ? { key: Buffer.from(options.tls.key) } : {}),
+      };
       const ws = new WebSocket(wsUrlOf(endpoint), {
         handshakeTimeout: options.dialTimeoutMs,
         maxPayload: options.responseSizeBytesMax ?? RESPONSE_SIZE_BYTES_MAX,
         perMessageDeflate: false,
-        ...(options.tls?.ca !== undefined ? { ca: Buffer.from(options.tls.ca) } : {}),
-        ...(options.tls?.cert !== undefined ? { cert: Buffer.from(options.tls.cert) } : {}),
-        ...(options.tls?.key !== undefined ? { key: Buffer.from(options.tls.key) } : {}),
+        ...tlsOptions,
       });
       // An HTTP answer other than 101 means no member listens there (another service, a proxy's error page):
       // remembered here, reported by onError once ws has aborted the handshake.
@@ -133,8 +137,18 @@ export class Connection {
       const onError = (err: Error): void => {
         cleanup();
         ws.terminate();
-        if (refusedWith !== undefined) reject(new NotAMemberError(endpoint, refusedWith.status, refusedWith.statusText));
-        else reject(new ConnectionLostError(endpoint, false, `dial failed: ${err.message}`));
+        if (refusedWith !== undefined) return reject(new NotAMemberError(endpoint, refusedWith.status, refusedWith.statusText));
+        const tlsReason = tlsFailureReason(err);
+        if (tlsReason !== undefined) return reject(tlsError(endpoint, tlsReason));
+        const lost = new ConnectionLostError(endpoint, false, `dial failed: ${err.message}`);
+        if (!isCutBeforeAnswer(err)) return reject(lost);
+        const url = new URL(endpoint);
+        const host = url.hostname.replace(/^\[|\]$/g, '');
+        if (endpoint.startsWith('http://')) {
+          void speaksTls(host, Number(url.port || 80)).then((tls) => reject(tls ? tlsError(endpoint, 'the endpoint speaks TLS; use https:// (and --cacert/--cert/--key)') : lost));
+        } else {
+          void tlsRefusal(host, Number(url.port || 443), tlsOptions).then((reason) => reject(reason !== undefined ? tlsError(endpoint, reason) : lost));
+        }
       };
       const onClose = (): void => onError(new Error('closed during the handshake'));
       const onAbort = (): void => {
@@ -320,6 +334,12 @@ export class Connection {
     this.closeListeners.clear();
     for (const l of listeners) l(reason);
   }
+}
+
+/** A connection closed before the server said anything: what a TLS server does to a plain HTTP request. */
+function isCutBeforeAnswer(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'ECONNRESET' || /socket hang up|closed during the handshake/.test(err.message);
 }
 
 function describe(err: WireError): string {

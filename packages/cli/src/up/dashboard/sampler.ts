@@ -35,6 +35,8 @@ export interface SamplerOptions {
   readonly loadBalancer: { readonly kind: string; readonly url: string };
   readonly kubeconfig: string;
   readonly apiserverTls: boolean;
+  /** Scheme of the KV members' client URLs (https when they run with certificates). */
+  readonly kvScheme?: 'http' | 'https';
 }
 
 interface ControllerStatus {
@@ -139,11 +141,11 @@ export class Sampler {
     const rows = await Promise.all(
       kvComponents(this.o.plan).map(async (c) => {
         const st = supervisor.status(c.id);
-        const base = { id: c.id, node: c.node, endpoint: kvClientUrl(c), process: st.state, pid: st.pid ?? null };
+        const base = { id: c.id, node: c.node, endpoint: kvClientUrl(c, this.o.kvScheme), process: st.state, pid: st.pid ?? null };
         const down = (error: string): KvMemberView & { memberId?: number; leaderId?: number } => ({ ...base, role: 'down', term: null, commitIndex: null, appliedIndex: null, revision: null, healthy: false, error });
         if (st.state !== 'running' && st.state !== 'starting') return down(st.lastExit !== undefined ? `exited (${st.lastExit})` : 'stopped');
         try {
-          const s = await kv.status(kvClientUrl(c), { timeoutMs: PROBE_TIMEOUT_MS });
+          const s = await kv.status(kvClientUrl(c, this.o.kvScheme), { timeoutMs: PROBE_TIMEOUT_MS });
           return { ...base, role: s.leader === s.header.memberId ? 'leader' : s.isLearner ? 'learner' : s.leader === 0 ? 'no leader' : 'follower', term: s.raftTerm, commitIndex: s.raftIndex, appliedIndex: s.raftAppliedIndex, revision: s.header.revision, healthy: s.leader !== 0 && s.errors.length === 0, error: s.errors.length > 0 ? s.errors.join('; ') : null };
         } catch (e) {
           return down(errorMessage(e));
