@@ -59,7 +59,9 @@ function track(p: Promise<void>): { state: () => 'pending' | 'resolved' | 'rejec
   return { state: () => state, error: () => error };
 }
 
-const settle = (): Promise<void> => vi.advanceTimersByTimeAsync(0);
+const settle = async (): Promise<void> => {
+  await vi.advanceTimersByTimeAsync(0);
+};
 
 beforeEach(() => {
   vi.useFakeTimers();

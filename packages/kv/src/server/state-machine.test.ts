@@ -28,7 +28,7 @@ describe('apply-time dedupe (exactly-once writes across retries)', () => {
     const sm = new KvStateMachine();
     sm.applyPayload(cmd('c1-1', put('k', 'v1')));
     sm.applyPayload(cmd('c1-1', put('k', 'v2')));
-    const r = sm.mvcc.range({ type: 'range', key: b('k') });
+    const r = sm.mvcc.range({ key: b('k') });
     expect(new TextDecoder().decode(r.kvs[0]?.value)).toBe('v1');
   });
 
