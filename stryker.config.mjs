@@ -23,10 +23,12 @@ export default {
   incremental: true,
   // The machine has 2 cores shared with other work: one test-runner process (override with --concurrency).
   concurrency: 1,
-  timeoutMS: 10_000,
-  timeoutFactor: 2,
+  // A mutant whose tests take 1.5 × their dry-run time + 5 s counts as a timeout (detected): an endless loop.
+  timeoutMS: 5_000,
+  timeoutFactor: 1.5,
   thresholds: { high: 90, low: 80, break: null },
   reporters: ['clear-text', 'progress', 'html', 'json'],
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
   ignorePatterns: ['dist', 'reports', 'docs', '.halyard', 'fuzz-out', 'coverage', '*.log', '.vitest-report.json', 'stryker-setup-*.js'],

@@ -1,20 +1,22 @@
-// `pnpm mutate [target…]`: mutation testing with StrykerJS (settings in stryker.config.mjs).
+// `pnpm mutate [target…]`: mutation testing with StrykerJS (shared settings in stryker.config.mjs).
 //
 // A target is a folder, a file (optionally `file.ts:12-40` for a line range) or one of the named groups
-// below; no target runs every group. Each target gets its own incremental file under
-// reports/stryker-incremental/ (committed, so a fresh clone only re-tests mutants whose code or tests
-// changed since the recorded run) and its own HTML/JSON report under reports/mutation/ (not committed).
+// below; no target runs every group. Targets are run one source file at a time: each file has its own
+// incremental file, reports/stryker-incremental/<file>.json (committed, so a re-run — in a fresh clone
+// too — only re-tests mutants whose code or covering tests changed), and its own HTML/JSON report under
+// reports/mutation/ (not committed). A run cut short keeps every file it finished. The score printed
+// for a target is over all its files.
 //
 //   pnpm mutate                          every group, one after another
 //   pnpm mutate mvcc                     a named group
 //   pnpm mutate packages/kv/src/mvcc     a folder (its tests, test helpers and index.ts are not mutated)
-//   pnpm mutate --smoke                  the CI smoke check: one small file, from scratch, fails below its target
+//   pnpm mutate --smoke                  the CI smoke check: one small file, from scratch, fails below its goal
 //
-// Options: --force (ignore the incremental file), --concurrency N, --check (exit 1 when a target scores
+// Options: --force (ignore the incremental files), --concurrency N, --check (exit 1 when a target scores
 // below its goal), --no-typecheck (skip Stryker's TypeScript checker: several times faster, but mutants
 // that would not compile are then run too, and usually killed by a runtime error).
-import { mkdirSync, statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { Stryker } from '@stryker-mutator/core';
 
 type StrykerOptions = NonNullable<ConstructorParameters<typeof Stryker>[0]>;
@@ -39,39 +41,49 @@ const GROUPS: readonly Target[] = [
   { name: 'client-retry', paths: ['packages/kv-client/src/client/retry.ts', 'packages/kv-client/src/client/caller.ts'], goalPercent: 80 },
 ];
 
-/** CI's smoke check: small enough to run from scratch in well under a minute on 2 cores. */
-const SMOKE: Target = { name: 'smoke-quorum', paths: ['packages/kv/src/raft/quorum.ts'], goalPercent: 90 };
+/** CI's smoke check: small enough to run from scratch in about a minute on 2 cores. */
+const SMOKE: Target = { name: 'smoke', paths: ['packages/kv/src/raft/quorum.ts'], goalPercent: 90 };
 
 /** Never mutated: tests, their helpers and data, and index files that only re-export. */
-const NOT_MUTATED = ['**/*.test.ts', '**/*.testutil.ts', '**/testing/**', '**/test-*.ts', '**/index.ts'];
+const NOT_MUTATED = /(\.test\.ts|\.testutil\.ts|\/index\.ts)$|\/testing\/|\/test-[^/]*\.ts$/;
 
 const root = resolve(import.meta.dirname, '..');
 
-function mutatePatterns(paths: readonly string[]): string[] {
+/** The source files (or `file:lines` ranges) a target mutates, relative to the root, sorted. */
+function sourceFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
-  let anyFolder = false;
   for (const p of paths) {
-    const file = p.replace(/:\d+(-\d+)?$/, '');
-    const abs = resolve(root, file);
+    const range = /:\d+(-\d+)?$/.exec(p)?.[0] ?? '';
+    const abs = resolve(root, p.slice(0, p.length - range.length));
+    const rel = relative(root, abs);
+    if (rel.startsWith('..')) throw new Error(`mutate: ${p} is outside the repository`);
     let isDir: boolean;
     try {
       isDir = statSync(abs).isDirectory();
     } catch {
       throw new Error(`mutate: no such file or folder: ${p}`);
     }
-    const rel = relative(root, abs);
-    if (rel.startsWith('..')) throw new Error(`mutate: ${p} is outside the repository`);
-    anyFolder ||= isDir;
-    out.push(isDir ? `${rel}/**/*.ts` : p.replace(file, rel));
+    if (!isDir) {
+      out.push(rel + range);
+      continue;
+    }
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) walk(path);
+        else if (e.name.endsWith('.ts') && !NOT_MUTATED.test(`/${relative(root, path)}`)) out.push(relative(root, path));
+      }
+    };
+    walk(abs);
   }
-  return anyFolder ? [...out, ...NOT_MUTATED.map((g) => `!${g}`)] : out;
+  return [...new Set(out)].sort();
 }
 
-function slug(paths: readonly string[]): string {
-  return paths
-    .map((p) => p.replace(/^packages\//, '').replace(/\.ts(:|$)/, '$1').replace(/[^A-Za-z0-9]+/g, '-'))
-    .join('+')
-    .slice(0, 120);
+function slug(file: string): string {
+  return file
+    .replace(/^packages\//, '')
+    .replace(/\.ts(:|$)/, '$1')
+    .replace(/[^A-Za-z0-9]+/g, '-');
 }
 
 interface Score {
@@ -79,16 +91,14 @@ interface Score {
   readonly undetected: number;
   readonly compileErrors: number;
   readonly ignored: number;
-  readonly percent: number;
 }
 
-/** Stryker's mutation score: (killed + timeout) / (killed + timeout + survived + no coverage). */
+const percent = (s: Score): number => (s.detected + s.undetected === 0 ? 100 : (100 * s.detected) / (s.detected + s.undetected));
+
+/** Stryker's mutation score counts: detected = killed + timeout; undetected = survived + no coverage. */
 function score(results: readonly MutantResult[]): Score {
   const count = (...statuses: string[]): number => results.filter((r) => statuses.includes(r.status)).length;
-  const detected = count('Killed', 'Timeout');
-  const undetected = count('Survived', 'NoCoverage');
-  const total = detected + undetected;
-  return { detected, undetected, compileErrors: count('CompileError'), ignored: count('Ignored'), percent: total === 0 ? 100 : (100 * detected) / total };
+  return { detected: count('Killed', 'Timeout'), undetected: count('Survived', 'NoCoverage'), compileErrors: count('CompileError'), ignored: count('Ignored') };
 }
 
 function describeSurvivor(r: MutantResult): string {
@@ -105,26 +115,30 @@ interface Flags {
   readonly concurrency?: number;
 }
 
-async function run(target: Target, flags: Flags): Promise<Score> {
-  const name = target.name !== '' ? target.name : slug(target.paths);
-  mkdirSync(resolve(root, 'reports/stryker-incremental'), { recursive: true });
+async function runFile(file: string, flags: Flags): Promise<MutantResult[]> {
+  const name = slug(file);
   const options: StrykerOptions = {
     configFile: resolve(root, 'stryker.config.mjs'),
-    mutate: mutatePatterns(target.paths),
+    mutate: [file],
     incremental: flags.incremental,
     incrementalFile: `reports/stryker-incremental/${name}.json`,
     force: flags.force,
-    ...(flags.typecheck ? {} : { checkers: [] }),
     htmlReporter: { fileName: `reports/mutation/${name}.html` },
     jsonReporter: { fileName: `reports/mutation/${name}.json` },
+    ...(flags.typecheck ? {} : { checkers: [] }),
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
   };
+  return new Stryker(options).runMutationTest();
+}
+
+async function run(target: Target, flags: Flags): Promise<Score> {
   const started = performance.now();
-  const results = await new Stryker(options).runMutationTest();
+  const results: MutantResult[] = [];
+  for (const file of sourceFiles(target.paths)) results.push(...(await runFile(file, flags)));
   const s = score(results);
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   const lines = [
-    `mutate ${name} (${target.paths.join(' ')}): score ${s.percent.toFixed(2)} % — ${s.detected} detected, ${s.undetected} undetected, ${s.compileErrors} not compiling, ${s.ignored} ignored; ${seconds} s`,
+    `mutate ${target.name} (${target.paths.join(' ')}): score ${percent(s).toFixed(2)} % — ${s.detected} detected, ${s.undetected} undetected, ${s.compileErrors} not compiling, ${s.ignored} ignored; ${seconds} s`,
     ...results.filter((r) => r.status === 'Survived' || r.status === 'NoCoverage').map(describeSurvivor),
   ];
   console.log(lines.join('\n'));
@@ -163,7 +177,7 @@ function parseArgs(argv: readonly string[]): Flags & { targets: Target[] } {
       else loose.push(a);
     }
   }
-  if (loose.length > 0) targets.push({ name: slug(loose), paths: loose });
+  if (loose.length > 0) targets.push({ name: loose.join(' '), paths: loose });
   return { targets: targets.length > 0 ? targets : [...GROUPS], force, incremental, typecheck, check, ...(concurrency !== undefined ? { concurrency } : {}) };
 }
 
@@ -173,7 +187,7 @@ async function main(): Promise<number> {
   const below: string[] = [];
   for (const t of args.targets) {
     const s = await run(t, args);
-    if (t.goalPercent !== undefined && s.percent < t.goalPercent) below.push(`${t.name}: ${s.percent.toFixed(2)} % < ${t.goalPercent} %`);
+    if (t.goalPercent !== undefined && percent(s) < t.goalPercent) below.push(`${t.name}: ${percent(s).toFixed(2)} % < ${t.goalPercent} %`);
   }
   if (below.length > 0) console.log(`below goal:\n  ${below.join('\n  ')}`);
   return args.check && below.length > 0 ? 1 : 0;
