@@ -50,7 +50,9 @@ export function registerFuzzCluster(fuzz: Command): void {
       }),
     )
     .option('--ops-per-client <n>', 'bound on operations per client', intArg('--ops-per-client', 1, 10_000_000), 100_000)
-    .action(async (o: { duration: number; nemesis: NemesisKind[]; size: number; clients: number; keys: number; seed: number; out: string; clientPortBase: number; tickMs: number; faultIntervalMs: number; faultHoldMs: number; opsPerClient: number; plantedBug?: PlantedBug[] }) => {
+    .option('--lease-clients <n>', 'clients that keep leases alive through the faults (checked for early expiry)', intArg('--lease-clients', 0, 16), 1)
+    .option('--lease-ttl <seconds>', 'TTL of their leases', intArg('--lease-ttl', 2, 600), 8)
+    .action(async (o: { duration: number; nemesis: NemesisKind[]; size: number; clients: number; keys: number; seed: number; out: string; clientPortBase: number; tickMs: number; faultIntervalMs: number; faultHoldMs: number; opsPerClient: number; leaseClients: number; leaseTtl: number; plantedBug?: PlantedBug[] }) => {
       const bar = new SingleBar({ format: 'fuzz cluster {bar} {percentage}% | {ops} ops | {faults} fault events | {elapsed}s' });
       bar.start(o.duration, 0, { ops: 0, faults: 0, elapsed: 0 });
       const summary = await runClusterFuzz({
@@ -66,6 +68,8 @@ export function registerFuzzCluster(fuzz: Command): void {
         faultIntervalMs: o.faultIntervalMs,
         faultHoldMs: o.faultHoldMs,
         opsPerClientMax: o.opsPerClient,
+        leaseClients: o.leaseClients,
+        leaseTtlSeconds: o.leaseTtl,
         ...(o.plantedBug !== undefined ? { plantedBugs: o.plantedBug } : {}),
         onProgress: (p) => bar.update(Math.min(o.duration, Math.round(p.elapsedMs)), { ops: p.ops, faults: p.faults, elapsed: Math.round(p.elapsedMs / 1000) }),
       }).finally(() => bar.stop());
@@ -75,6 +79,7 @@ export function registerFuzzCluster(fuzz: Command): void {
         `acknowledged writes lost: ${summary.lostWrites.length}${summary.lostWrites.length > 0 ? `\n  ${summary.lostWrites.slice(0, 20).join('\n  ')}` : ''}`,
         `linearizability: ${summary.linearizabilitySummary}`,
         `watch: ${summary.watch.eventsSeen} events, ${summary.watch.ok ? 'ordered, gap-free, matching the writes' : `PROBLEMS:\n  ${summary.watch.problems.join('\n  ')}`}`,
+        `leases: ${summary.leases.leases} leases, ${summary.leases.renewals} renewals, ${summary.leases.ok ? 'none expired early' : `EARLY EXPIRY:\n  ${summary.leases.problems.join('\n  ')}`}`,
         `verdict: ${summary.ok ? 'OK' : 'FAILED'}`,
         `history, report.html and summary.json in ${summary.outDir}`,
       ];

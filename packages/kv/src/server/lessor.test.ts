@@ -95,6 +95,17 @@ describe('only the leader expires, renews and checkpoints', () => {
     expect(l.expired()).toEqual([3]);
   });
 
+  it('a grant applied on the leader expires its TTL after the grant, not before', () => {
+    const clock = new FakeClock();
+    const l = leader(clock);
+    l.granted(4, 3);
+    expect(l.remainingSeconds(4)).toBe(3);
+    clock.advance(2_999);
+    expect(l.expired()).toEqual([]);
+    clock.advance(1);
+    expect(l.expired()).toEqual([4]);
+  });
+
   it('renewing a lease the leader does not know fails (it was revoked or never granted)', () => {
     const clock = new FakeClock();
     const l = leader(clock, [lease(1, 5)]);
