@@ -192,6 +192,7 @@ describe('halyard kv member and endpoint', () => {
     const id = /Member ([0-9a-f]+) added to cluster 1c2d3e4f/.exec(added.stdout)?.[1] ?? '';
     expect(id).not.toBe('');
     expect(added.stdout).toContain('--initial-cluster m0=http://127.0.0.1:23800,m1=http://127.0.0.1:23801,m2=http://127.0.0.1:23802,m3=http://127.0.0.1:23803 --initial-cluster-state existing');
+    expect(added.stdout).toContain(`--initial-cluster-state existing --member-id ${id} `);
     expect((await kv('member', 'promote', id)).stdout).toBe(`Member ${id} promoted in cluster 1c2d3e4f\n`);
     expect((await kv('member', 'remove', id)).stdout).toBe(`Member ${id} removed from cluster 1c2d3e4f\n`);
     const gone = await kv('member', 'remove', id);

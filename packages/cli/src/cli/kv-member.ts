@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { consoleLogger } from '@halyard/kv/transport';
 import { ConfigError, MEMBER_DEFAULTS, idToHex, parseInitialCluster, startMember, type TlsFiles } from '@halyard/kv/server';
+import { hexIdArg } from './kv-flags.ts';
 
 export function positiveInt(flag: string): (v: string) => number {
   return (v) => {
@@ -42,6 +43,7 @@ export function registerMemberCommand(kv: Command): void {
     .requiredOption('--initial-cluster <list>', 'name=peerURL,… for every member of the initial cluster')
     .addOption(new Option('--initial-cluster-state <state>', 'new to bootstrap, existing to join').choices(['new', 'existing']).default('new'))
     .option('--initial-cluster-token <token>', 'distinguishes clusters; the cluster id derives from it', MEMBER_DEFAULTS.clusterToken)
+    .option('--member-id <hex>', 'the id `member add` printed, when it differs from the derived one (a re-added member); pass it on every start', hexIdArg('--member-id'))
     .option('--tick-ms <ms>', 'real time per Raft tick', positiveInt('--tick-ms'), MEMBER_DEFAULTS.tickMs)
     .option('--election-ticks <n>', 'election timeout in ticks', positiveInt('--election-ticks'), MEMBER_DEFAULTS.electionTicks)
     .option('--snapshot-count <n>', 'applied entries between snapshots', positiveInt('--snapshot-count'), MEMBER_DEFAULTS.snapshotCount)
@@ -60,7 +62,7 @@ export function registerMemberCommand(kv: Command): void {
     .option('--unsafe-fault-injection', 'serve POST /debug/faults for fault tests (never in production)', false)
     .addOption(new Option('--exit-with-parent', 'stop when the process that started this member dies (local clusters)').default(false).hideHelp())
     .addOption(new Option('--unsafe-bug-stale-reads', 'PLANTED BUG: serve linearizable reads without ReadIndex (to test the checkers)').default(false).hideHelp())
-    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean; unsafeBugStaleReads: boolean; autoCompactionRetention: number; exitWithParent: boolean } & TlsFlags) => {
+    .action(async (o: { name: string; dataDir: string; listenPeerUrl: string; listenClientUrl: string; initialCluster: string; initialClusterState: 'new' | 'existing'; initialClusterToken: string; memberId?: number; tickMs: number; electionTicks: number; snapshotCount: number; maxRequestBytes: number; unsafeFaultInjection: boolean; unsafeBugStaleReads: boolean; autoCompactionRetention: number; exitWithParent: boolean } & TlsFlags) => {
       let running;
       try {
         running = await startMember(
@@ -72,6 +74,7 @@ export function registerMemberCommand(kv: Command): void {
             initialCluster: parseInitialCluster(o.initialCluster),
             initialClusterState: o.initialClusterState,
             clusterToken: o.initialClusterToken,
+            ...(o.memberId !== undefined ? { memberId: o.memberId } : {}),
             tickMs: o.tickMs,
             electionTicks: o.electionTicks,
             snapshotCount: o.snapshotCount,

@@ -47,9 +47,12 @@ export function registerMemberAdminCommands(member: Command, io: KvCliIo): void 
         const cluster = r.members
           .flatMap((m) => (m.id === r.member.id ? m.peerUrls.map((u) => `${name}=${u}`) : m.name === '' ? [] : m.peerUrls.map((u) => `${m.name}=${u}`)))
           .join(',');
+        // The id too: a member re-added with a removed member's name and URLs gets a fresh id that it cannot
+        // derive from its flags (for a first add the flag equals the derived id).
+        const idFlag = ` --member-id ${memberHex(r.member.id)}`;
         io.stdout(
           `Member ${memberHex(r.member.id)} added to cluster ${memberHex(r.header.clusterId)}\n\n` +
-            `Start it with:\n  halyard kv member --name ${name} --listen-peer-url ${peerUrls[0]} --initial-cluster ${cluster} --initial-cluster-state existing --listen-client-url … --data-dir …\n`,
+            `Start it with:\n  halyard kv member --name ${name} --listen-peer-url ${peerUrls[0]} --initial-cluster ${cluster} --initial-cluster-state existing${idFlag} --listen-client-url … --data-dir …\n`,
         );
       }),
     );

@@ -48,6 +48,8 @@ export type KvErrorCode =
   | 'ConfChangeInProgress'
   /** A peer or client that belongs to another cluster. */
   | 'ClusterIdMismatch'
+  /** The member holds its limit of requests of this kind (etcd ErrTooManyRequests); retry later. */
+  | 'TooManyRequests'
   | 'Stopping'
   | 'Internal';
 

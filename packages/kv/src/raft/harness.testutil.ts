@@ -20,6 +20,12 @@ export class Harness {
   /** Return false to drop a message. */
   filter: MessageFilter = () => true;
   readonly delivered: Message[] = [];
+  /**
+   * Nodes whose application lags, as a member's does when it applies one batch while the next is written:
+   * each flush takes at most one Ready from them (with `maxCommittedSizePerReadyBytes: 1`, one committed
+   * entry per delivered message), so their applied index trails their commit index.
+   */
+  readonly slowAppliers = new Set<NodeId>();
   private queue: Message[] = [];
 
   constructor(
@@ -52,7 +58,8 @@ export class Harness {
   flushReadies(): boolean {
     let any = false;
     for (const h of this.nodes.values()) {
-      while (h.node.hasReady()) {
+      const readiesMax = this.slowAppliers.has(h.node.id) ? 1 : Number.POSITIVE_INFINITY;
+      for (let n = 0; n < readiesMax && h.node.hasReady(); n++) {
         any = true;
         const rd = h.node.ready();
         if (rd.snapshot !== undefined) h.storage.applySnapshot(rd.snapshot);

@@ -35,6 +35,10 @@ export interface RaftBugs {
   readonly readIndexWithoutHeartbeat?: boolean;
   /** Grant votes without the §5.4.1 up-to-date check. */
   readonly voteWithoutLogCheck?: boolean;
+  /** Campaign (and obey TimeoutNow) while a committed configuration change is not yet applied (issue 7, bug 1). */
+  readonly campaignWithUnappliedConfChanges?: boolean;
+  /** Re-apply handed-out configuration changes over a snapshot restored before advance() (issue 7, bug 2). */
+  readonly restoreSnapshotDuringHandout?: boolean;
 }
 
 export interface RaftConfig {
@@ -54,6 +58,14 @@ export interface RaftConfig {
   readonly maxUncommittedBytes?: number;
   /** Bound on the committed entries of one Ready. */
   readonly maxCommittedSizePerReadyBytes?: number;
+  /**
+   * Bound on the ReadIndex requests a leader holds while a heartbeat round confirms its leadership
+   * (thesis §6.4 step 3). Past it a local read fails with ReadQueueFull and a forwarded one is rejected.
+   * A member's read barrier batches its reads into one request at a time, so this counts members' rounds.
+   */
+  readonly maxPendingReads?: number;
+  /** Bound on the ReadIndex requests a new leader holds until it commits an entry of its term (§6.4 step 1). */
+  readonly maxReadsBeforeCommit?: number;
   /** On restart: the last index the application has applied. */
   readonly applied?: number;
   readonly bugs?: RaftBugs;
@@ -82,6 +94,8 @@ export const DEFAULTS = {
   maxInflightBytes: 32 * 1024 * 1024,
   maxUncommittedBytes: 64 * 1024 * 1024,
   maxCommittedSizePerReadyBytes: 16 * 1024 * 1024,
+  maxPendingReads: 4096,
+  maxReadsBeforeCommit: 4096,
 } as const;
 
 /** What the last ready() handed out, so advance() knows what became durable and applied. */
@@ -123,9 +137,10 @@ export class RaftNode {
   private pendingConfIndex = 0;
   private uncommittedSizeBytes = 0;
   private leadTransferee: NodeId = NONE;
-  private readonly readOnly = new ReadOnlyQueue();
+  private readonly readOnly: ReadOnlyQueue;
   /** ReadIndex requests that arrived before this leader committed an entry of its term (§6.4 step 1). */
   private pendingReadsBeforeCommit: { requestId: string; from: NodeId }[] = [];
+  private readonly maxReadsBeforeCommit: number;
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -148,6 +163,9 @@ export class RaftNode {
     this.maxUncommittedBytes = cfg.maxUncommittedBytes ?? DEFAULTS.maxUncommittedBytes;
     this.maxCommittedSizePerReadyBytes = cfg.maxCommittedSizePerReadyBytes ?? DEFAULTS.maxCommittedSizePerReadyBytes;
     this.bugs = cfg.bugs ?? {};
+    this.readOnly = new ReadOnlyQueue(cfg.maxPendingReads ?? DEFAULTS.maxPendingReads);
+    this.maxReadsBeforeCommit = cfg.maxReadsBeforeCommit ?? DEFAULTS.maxReadsBeforeCommit;
+    invariant(Number.isSafeInteger(this.maxReadsBeforeCommit) && this.maxReadsBeforeCommit > 0, 'maxReadsBeforeCommit must be a positive integer');
 
     const { hardState, confState } = cfg.storage.initialState();
     this.log = new RaftLog(cfg.storage, cfg.applied ?? 0);
@@ -263,9 +281,15 @@ export class RaftNode {
     return r;
   }
 
+  /**
+   * Ask for a linearizable read index (thesis §6.4); the answer arrives in Ready.readStates. Throws
+   * NotLeader when no leader is known, ReadQueueFull when this leader holds its limit of reads.
+   */
   readIndex(requestId: string): void {
     if (this.role === 'leader') {
-      this.handleReadIndex(requestId, this.id);
+      if (!this.handleReadIndex(requestId, this.id)) {
+        throw new RaftError('ReadQueueFull', `the leader holds its limit of pending reads (${this.readOnly.size()} awaiting a heartbeat round, ${this.pendingReadsBeforeCommit.length} awaiting its first commit)`);
+      }
       return;
     }
     if (this.leaderId === NONE) throw new RaftError('NotLeader', 'no leader to confirm a read index', NONE);
@@ -275,7 +299,10 @@ export class RaftNode {
   transferLeadership(to: NodeId): void {
     this.requireLeader();
     if (to === this.id) return;
-    if (!this.confState.voters.includes(to)) throw new RaftError('InvalidConfChange', `node ${to} is not a voter`);
+    if (!this.confState.voters.includes(to)) {
+      const what = this.confState.learners.includes(to) ? 'a learner' : 'not a member';
+      throw new RaftError('TransferTargetNotVoter', `cannot transfer leadership to node ${to}: it is ${what}, only a voter can lead`);
+    }
     if (this.leadTransferee === to) return;
     this.leadTransferee = to;
     // The transfer must finish within an election timeout, or it is abandoned (thesis §3.10).
@@ -359,13 +386,26 @@ export class RaftNode {
     if (h.lastEntry !== undefined) {
       this.log.unstable.stableTo(h.lastEntry.index, h.lastEntry.term);
     }
+    // A snapshot still pending here was restored after ready() (a handed-out one was just made stable).
+    // Its configuration already includes every change at or below its index, so the changes in this
+    // batch must not be applied over it again. etcd's applications skip committed entries at or below an
+    // installed snapshot's index for the same reason (raftexample's entriesToApply, etcd issue #1617);
+    // we keep accepting the snapshot rather than refusing it while entries are handed out, as etcd raft
+    // does, so a slow applier does not hold up a follower that needs the snapshot.
+    const restoredIndex = this.log.unstable.snapshot?.metadata.index;
     let appliedSizeBytes = 0;
     for (const e of h.committed) {
       invariant(e.index === this.log.applied + 1 || e.index <= this.log.applied, `applied out of order: ${e.index} after ${this.log.applied}`);
       if (e.index <= this.log.applied) continue;
       this.log.applied = e.index;
       appliedSizeBytes += entrySizeBytes(e);
-      if (e.type === 'confChange') this.applyConfChangeEntry(e.change);
+      if (e.type !== 'confChange') continue;
+      if (restoredIndex !== undefined && this.bugs.restoreSnapshotDuringHandout !== true) {
+        // A snapshot is restored only past the commit index, and this batch was committed before it.
+        invariant(e.index <= restoredIndex, `handed-out entry ${e.index} beyond the restored snapshot at ${restoredIndex}`);
+        continue;
+      }
+      this.applyConfChangeEntry(e.change);
     }
     invariant(this.log.applied <= this.log.committed, `applied ${this.log.applied} > committed ${this.log.committed}`);
     if (this.role === 'leader') {
@@ -456,6 +496,13 @@ export class RaftNode {
 
   private hup(transfer: boolean): void {
     if (this.role === 'leader') return;
+    if (this.hasUnappliedConfChanges() && this.bugs.campaignWithUnappliedConfChanges !== true) {
+      // Votes and commit are counted against the applied configuration (changes take effect on apply).
+      // A committed but unapplied change means that configuration is stale: a majority of it may not
+      // overlap the majority that committed entries under the newer one, so a win could overwrite a
+      // committed entry. etcd raft's hup() refuses to campaign (and so to obey TimeoutNow) for this reason.
+      return;
+    }
     if (this.preVote && !transfer) {
       this.becomePreCandidate();
       this.requestVotes('preVote', this.term + 1, false);
@@ -463,6 +510,19 @@ export class RaftNode {
       this.becomeCandidate();
       this.requestVotes('vote', this.term, transfer);
     }
+  }
+
+  /** Whether (applied, committed] holds a configuration change; scanned in pages, as etcd raft does. */
+  private hasUnappliedConfChanges(): boolean {
+    // Below firstIndex a pending snapshot stands in for the entries, and its configuration is already ours.
+    let lo = Math.max(this.log.applied + 1, this.log.firstIndex());
+    const hi = this.log.committed + 1;
+    while (lo < hi) {
+      const page = this.log.slice(lo, hi, this.maxCommittedSizePerReadyBytes);
+      if (page.some((e) => e.type === 'confChange')) return true;
+      lo += page.length;
+    }
+    return false;
   }
 
   private requestVotes(kind: 'preVote' | 'vote', term: number, transfer: boolean): void {
@@ -670,15 +730,19 @@ export class RaftNode {
       return;
     }
     if (this.log.matchTerm(meta.index, meta.term)) {
-      // We already have the entry the snapshot ends at: just advance commit (etcd raft does the same).
+      // We already have the entry the snapshot ends at: just advance commit, and acknowledge only the
+      // commit index, as etcd raft does. Entries after it may be left over from an older leader; the
+      // snapshot says nothing about them, and acknowledging them would let the leader count them as its own.
       this.log.commitTo(meta.index);
-    } else {
-      // One snapshot at a time: the leader retries after the first is installed.
-      if (this.handout?.snapshotIndex !== undefined || this.log.unstable.snapshot !== undefined) return;
-      this.log.restore(m.snapshot);
-      this.confState = meta.confState;
-      this.resetProgress();
+      this.ackAppend(m.from, this.log.committed);
+      return;
     }
+    // One snapshot at a time: the leader retries after the first is installed.
+    if (this.handout?.snapshotIndex !== undefined || this.log.unstable.snapshot !== undefined) return;
+    this.log.restore(m.snapshot);
+    this.confState = meta.confState;
+    this.resetProgress();
+    // The log now ends at the snapshot.
     this.ackAppend(m.from, this.log.lastIndex());
   }
 
@@ -767,19 +831,35 @@ export class RaftNode {
     }
   }
 
-  private handleReadIndex(requestId: string, from: NodeId): void {
+  /** Answer, queue or refuse a read. Returns false when it was refused because a queue is full. */
+  private handleReadIndex(requestId: string, from: NodeId): boolean {
     if (!this.committedEntryInCurrentTerm()) {
       // Our commit index may lag the true one until an entry of our term commits (§6.4 step 1).
+      if (this.pendingReadsBeforeCommit.length >= this.maxReadsBeforeCommit) return this.refuseRead(requestId, from);
       this.pendingReadsBeforeCommit.push({ requestId, from });
-      return;
+      return true;
     }
     const index = this.log.committed;
     if (this.bugs.readIndexWithoutHeartbeat === true || this.confState.voters.length === 1) {
       this.answerRead(requestId, index, from);
-      return;
+      return true;
     }
+    if (this.readOnly.isFull()) return this.refuseRead(requestId, from);
     this.readOnly.add(requestId, index, from, this.id);
     this.bcastHeartbeat();
+    return true;
+  }
+
+  /**
+   * A full queue refuses a read rather than grow without bound. A follower that forwarded it is told at
+   * once (it may retry); our own caller gets ReadQueueFull from readIndex(), or, for a read moved out of
+   * pendingReadsBeforeCommit, nothing: like a read aborted on a leader change, it retries after its timeout.
+   */
+  private refuseRead(requestId: string, from: NodeId): false {
+    if (from !== this.id) {
+      this.send({ type: 'readIndexResponse', from: this.id, to: from, term: this.term, requestId, index: 0, reject: true });
+    }
+    return false;
   }
 
   private answerRead(requestId: string, index: number, from: NodeId): void {
@@ -894,6 +974,7 @@ export class RaftNode {
   private applyConfChangeEntry(cc: ConfChange): void {
     this.confState = applyConfChange(this.confState, cc);
     const last = this.log.lastIndex();
+    const added = new Set<NodeId>();
     for (const id of [...this.confState.voters, ...this.confState.learners]) {
       const pr = this.progress.get(id);
       const isLearner = this.confState.learners.includes(id);
@@ -901,6 +982,7 @@ export class RaftNode {
         const np = new Progress(last + 1, isLearner, this.maxInflightMsgs, this.maxInflightBytes);
         np.recentActive = true;
         this.progress.set(id, np);
+        added.add(id);
       } else {
         pr.isLearner = isLearner;
       }
@@ -915,9 +997,14 @@ export class RaftNode {
       return;
     }
     if (this.leadTransferee !== NONE && !this.confState.voters.includes(this.leadTransferee)) this.leadTransferee = NONE;
-    // The majority changed: commit may move, and new members need the log.
-    if (this.maybeCommit()) this.bcastAppend();
-    else this.bcastAppend();
+    // As etcd raft's switchToConfig: a new majority may commit more, which everyone must hear; otherwise
+    // probe new members at once rather than let them wait for a heartbeat, and send the others only
+    // entries they lack (no empty appends).
+    if (this.maybeCommit()) {
+      this.bcastAppend();
+      return;
+    }
+    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppend(id, added.has(id));
   }
 
   // ---------------------------------------------------------------- helpers

@@ -3,7 +3,7 @@
 // Many reads share one round: each round carries a sequence number, and an acknowledgement of round n
 // confirms every read of round ≤ n.
 
-import type { NodeId } from './types.ts';
+import { type NodeId, invariant } from './types.ts';
 
 export interface PendingRead {
   readonly requestId: string;
@@ -18,8 +18,19 @@ export class ReadOnlyQueue {
   private queue: PendingRead[] = [];
   private roundSeq = 0;
 
-  /** Queue a read at `index`; returns the heartbeat round that must confirm it. */
+  /** @param pendingReadsMax reads that may wait for confirmation at once; the leader refuses more (isFull). */
+  constructor(private readonly pendingReadsMax: number) {
+    invariant(Number.isSafeInteger(pendingReadsMax) && pendingReadsMax > 0, `pendingReadsMax must be a positive integer, got ${pendingReadsMax}`);
+  }
+
+  /** Whether another read must be refused (the caller answers ReadQueueFull rather than queue without bound). */
+  isFull(): boolean {
+    return this.queue.length >= this.pendingReadsMax;
+  }
+
+  /** Queue a read at `index`; returns the heartbeat round that must confirm it. The queue must not be full. */
   add(requestId: string, index: number, from: NodeId, self: NodeId): number {
+    invariant(!this.isFull(), `read queue full (${this.pendingReadsMax} reads)`);
     this.roundSeq++;
     this.queue.push({ requestId, index, from, round: this.roundSeq, acks: new Set([self]) });
     return this.roundSeq;

@@ -131,14 +131,18 @@ export interface Ready {
 
 export type RaftErrorCode =
   | 'NotLeader'
+  /** No leader, a leadership transfer in progress (as etcd raft's ErrProposalDropped), or the uncommitted tail is full. */
   | 'ProposalDropped'
   | 'TooLarge'
   | 'ConfChangeInProgress'
   | 'InvalidConfChange'
+  /** transferLeadership() to a learner or a non-member (etcd server: ErrBadLeaderTransferee). */
+  | 'TransferTargetNotVoter'
+  /** The leader already holds its limit of ReadIndex requests (maxPendingReads / maxReadsBeforeCommit). */
+  | 'ReadQueueFull'
   | 'Compacted'
   | 'Unavailable'
-  | 'SnapshotOutOfDate'
-  | 'TransferInProgress';
+  | 'SnapshotOutOfDate';
 
 /** A typed error with a stable code that the wire protocol, CLI and HTTP layer map to their own forms. */
 export class RaftError extends Error {

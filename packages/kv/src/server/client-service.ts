@@ -9,7 +9,7 @@ import { decodeClientRequest, frameIdOf, KvError, decodeFrame, encodeFrame, type
 import { toWireError } from './wire-errors.ts';
 import type { Outcome } from './dedupe.ts';
 import { type KvMember, VERSION } from './member.ts';
-import { memberIdOf } from './ids.ts';
+import { memberAddIdOf } from './ids.ts';
 import { encodeMemberContext } from './payload.ts';
 import { loadTls } from './tls.ts';
 import type { WatchSink } from './watch-hub.ts';
@@ -164,7 +164,7 @@ export class ClientService {
         if (inFlight >= CONNECTION_REQUESTS_IN_FLIGHT_MAX) throw new KvError('Unavailable', `more than ${CONNECTION_REQUESTS_IN_FLIGHT_MAX} requests in flight on this connection`);
         inFlight++;
         void this.handle(req, sink)
-          .then((result) => this.send(ws, { type: 'response', id: req.id, result }))
+          .then((result) => this.succeed(ws, req.method, req.id, result))
           .catch((e: unknown) => this.fail(ws, req.method, req.id, e))
           .finally(() => {
             inFlight--;
@@ -179,6 +179,13 @@ export class ClientService {
       this.member.watchHub.detach(sink);
     });
     ws.on('error', () => ws.terminate());
+  }
+
+  // Each request is counted exactly once, when its outcome is known: OK once its answer is handed to the
+  // socket, otherwise with the wire code of its error (a failure while sending an answer counts as that).
+  private succeed(ws: WebSocket, method: string, id: number, result: Extract<ServerFrame, { type: 'response' }>['result']): void {
+    this.send(ws, { type: 'response', id, result });
+    this.member.metrics.clientRequests.inc({ method, code: 'OK' });
   }
 
   private fail(ws: WebSocket, method: string, id: number, e: unknown): void {
@@ -205,7 +212,6 @@ export class ClientService {
 
   private async handle(req: ClientRequest, sink: WatchSink): Promise<Methods[typeof req.method]['result']> {
     const m = this.member;
-    m.metrics.clientRequests.inc({ method: req.method, code: 'OK' });
     switch (req.method) {
       case 'range': {
         const { serializable, ...params } = req.params;
@@ -267,10 +273,11 @@ export class ClientService {
       }
       case 'memberAdd': {
         const name = req.params.name ?? '';
-        const id = memberIdOf(name, req.params.peerUrls, m.config.clusterToken);
-        if (m.members().some((x) => x.id === id || x.peerUrls.some((u) => req.params.peerUrls.includes(u)))) {
+        const current = m.members();
+        if (current.some((x) => x.peerUrls.some((u) => req.params.peerUrls.includes(u)))) {
           throw new KvError('MemberExists', 'a member with these peer URLs already exists');
         }
+        const id = memberAddIdOf(name, req.params.peerUrls, m.config.clusterToken, (x) => m.sm.removed.has(x) || current.some((c) => c.id === x));
         await m.changeMembership({
           type: req.params.isLearner === true ? 'addLearner' : 'addVoter',
           nodeId: id,

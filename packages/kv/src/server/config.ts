@@ -1,7 +1,7 @@
 // A member's configuration, validated once at startup. Flags come from the CLI (`halyard kv member`)
 // or from code (tests, `cluster up`).
 
-import { clusterIdOf, memberIdOf } from './ids.ts';
+import { MEMBER_ID_MAX, clusterIdOf, memberIdOf } from './ids.ts';
 
 /** PEM files for one port. With a CA, the other side must present a certificate it signed (mutual TLS). */
 export interface TlsFiles {
@@ -21,6 +21,12 @@ export interface MemberConfig {
   readonly initialCluster: ReadonlyMap<string, string>;
   readonly initialClusterState: 'new' | 'existing';
   readonly clusterToken: string;
+  /**
+   * This member's id when it joins an existing cluster under an id it cannot derive from its flags: the
+   * one `member add` gave a member re-added with the name and peer URL of a removed one (ids are never
+   * reused). Absent: hash(token, name, peer URL). Pass it on every start of such a member.
+   */
+  readonly memberId?: number;
   /** Real time per Raft tick. */
   readonly tickMs: number;
   readonly electionTicks: number;
@@ -116,6 +122,11 @@ export function validateConfig(c: MemberConfig): void {
   ];
   for (const [flag, v] of positive) if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(`${flag} must be a positive integer, got ${v}`);
   if (c.electionTicks <= c.heartbeatTicks) throw new ConfigError('--election-ticks must exceed --heartbeat-ticks');
+  if (c.memberId !== undefined) {
+    if (!Number.isSafeInteger(c.memberId) || c.memberId <= 0 || c.memberId > MEMBER_ID_MAX) throw new ConfigError(`--member-id must be a member id (hex, at most 48 bits), got ${c.memberId}`);
+    // Every initial member derives every initial member's id from the same flags; one override would split them.
+    if (c.initialClusterState !== 'existing') throw new ConfigError('--member-id is only for joining: it needs --initial-cluster-state existing');
+  }
   if (!Number.isSafeInteger(c.catchUpEntries) || c.catchUpEntries < 0) throw new ConfigError('--catch-up-entries must be ≥ 0');
   if (!Number.isSafeInteger(c.autoCompactionRetentionRevisions) || c.autoCompactionRetentionRevisions < 0) {
     throw new ConfigError('--auto-compaction-retention must be a non-negative integer (revisions to keep)');
@@ -136,10 +147,11 @@ export interface ClusterIds {
 }
 
 export function clusterIds(c: MemberConfig): ClusterIds {
+  const memberId = c.memberId ?? memberIdOf(c.name, [c.peerUrl], c.clusterToken);
   const initialMembers = new Map<number, { name: string; peerUrl: string }>();
-  for (const [name, peerUrl] of c.initialCluster) initialMembers.set(memberIdOf(name, [peerUrl], c.clusterToken), { name, peerUrl });
+  for (const [name, peerUrl] of c.initialCluster) initialMembers.set(name === c.name ? memberId : memberIdOf(name, [peerUrl], c.clusterToken), { name, peerUrl });
   return {
-    memberId: memberIdOf(c.name, [c.peerUrl], c.clusterToken),
+    memberId,
     clusterId: clusterIdOf(c.clusterToken),
     initialMembers,
   };

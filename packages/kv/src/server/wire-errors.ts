@@ -28,8 +28,10 @@ export function toWireError(err: unknown): WireError {
         return { code: 'ConfChangeInProgress', message: err.message };
       case 'InvalidConfChange':
         return { code: 'InvalidConfChange', message: err.message };
-      case 'TransferInProgress':
-        return { code: 'Unavailable', message: err.message };
+      case 'TransferTargetNotVoter':
+        return { code: 'InvalidRequest', message: err.message };
+      case 'ReadQueueFull':
+        return { code: 'TooManyRequests', message: err.message };
       case 'Compacted':
       case 'Unavailable':
       case 'SnapshotOutOfDate':

@@ -1,0 +1,154 @@
+// `pnpm bench`: Halyard and etcd side by side in one run, same machine, same workloads, same client shape
+// (one client object, N requests in flight). Prints a table with ratios and writes a JSON file.
+// Run: npx tsx packages/cli/bench/compare/main.ts [--smoke] [--keys 100000] [--trials 5] [--only halyard|etcd] [--out FILE]
+// Not a test: figures vary with the machine's load and the disk's fsync latency.
+
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SingleBar, Presets } from 'cli-progress';
+import { startEtcd, etcdInstalled, ETCD_BIN } from './etcd-target.ts';
+import { startHalyard } from './halyard-target.ts';
+import { type Row, renderTable } from './report.ts';
+import type { BenchTarget } from './target.ts';
+import { type LatencyFigures, type LoadFigures, VALUE_256, closedLoop, failoverMs, load, restartToFirstReadMs } from './workloads.ts';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    keys: { type: 'string' },
+    ops: { type: 'string' },
+    trials: { type: 'string' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+function intFlag(name: string, v: string | undefined, dflt: number, max: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer in 1..${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+const smoke = values.smoke === true;
+const keys = intFlag('keys', values.keys, smoke ? 500 : 100_000, 10_000_000);
+const ops = intFlag('ops', values.ops, smoke ? 100 : 2_000, 1_000_000);
+const trials = intFlag('trials', values.trials, smoke ? 1 : 5, 100);
+if (values.only !== undefined && values.only !== 'halyard' && values.only !== 'etcd') throw new Error('--only takes halyard or etcd');
+const wanted = (values.only === undefined ? ['halyard', 'etcd'] : [values.only]) as ('halyard' | 'etcd')[];
+const DEADLINE_MS = 60_000;
+
+export interface TargetResults {
+  putSerial: LatencyFigures;
+  put64: LatencyFigures;
+  getSerial: LatencyFigures;
+  get64: LatencyFigures;
+  load: LoadFigures;
+  restartToFirstReadMs: number;
+  failoverMs: number[];
+}
+
+function bar(label: string): { update: (d: number, t: number) => void; stop: () => void } {
+  if (!process.stderr.isTTY) {
+    process.stderr.write(`${label}…\n`);
+    return { update: () => {}, stop: () => {} };
+  }
+  const b = new SingleBar({ format: `${label.padEnd(34)} [{bar}] {value}/{total} {eta_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  let started = false;
+  return {
+    update(d, t) {
+      if (!started) {
+        b.start(t, 0);
+        started = true;
+      }
+      b.update(d);
+    },
+    stop: () => b.stop(),
+  };
+}
+
+async function measure(target: BenchTarget): Promise<TargetResults> {
+  const client = await target.client();
+  const phase = async <T>(label: string, f: (p: (d: number, t: number) => void) => Promise<T>): Promise<T> => {
+    const b = bar(`${target.name}: ${label}`);
+    try {
+      return await f(b.update);
+    } finally {
+      b.stop();
+    }
+  };
+  try {
+    await client.put('warm-up', VALUE_256);
+    const putSerial = await phase('put, 1 in flight', (p) => closedLoop(client, ops, 1, (c, i) => c.put(`put1/${i}`, VALUE_256), p));
+    const put64 = await phase('put, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.put(`put64/${i}`, VALUE_256), p));
+    const getSerial = await phase('get, 1 in flight', (p) => closedLoop(client, ops, 1, (c, i) => c.get(`put1/${i % ops}`), p));
+    const get64 = await phase('get, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.get(`put1/${i % ops}`), p));
+    const loaded = await phase(`load ${keys} × 1 KiB`, (p) => load(target, client, keys, 64, p));
+    await client.close();
+    const restart = await phase('restart all → first read', async () => restartToFirstReadMs(target, DEADLINE_MS));
+    const failover: number[] = [];
+    await phase(`failover × ${trials}`, async (p) => {
+      for (let i = 0; i < trials; i++) {
+        failover.push(await failoverMs(target, DEADLINE_MS));
+        p(i + 1, trials);
+      }
+    });
+    return { putSerial, put64, getSerial, get64, load: loaded, restartToFirstReadMs: restart, failoverMs: failover };
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+const root = await mkdtemp(join(tmpdir(), 'halyard-bench-'));
+const results: Partial<Record<'halyard' | 'etcd', TargetResults>> = {};
+try {
+  for (const name of wanted) {
+    if (name === 'etcd' && !etcdInstalled()) {
+      process.stderr.write(`etcd: not installed at ${ETCD_BIN} (apt-get install etcd-server); measuring Halyard alone\n`);
+      continue;
+    }
+    const dir = join(root, name);
+    await mkdir(dir, { recursive: true });
+    const target = name === 'halyard' ? await startHalyard(dir, 3) : await startEtcd(dir, 3);
+    try {
+      results[name] = await measure(target);
+    } finally {
+      await target.stop();
+    }
+  }
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
+
+const rows: Row[] = renderRows(results);
+process.stdout.write(`\n3 members on loopback each, fsync on; 256-byte values (1 KiB for the load); one client object.\n${renderTable(rows)}\n`);
+const out = values.out ?? join('bench-results', `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+await mkdir(dirname(out), { recursive: true });
+await writeFile(out, JSON.stringify({ date: new Date().toISOString(), smoke, keys, ops, trials, results }, null, 2));
+process.stdout.write(`JSON: ${out}\n`);
+
+function renderRows(r: typeof results): Row[] {
+  const h = r.halyard;
+  const e = r.etcd;
+  const tenths = (l: LoadFigures | undefined): string => (l === undefined ? '–' : `${l.writesPerSecondByTenth[0]!.toFixed(0)} → ${l.writesPerSecondByTenth.at(-1)!.toFixed(0)} /s`);
+  const mb = (l: LoadFigures | undefined): string => (l === undefined ? '–' : l.memberRssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)}`).join('/') + ' MB');
+  const med = (xs: readonly number[] | undefined): number | undefined => {
+    if (xs === undefined || xs.length === 0) return undefined;
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+  };
+  return [
+    { what: 'put, 1 in flight (writes/s)', etcd: e?.putSerial.opsPerSecond, halyard: h?.putSerial.opsPerSecond, higherIsBetter: true },
+    { what: 'put, 1 in flight p50 (ms)', etcd: e?.putSerial.p50Ms, halyard: h?.putSerial.p50Ms, higherIsBetter: false },
+    { what: 'put, 1 in flight p99 (ms)', etcd: e?.putSerial.p99Ms, halyard: h?.putSerial.p99Ms, higherIsBetter: false },
+    { what: 'put, 64 in flight (writes/s)', etcd: e?.put64.opsPerSecond, halyard: h?.put64.opsPerSecond, higherIsBetter: true },
+    { what: 'linearizable get, 1 in flight (/s)', etcd: e?.getSerial.opsPerSecond, halyard: h?.getSerial.opsPerSecond, higherIsBetter: true },
+    { what: 'linearizable get, 1 in flight p50 (ms)', etcd: e?.getSerial.p50Ms, halyard: h?.getSerial.p50Ms, higherIsBetter: false },
+    { what: 'linearizable get, 64 in flight (/s)', etcd: e?.get64.opsPerSecond, halyard: h?.get64.opsPerSecond, higherIsBetter: true },
+    { what: `load ${keys} keys: first → last tenth`, etcd: tenths(e?.load), halyard: tenths(h?.load) },
+    { what: 'load: last tenth / first tenth', etcd: e === undefined ? undefined : e.load.writesPerSecondByTenth.at(-1)! / e.load.writesPerSecondByTenth[0]!, halyard: h === undefined ? undefined : h.load.writesPerSecondByTenth.at(-1)! / h.load.writesPerSecondByTenth[0]!, higherIsBetter: true },
+    { what: 'member RSS after the load', etcd: mb(e?.load), halyard: mb(h?.load) },
+    { what: 'restart all → first read (ms)', etcd: e?.restartToFirstReadMs, halyard: h?.restartToFirstReadMs, higherIsBetter: false },
+    { what: `kill -9 leader → first write (ms, median of ${trials})`, etcd: med(e?.failoverMs), halyard: med(h?.failoverMs), higherIsBetter: false },
+  ];
+}
