@@ -152,6 +152,19 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
     barrier.close(new Error('stop'));
   });
 
+  it('ids stay unique across retries and new rounds (a late answer can never match a later round)', async () => {
+    const raft = new FakeRaft();
+    const barrier = new ReadBarrier(raft, 3, RETRY_MS);
+    const a = track(barrier.barrier(5_000));
+    await vi.advanceTimersByTimeAsync(RETRY_MS);
+    barrier.answered(raft.last(), 0);
+    await settle();
+    expect(a.state()).toBe('resolved');
+    void barrier.barrier(5_000).catch(() => {});
+    expect(raft.requests).toEqual(['3-r1', '3-r2', '3-r3']);
+    barrier.close(new Error('stop'));
+  });
+
   it('an unanswered round is asked again under a fresh id after retryMs, and a late answer to the old id is ignored', async () => {
     const raft = new FakeRaft();
     const barrier = new ReadBarrier(raft, 1, RETRY_MS);
@@ -200,6 +213,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
     expect(a.state()).toBe('rejected');
     expect(a.error()).toBeInstanceOf(KvError);
     expect((a.error() as KvError).code).toBe('Timeout');
+    expect((a.error() as KvError).message).toBe('no read index in time (is there a leader?)');
     barrier.close(new Error('stop'));
   });
 

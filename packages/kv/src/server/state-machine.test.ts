@@ -58,6 +58,16 @@ describe('apply-time dedupe (exactly-once writes across retries)', () => {
   });
 });
 
+describe('corrupt entries crash the apply instead of being skipped', () => {
+  it('an entry payload of an unknown kind', () => {
+    expect(() => new KvStateMachine().applyPayload({ kind: 'bogus' } as never)).toThrow('unknown payload {"kind":"bogus"}');
+  });
+
+  it('a configuration change of an unknown type', () => {
+    expect(() => new KvStateMachine().applyConfChange({ type: 'bogus', nodeId: 1 } as never)).toThrow('unknown conf change bogus');
+  });
+});
+
 describe('membership', () => {
   it('publish records a member\'s client URLs, and ignores members not in the list', () => {
     const sm = new KvStateMachine(undefined, undefined, [member(1, 'a')]);
@@ -125,6 +135,13 @@ describe('snapshots', () => {
     expect([...KvStateMachine.restore(packValue(base)).removed]).toEqual([]);
     expect([...KvStateMachine.restore(packValue({ ...base, removed: [3, 'x', 4] })).removed]).toEqual([3, 4]);
     expect([...KvStateMachine.restore(packValue({ ...base, removed: 'no' })).removed]).toEqual([]);
+  });
+
+  it('a snapshot of another format version is refused even when its fields look right', () => {
+    const sm = new KvStateMachine();
+    const v2 = { v: 2, mvcc: sm.mvcc.serialize(), dedupe: [], members: [] };
+    expect(() => KvStateMachine.restore(packValue(v2))).toThrow('corrupt state machine snapshot');
+    expect(() => KvStateMachine.restore(packValue({ ...v2, v: 1 }))).not.toThrow();
   });
 
   it.each([
