@@ -31,6 +31,11 @@ describe('decideRetry', () => {
     expect(decideRetry(err('NotLeader', 'x', { leaderEndpoint: 'http://b:1' }), 'unsent')).toEqual({ kind: 'redirect', leaderEndpoint: 'http://b:1' });
   });
 
+  it('a lost connection is an Unavailable error naming the endpoint and the reason, and whether the request left', () => {
+    const e = new ConnectionLostError('http://a:1', true, 'reset');
+    expect(e).toMatchObject({ code: 'Unavailable', message: 'connection to http://a:1 lost: reset', endpoint: 'http://a:1', sent: true });
+  });
+
   it('only the "already in flight" InvalidRequest is recognised as such', () => {
     expect(isAlreadyInFlight(err('InvalidRequest', 'request c-9 already in flight'))).toBe(true);
     expect(isAlreadyInFlight(err('InvalidRequest', 'already done'))).toBe(false);
