@@ -1,5 +1,5 @@
-// The caller's bounds and connection bookkeeping, with the backoff replaced by 1 ms (vi.mock of retry.ts;
-// the backoff itself is retry.test.ts's subject): the attempt bound ends a call with its last error; only
+// The caller's bounds and connection bookkeeping, with the backoff replaced by 1 ms through the Caller's
+// backoff seam (the backoff itself is retry.test.ts's subject): the attempt bound ends a call with its last error; only
 // the first redirect in a row is free; connections are reused, replaced once closed, and closed when
 // their endpoint leaves the list or the client closes; a finished call leaves no listener behind.
 import { getEventListeners } from 'node:events';
@@ -8,12 +8,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
 import { Caller } from './caller.ts';
-import { REQUEST_ATTEMPTS_MAX, backoffMs } from './retry.ts';
+import { REQUEST_ATTEMPTS_MAX } from './retry.ts';
 
-vi.mock('./retry.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('./retry.ts')>();
-  return { ...original, backoffMs: vi.fn(() => 1) };
-});
+const backoffMs = vi.fn((_attempt: number) => 1);
 
 interface Req {
   readonly id: number;
@@ -23,7 +20,7 @@ interface Req {
 const toClose: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of toClose.splice(0).reverse()) await c();
-  vi.mocked(backoffMs).mockClear();
+  backoffMs.mockClear();
 });
 
 interface FakeMember {
@@ -64,7 +61,7 @@ const connOpts = { dialTimeoutMs: 2_000, keepAliveIntervalMs: 10_000, keepAliveT
 const key = { key: new Uint8Array([107]) };
 
 function caller(endpoints: string[], timeoutMs = 20_000): Caller {
-  const c = new Caller(endpoints, connOpts, timeoutMs);
+  const c = new Caller(endpoints, connOpts, timeoutMs, undefined, backoffMs);
   toClose.push(() => c.close());
   return c;
 }
@@ -93,7 +90,7 @@ describe('redirects', () => {
     const first = await member((ws, req) => fail(ws, req, 'NotLeader', { leaderEndpoint: middle.endpoint }));
     const c = caller([first.endpoint, middle.endpoint, last.endpoint]);
     await c.call('range', key, { retry: 'always' });
-    expect(vi.mocked(backoffMs).mock.calls).toEqual([[1]]);
+    expect(backoffMs.mock.calls).toEqual([[1]]);
     expect([first.seen.length, middle.seen.length, last.seen.length]).toEqual([1, 1, 1]);
   });
 
@@ -104,11 +101,11 @@ describe('redirects', () => {
     const c = caller([flaky.endpoint, last.endpoint]);
     // attempt 0: flaky Unavailable → backoff, rotate to last; a fresh call redirects from flaky for free.
     await c.call('range', key, { retry: 'always' });
-    vi.mocked(backoffMs).mockClear();
+    backoffMs.mockClear();
     c.rotate(last.endpoint);
     expect(c.currentEndpoint).toBe(flaky.endpoint);
     await c.call('range', key, { retry: 'always' });
-    expect(vi.mocked(backoffMs)).not.toHaveBeenCalled();
+    expect(backoffMs).not.toHaveBeenCalled();
   });
 
   it('a request pinned to one endpoint retries there without moving the preferred endpoint', async () => {
