@@ -59,6 +59,7 @@ describe('term', () => {
     expect(log.term(5)).toBe(2);
     expect(log.term(6)).toBe(3);
     expect(() => log.term(4)).toThrow(RaftError);
+    expect(() => log.term(4)).toThrow('term(4): compacted below 6');
     expect(log.termOrUndefined(4)).toBeUndefined();
     expect(log.termOrUndefined(6)).toBe(3);
   });
@@ -143,9 +144,31 @@ describe('§5.3 maybeAppend', () => {
     expect(log.committed).toBe(3);
   });
 
-  it('overwriting a committed entry is an invariant violation', () => {
+  it('overwriting a committed entry is an invariant violation, the last committed one included', () => {
     const log = logWith([1, 1, 1], [], 3);
-    expect(() => log.maybeAppend(1, 1, 3, [ent(2, 2)])).toThrow('raft invariant violated');
+    expect(() => log.maybeAppend(1, 1, 3, [ent(2, 2)])).toThrow('raft invariant violated: append would overwrite committed entry 2 (commit 3)');
+    expect(() => log.maybeAppend(2, 1, 3, [ent(3, 2)])).toThrow('raft invariant violated: append would overwrite committed entry 3 (commit 3)');
+  });
+
+  it('entries already held, committed ones included, are skipped: only those from the first conflict are appended', () => {
+    const log = logWith([1, 2, 2, 2], [], 2);
+    expect(log.maybeAppend(1, 1, 2, [ent(2, 2), ent(3, 3)])).toBe(3);
+    expect([1, 2, 3].map((i) => log.term(i))).toEqual([1, 2, 3]);
+  });
+});
+
+describe('append', () => {
+  it('appends to the unstable tail and returns the last index; nothing to append returns it unchanged', () => {
+    const log = logWith([1, 1]);
+    expect(log.append([])).toBe(2);
+    expect(log.append([ent(3, 2)])).toBe(3);
+    expect(log.unstable.entries.map((e) => e.index)).toEqual([3]);
+  });
+
+  it('appending below the commit index is an invariant violation', () => {
+    const log = logWith([1, 1, 1], [], 2);
+    expect(() => log.append([ent(2, 2)])).toThrow('raft invariant violated: append at 2 below commit 2');
+    expect(log.append([ent(3, 2)])).toBe(3);
   });
 });
 
@@ -187,6 +210,7 @@ describe('slice and nextCommittedEntries', () => {
   it('refuses a slice below the first index, and past the last one', () => {
     const log = compactedLog(5, 2, [2, 2]);
     expect(() => log.slice(5, 7, Infinity)).toThrow(RaftError);
+    expect(() => log.slice(5, 7, Infinity)).toThrow(expect.objectContaining({ code: 'Compacted', message: 'slice(5): compacted below 6' }));
     expect(log.slice(6, 8, Infinity).map((e) => e.index)).toEqual([6, 7]);
     expect(() => log.slice(6, 9, Infinity)).toThrow('beyond last');
   });
@@ -202,6 +226,16 @@ describe('slice and nextCommittedEntries', () => {
     expect(log.firstIndex()).toBe(11);
     expect(log.lastIndex()).toBe(10);
     expect(log.snapshot().metadata.index).toBe(10);
+  });
+
+  it('no committed entries while a snapshot waits to be installed, even entries after it', () => {
+    const log = logWith([1, 1, 1], [], 3, 3);
+    log.restore({ metadata: { index: 10, term: 2, confState: { voters: [1], learners: [] } }, data: new Uint8Array() });
+    log.append([ent(11, 2), ent(12, 2)]);
+    log.commitTo(12);
+    expect(log.nextCommittedEntries(3, Infinity)).toEqual([]);
+    log.unstable.stableSnapTo(10);
+    expect(log.nextCommittedEntries(10, Infinity).map((e) => e.index)).toEqual([11, 12]);
   });
 
   it('the snapshot is the storage\'s when none is pending', () => {
