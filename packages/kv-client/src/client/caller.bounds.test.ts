@@ -3,11 +3,12 @@
 // the first redirect in a row is free; connections are reused, replaced once closed, and closed when
 // their endpoint leaves the list or the client closes; a finished call leaves no listener behind.
 import { getEventListeners } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
-import { Caller } from './caller.ts';
+import { KvError } from '../protocol/errors.ts';
+import { Caller, ENDPOINTS_MAX } from './caller.ts';
 import { REQUEST_ATTEMPTS_MAX } from './retry.ts';
 
 const backoffMs = vi.fn((_attempt: number) => 1);
@@ -191,5 +192,81 @@ describe('connections', () => {
     const ac = new AbortController();
     await c.call('range', key, { retry: 'always', signal: ac.signal });
     expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('edges', () => {
+  it('endpoints: none is refused with a reason; exactly ENDPOINTS_MAX is fine', () => {
+    expect(() => new Caller([], connOpts, 1000)).toThrow('at least one endpoint is required');
+    expect(new Caller(Array.from({ length: ENDPOINTS_MAX }, (_, i) => `http://127.0.0.1:${i + 1}`), connOpts, 1000).endpoints).toHaveLength(ENDPOINTS_MAX);
+  });
+
+  it('rotate from an endpoint that is no longer the current one changes nothing', () => {
+    const c = new Caller(['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:3'], connOpts, 1000);
+    c.rotate('http://127.0.0.1:2');
+    expect(c.currentEndpoint).toBe('http://127.0.0.1:1');
+  });
+
+  it('after close() a call fails without dialling', async () => {
+    const a = await member(ok);
+    const c = caller([a.endpoint]);
+    c.close();
+    await expect(c.call('range', key, { retry: 'always' })).rejects.toMatchObject({ code: 'Unavailable', message: 'the client is closed' });
+    expect(a.connections).toBe(0);
+  });
+
+  it('a membership change that times out says its outcome is unknown, like a write', async () => {
+    const a = await member(() => {});
+    const c = caller([a.endpoint], 200);
+    const e = (await c.call('memberList', {}, { retry: 'unsent' }).catch((x: unknown) => x)) as KvError;
+    expect(e.message).toBe('memberList did not complete within 200 ms; the write may or may not have been applied (its outcome is unknown)');
+  });
+
+  it('a caller\'s abort with its own KvError is passed through as is, not turned into a Timeout', async () => {
+    const a = await member((ws, req) => fail(ws, req, 'Unavailable'));
+    const c = caller([a.endpoint]);
+    const ac = new AbortController();
+    backoffMs.mockImplementation(() => 10_000);
+    const p = c.call('range', key, { retry: 'always', signal: ac.signal });
+    await waitUntil(() => a.seen.length === 1, 'the first attempt');
+    const reason = new KvError('Unavailable', 'shutting down');
+    ac.abort(reason);
+    await expect(p).rejects.toBe(reason);
+    backoffMs.mockImplementation(() => 1);
+  });
+
+  it('an abort while dialling ends the call at once with the caller\'s reason (not the dial timeout)', async () => {
+    // A TCP server that accepts and never answers the WebSocket handshake.
+    const sockets: Socket[] = [];
+    const server = createServer((s) => sockets.push(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    toClose.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    const c = new Caller([`http://127.0.0.1:${(server.address() as AddressInfo).port}`], { ...connOpts, dialTimeoutMs: 10_000 }, 20_000, undefined, backoffMs);
+    toClose.push(() => c.close());
+    const ac = new AbortController();
+    const started = Date.now();
+    const p = c.call('range', key, { retry: 'always', signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('user gave up')), 50);
+    await expect(p).rejects.toThrow('user gave up');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('connectAny with an aborted signal fails without dialling or moving on from the current endpoint', async () => {
+    // Found by this test: the dial used to start anyway, and its failure (here: the member gone) was an
+    // unhandled rejection.
+    const a = await member(ok);
+    const c = caller([a.endpoint, 'http://127.0.0.1:9']);
+    const ac = new AbortController();
+    ac.abort(new Error('stop'));
+    await expect(c.connectAny(ac.signal)).rejects.toThrow('stop');
+    expect(c.currentEndpoint).toBe(a.endpoint);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(a.connections).toBe(0);
   });
 });

@@ -174,6 +174,9 @@ export class Caller {
 
   private connect(endpoint: string, signal: AbortSignal): Promise<Connection> {
     if (this.closed) return Promise.reject(new KvError('Unavailable', 'the client is closed'));
+    // No dial for a caller that already gave up: nobody would wait for it, and its failure would surface
+    // as an unhandled rejection (which ends a Node process by default).
+    if (signal.aborted) return Promise.reject(signal.reason);
     return raceAbort(this.connectionTo(endpoint), signal);
   }
 
