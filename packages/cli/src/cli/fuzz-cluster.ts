@@ -19,6 +19,8 @@ export interface FuzzClusterFlags {
   faultIntervalMs: number;
   faultHoldMs: number;
   opsPerClient: number;
+  leaseClients: number;
+  leaseTtl: number;
   plantedBug?: string;
 }
 
@@ -52,6 +54,8 @@ export async function fuzzCluster(o: FuzzClusterFlags): Promise<void> {
     faultIntervalMs: o.faultIntervalMs,
     faultHoldMs: o.faultHoldMs,
     opsPerClientMax: o.opsPerClient,
+    leaseClients: o.leaseClients,
+    leaseTtlSeconds: o.leaseTtl,
     ...(bugs !== undefined ? { plantedBugs: bugs } : {}),
     onProgress: (p) => bar.update(Math.min(o.duration, Math.round(p.elapsedMs)), { ops: p.ops, faults: p.faults, elapsed: Math.round(p.elapsedMs / 1000) }),
   }).finally(() => bar.stop());
@@ -61,6 +65,7 @@ export async function fuzzCluster(o: FuzzClusterFlags): Promise<void> {
     `acknowledged writes lost: ${summary.lostWrites.length}${summary.lostWrites.length > 0 ? `\n  ${summary.lostWrites.slice(0, 20).join('\n  ')}` : ''}`,
     `linearizability: ${summary.linearizabilitySummary}`,
     `watch: ${summary.watch.eventsSeen} events, ${summary.watch.ok ? 'ordered, gap-free, matching the writes' : `PROBLEMS:\n  ${summary.watch.problems.join('\n  ')}`}`,
+    `leases: ${summary.leases.leases} leases, ${summary.leases.renewals} renewals, ${summary.leases.ok ? 'none expired early' : `EARLY EXPIRY:\n  ${summary.leases.problems.join('\n  ')}`}`,
     `verdict: ${summary.ok ? 'OK' : 'FAILED'}`,
     `history, report.html and summary.json in ${summary.outDir}`,
   ];

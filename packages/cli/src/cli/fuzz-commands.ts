@@ -77,5 +77,7 @@ export function defineFuzzCommands(program: Command): void {
     .option('--fault-hold-ms <ms>', 'how long a fault lasts', intArg('--fault-hold-ms', 100, 600_000), 2_000)
     .option('--planted-bug <list>', `switch on planted server bugs to see the checks catch them (${PLANTED_BUGS_HELP})`)
     .option('--ops-per-client <n>', 'bound on operations per client', intArg('--ops-per-client', 1, 10_000_000), 100_000)
+    .option('--lease-clients <n>', 'clients that keep leases alive through the faults (checked for early expiry)', intArg('--lease-clients', 0, 16), 1)
+    .option('--lease-ttl <seconds>', 'TTL of their leases', intArg('--lease-ttl', 2, 600), 8)
     .action(async (o: FuzzClusterFlags) => (await import('./fuzz-cluster.ts')).fuzzCluster(o));
 }

@@ -52,6 +52,8 @@ export class Caller {
     private readonly connectionOptions: ConnectionOptions,
     private readonly requestTimeoutMs: number,
     private readonly onRetry?: (event: RetryEvent) => void,
+    /** The wait before retrying after failed attempt `attempt` (a seam for tests; default: retry.ts's backoff). */
+    private readonly backoff: (attempt: number) => number = backoffMs,
   ) {
     if (endpoints.length === 0) throw new KvError('InvalidRequest', 'at least one endpoint is required');
     if (endpoints.length > ENDPOINTS_MAX) throw new KvError('InvalidRequest', `at most ${ENDPOINTS_MAX} endpoints`);
@@ -128,7 +130,7 @@ export class Caller {
         if (decision.kind === 'fail') throw err;
         this.onRetry?.({ method, endpoint, attempt, error: err, decision: decision.kind });
         if (pinned !== undefined || decision.kind === 'again') {
-          await sleep(backoffMs(attempt), signal);
+          await sleep(this.backoff(attempt), signal);
           continue;
         }
         if (decision.kind === 'redirect') {
@@ -138,13 +140,13 @@ export class Caller {
             this.preferred = leader;
             // Only the first redirect is free: members passing the request around on stale hints during
             // an election must not burn every attempt in a few milliseconds.
-            if (redirectsInARow++ > 0) await sleep(backoffMs(attempt), signal);
+            if (redirectsInARow++ > 0) await sleep(this.backoff(attempt), signal);
             continue;
           }
         }
         redirectsInARow = 0;
         this.rotate(endpoint);
-        await sleep(backoffMs(attempt), signal);
+        await sleep(this.backoff(attempt), signal);
       }
     }
     throw attempts.lastErr;
@@ -230,6 +232,9 @@ export class Caller {
 
   private connect(endpoint: string, signal: AbortSignal): Promise<Connection> {
     if (this.closed) return Promise.reject(new KvError('Unavailable', 'the client is closed'));
+    // No dial for a caller that already gave up: nobody would wait for it, and its failure would surface
+    // as an unhandled rejection (which ends a Node process by default).
+    if (signal.aborted) return Promise.reject(signal.reason);
     return raceAbort(this.connectionTo(endpoint), signal);
   }
 
