@@ -1,44 +1,18 @@
 // `halyard fuzz sim`: the deterministic simulator over many seeds, with random client workloads and
 // faults; every run checks the safety invariants after every step and the client history for
-// linearizability. Each failure is printed with its seed and the command that replays it.
+// linearizability. Each failure is printed with its seed and the command that replays it. (The flags
+// are defined in fuzz-commands.ts; this file loads when the command runs.)
 import { SingleBar } from 'cli-progress';
-import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RaftBugs } from '@halyard/kv/raft';
-import { DEFAULT_FAULTS, FAULT_KINDS, formatFaults, parseFaults } from '../sim/faults.ts';
-import { PLANTED_BUGS, parseBugs } from '../sim/options.ts';
-import { PROFILES, type ProfileName } from '../sim/profiles.ts';
+import type { ProfileName } from '../sim/profiles.ts';
 import { formatOutcome } from '../sim/replay.ts';
 import { type SimOptions, type SimResult, replayArgs, runSimulation } from '../sim/simulator.ts';
-
-function nonNegativeInt(flag: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a non-negative integer`);
-    return n;
-  };
-}
-
-function faultsArg(v: string): string {
-  try {
-    return formatFaults(parseFaults(v));
-  } catch (e) {
-    throw new InvalidArgumentError(`${e instanceof Error ? e.message : String(e)} (known: ${FAULT_KINDS.join(',')}, all, none)`);
-  }
-}
-
-function bugsArg(v: string): RaftBugs {
-  try {
-    return parseBugs(v);
-  } catch (e) {
-    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
-  }
-}
 
 export function fuzzReplayCommand(o: SimOptions): string {
   return `npx -y pnpm@10.20.0 fuzz ${replayArgs(o)}`;
 }
 
-interface FuzzSimFlags {
+export interface FuzzSimFlags {
   seeds: number;
   seedStart: number;
   seed?: number;
@@ -54,44 +28,26 @@ interface FuzzSimFlags {
   failFast: boolean;
 }
 
-export function registerFuzzSim(fuzz: Command): void {
-  fuzz
-    .command('sim')
-    .description('run the deterministic simulator over many seeds with faults; exit 1 on any violation')
-    .option('--seeds <n>', 'how many seeds to run', nonNegativeInt('--seeds'), 200)
-    .option('--seed-start <n>', 'first seed', nonNegativeInt('--seed-start'), 0)
-    .option('--seed <n>', 'replay exactly this seed and print its full outcome', nonNegativeInt('--seed'))
-    .addOption(new Option('--nodes <n>', 'voters').choices(['3', '5']).default('3'))
-    .option('--ticks <n>', 'length of each run in ticks', nonNegativeInt('--ticks'), 1500)
-    .option('--clients <n>', 'concurrent clients', nonNegativeInt('--clients'), 3)
-    .option('--faults <list>', `faults to inject (${FAULT_KINDS.join(',')}, all, none)`, faultsArg, DEFAULT_FAULTS)
-    .option('--bugs <list>', `planted bugs to switch on (${PLANTED_BUGS.join(',')})`, bugsArg)
-    .addOption(new Option('--profile <name>', 'knob set (sim/profiles.ts)').choices(Object.keys(PROFILES)).default('default'))
-    .option('--linearizability', 'check each client history for linearizability (the default)', true)
-    .option('--no-linearizability', 'skip the linearizability check')
-    .option('--election-ticks <n>', 'election timeout in ticks', nonNegativeInt('--election-ticks'), 10)
-    .option('--faults-stop-at-tick <n>', 'when faults stop (default leaves room for the liveness bound)', nonNegativeInt('--faults-stop-at-tick'))
-    .option('--fail-fast', 'stop at the first failing seed', false)
-    .action(async (o: FuzzSimFlags) => {
-      const base: Omit<SimOptions, 'seed'> = {
-        nodes: Number(o.nodes),
-        ticks: o.ticks,
-        clients: o.clients,
-        faults: o.faults,
-        profile: o.profile,
-        electionTicks: o.electionTicks,
-        checkLinearizability: o.linearizability,
-        ...(o.bugs !== undefined ? { bugs: o.bugs } : {}),
-        ...(o.faultsStopAtTick !== undefined ? { faultsStopAtTick: o.faultsStopAtTick } : {}),
-      };
-      if (o.seed !== undefined) {
-        const r = await runSimulation({ ...base, seed: o.seed });
-        process.stdout.write(`${formatOutcome(r).replace(/^replay: .*$/m, `replay: ${fuzzReplayCommand({ ...base, seed: o.seed })}`)}\n`);
-        process.exitCode = r.ok ? 0 : 1;
-        return;
-      }
-      await runMany(base, o.seedStart, o.seeds, o.failFast);
-    });
+/** Runs `halyard fuzz sim` (defined in fuzz-commands.ts). */
+export async function fuzzSim(o: FuzzSimFlags): Promise<void> {
+  const base: Omit<SimOptions, 'seed'> = {
+    nodes: Number(o.nodes),
+    ticks: o.ticks,
+    clients: o.clients,
+    faults: o.faults,
+    profile: o.profile,
+    electionTicks: o.electionTicks,
+    checkLinearizability: o.linearizability,
+    ...(o.bugs !== undefined ? { bugs: o.bugs } : {}),
+    ...(o.faultsStopAtTick !== undefined ? { faultsStopAtTick: o.faultsStopAtTick } : {}),
+  };
+  if (o.seed !== undefined) {
+    const r = await runSimulation({ ...base, seed: o.seed });
+    process.stdout.write(`${formatOutcome(r).replace(/^replay: .*$/m, `replay: ${fuzzReplayCommand({ ...base, seed: o.seed })}`)}\n`);
+    process.exitCode = r.ok ? 0 : 1;
+    return;
+  }
+  await runMany(base, o.seedStart, o.seeds, o.failFast);
 }
 
 async function runMany(base: Omit<SimOptions, 'seed'>, seedStart: number, seeds: number, failFast: boolean): Promise<void> {

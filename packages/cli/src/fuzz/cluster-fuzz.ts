@@ -10,6 +10,8 @@ import { LocalCluster, type MemberPorts } from '../cluster/local-cluster.ts';
 import type { Event } from '@halyard/kv-client/protocol';
 import { SeededRng } from '@halyard/kv/util';
 import { Nemesis, type NemesisKind } from './nemesis.ts';
+import { checkLeases, type LeaseCheckResult, type LeaseRecord } from './lease-check.ts';
+import { runLeaseClient } from './lease-workload.ts';
 import { checkWatchEvents, type WatchCheckResult } from './watch-check.ts';
 import { runClient } from './workload.ts';
 
@@ -29,6 +31,13 @@ export interface ClusterFuzzOptions {
   readonly faultIntervalMs: number;
   readonly faultHoldMs: number;
   readonly opsPerClientMax: number;
+  /**
+   * Clients that grant leases, keep them alive and read their keys (lease-workload.ts); checked for early
+   * expiry (lease-check.ts). Default 0.
+   */
+  readonly leaseClients?: number;
+  /** TTL of their leases (default 8 s: longer than the members' 5 s checkpoint interval). */
+  readonly leaseTtlSeconds?: number;
   /** Bound on the linearizability check (default 120 s); past it the verdict is 'unknown'. */
   readonly checkTimeBudgetMs?: number;
   /** Planted server bugs to switch on in every member (to show the checks catch them). */
@@ -48,6 +57,7 @@ export interface ClusterFuzzSummary {
   readonly linearizability: CheckResult['outcome'];
   readonly linearizabilitySummary: string;
   readonly watch: WatchCheckResult;
+  readonly leases: LeaseCheckResult;
   readonly nemesisLog: readonly string[];
 }
 
@@ -79,6 +89,7 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
   const clients: KvClient[] = [];
   const watchEvents: Event[] = [];
   const watchLog: string[] = [];
+  const leaseRecords: LeaseRecord[] = [];
   let nextOpId = 1;
   const phase = (name: string): void => o.onPhase?.(name, Math.round(now()));
   try {
@@ -117,6 +128,19 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
         record: (op) => history.push(op),
       }),
     );
+    const leaseWorkers = Array.from({ length: o.leaseClients ?? 0 }, (_, i) => {
+      const c = new KvClient({ endpoints: cluster.endpoints(), requestTimeoutMs: 4_000 });
+      clients.push(c);
+      return runLeaseClient(c, {
+        clientId: o.clients + i + 1,
+        ttlSeconds: o.leaseTtlSeconds ?? 8,
+        roundsPerLease: 6,
+        signal: stop.signal,
+        leasesMax: 1_000,
+        now,
+        record: (r) => leaseRecords.push(r),
+      });
+    });
     const faults = (async () => {
       while (!stop.signal.aborted) {
         await new Promise((r) => setTimeout(r, o.faultIntervalMs));
@@ -124,7 +148,7 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
         await nemesis.strike(o.faultHoldMs, stop.signal);
       }
     })();
-    await Promise.all([...workers, faults]);
+    await Promise.all([...workers, ...leaseWorkers, faults]);
     clearTimeout(timer);
     clearInterval(progress);
     phase('repairing faults');
@@ -149,12 +173,13 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
     phase(`checking ${history.length} operations`);
     const check = checkHistory(history, { timeBudgetMs: o.checkTimeBudgetMs ?? 120_000 });
     phase('writing the report');
+    const leases = checkLeases(leaseRecords);
     const watch = checkWatchEvents(watchEvents, history, Math.min(finalRevision, watchEvents[watchEvents.length - 1]?.kv.modRevision ?? 0));
     await writeFile(join(outDir, 'history.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
     await writeFile(join(outDir, 'watch.jsonl'), watchLog.join('\n') + '\n');
     await writeHtmlReport(history, check, join(outDir, 'report.html'), { title: `halyard fuzz cluster (seed ${o.seed})` });
     const summary: ClusterFuzzSummary = {
-      ok: lostWrites.length === 0 && check.outcome === 'linearizable' && watch.ok,
+      ok: lostWrites.length === 0 && check.outcome === 'linearizable' && watch.ok && leases.ok,
       outDir,
       operations: history.length,
       acknowledgedWrites: history.filter((h) => h.op.type !== 'get' && h.returnTime !== null).length,
@@ -163,6 +188,7 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
       linearizability: check.outcome,
       linearizabilitySummary: check.outcome === 'not-linearizable' ? check.summary : check.outcome === 'unknown' ? check.reason : 'linearizable',
       watch,
+      leases,
       nemesisLog: nemesis.log,
     };
     await writeFile(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -52,7 +52,10 @@ async function execute(client: KvClient, reader: KvClient, op: Op): Promise<Resu
   }
 }
 
-/** One client's loop: random get / put / delete / cas on a small key set, until the signal or the bound. */
+/**
+ * One client's loop: random get / put / delete / cas on a small key set, until the signal or the bound;
+ * half the acknowledged writes are followed at once by a read of the same key through the pinned reader.
+ */
 export async function runClient(client: KvClient, o: WorkloadOptions): Promise<void> {
   const lastModRevision = new Map<string, number>();
   for (let n = 0; n < o.opsMax && !o.signal.aborted; n++) {
@@ -68,14 +71,28 @@ export async function runClient(client: KvClient, o: WorkloadOptions): Promise<v
           : dice < 88
             ? { type: 'delete', key }
             : { type: 'cas', key, expectedModRevision: lastModRevision.get(key) ?? 0, value };
-    const invokeTime = o.now();
-    try {
-      const result = await execute(client, o.reader, op);
-      if (result.type === 'get') lastModRevision.set(key, result.modRevision);
-      o.record({ id, clientId: o.clientId, invokeTime, returnTime: o.now(), op, result });
-    } catch {
-      // A failed read changed nothing: leave it out. A failed write may have applied: unknown outcome.
-      if (op.type !== 'get') o.record({ id, clientId: o.clientId, invokeTime, returnTime: null, op, result: null });
+    const acked = await step(client, o, key, id, op, lastModRevision);
+    // Read-after-write through a follower (the ReadIndex barrier bug class of issue 13): the write went
+    // through the leader; the read goes at once to the member this client's reader is pinned to, racing
+    // the write's commit there. A barrier that served it from a round already in flight would return the
+    // older value after the write was acknowledged, which the linearizability check rejects.
+    if (acked && op.type !== 'get' && o.rng.int(2) === 0 && !o.signal.aborted) {
+      await step(client, o, key, o.nextOpId(), { type: 'get', key }, lastModRevision);
     }
+  }
+}
+
+/** Runs and records one operation; returns whether it was acknowledged. */
+async function step(client: KvClient, o: WorkloadOptions, key: string, id: number, op: Op, lastModRevision: Map<string, number>): Promise<boolean> {
+  const invokeTime = o.now();
+  try {
+    const result = await execute(client, o.reader, op);
+    if (result.type === 'get') lastModRevision.set(key, result.modRevision);
+    o.record({ id, clientId: o.clientId, invokeTime, returnTime: o.now(), op, result });
+    return true;
+  } catch {
+    // A failed read changed nothing: leave it out. A failed write may have applied: unknown outcome.
+    if (op.type !== 'get') o.record({ id, clientId: o.clientId, invokeTime, returnTime: null, op, result: null });
+    return false;
   }
 }

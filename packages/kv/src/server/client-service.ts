@@ -62,6 +62,7 @@ export class ClientService {
   }
 
   async close(): Promise<void> {
+    this.requests.close();
     for (const ws of this.sockets) ws.terminate();
     this.wss?.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

@@ -18,6 +18,8 @@ export { ClientService } from './client-service.ts';
 export { type MemberConfig, type TlsFiles, MEMBER_DEFAULTS, ConfigError, parseInitialCluster, validateConfig, clusterIds } from './config.ts';
 export { memberIdOf, clusterIdOf, idToHex } from './ids.ts';
 export { toWireError } from './wire-errors.ts';
+export { snapshotStatus, restoreSnapshot, SnapshotFileError, type SnapshotStatus, type SnapshotMeta, type RestoreOptions, type RestoreResult } from './snapshot-file.ts';
+export { hashKv, type KvHash } from './kv-hash.ts';
 
 export interface RunningMember {
   readonly member: KvMember;

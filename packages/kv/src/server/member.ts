@@ -513,7 +513,10 @@ export class KvMember implements PeerInbound {
     await done;
   }
 
-  /** Hand leadership to another voter (thesis §3.10); the outcome shows in later status. */
+  /**
+   * Start handing leadership to the voter `to` (Raft thesis §3.10); leadership.ts waits for the outcome.
+   * NotLeader/Unavailable unless this member leads.
+   */
   transferLeadership(to: NodeId): void {
     this.requireLeader();
     this.node.transferLeadership(to);

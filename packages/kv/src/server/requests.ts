@@ -8,9 +8,20 @@ import { type KvMember, VERSION } from './member.ts';
 import { memberAddIdOf } from './ids.ts';
 import { encodeMemberContext } from './payload.ts';
 import type { WatchSink } from './watch-hub.ts';
+import { hashKv } from './kv-hash.ts';
+import { moveLeader } from './leadership.ts';
+import { snapshotOf } from './snapshot-file.ts';
+import { SnapshotSessions } from './snapshot-sessions.ts';
 
 export class ClientRequests {
+  private readonly snapshots = new SnapshotSessions();
+
   constructor(private readonly member: KvMember) {}
+
+  /** Drop snapshot downloads in progress (the port is closing). */
+  close(): void {
+    this.snapshots.clear();
+  }
 
   private header(revision?: number): Header {
     return this.member.header(revision);
@@ -129,6 +140,19 @@ export class ClientRequests {
           isLearner: me?.isLearner ?? false,
           errors: m.fatalError() !== undefined ? [String(m.fatalError())] : [],
         };
+      }
+      case 'hashKv': {
+        // As etcd's HashKV: this member's own state, no read barrier (members are compared with each other).
+        const h = hashKv(m.sm.mvcc, req.params.revision ?? 0);
+        return { header: this.header(), ...h };
+      }
+      case 'snapshot': {
+        const c = this.snapshots.chunk(req.params.token, req.params.offset, () => snapshotOf(m, VERSION));
+        return { header: this.header(), ...c };
+      }
+      case 'moveLeader': {
+        await moveLeader(m, req.params.targetId, m.config.tickMs * m.config.electionTicks * 2);
+        return { header: this.header() };
       }
       default: {
         const never: never = req;
