@@ -16,6 +16,7 @@ import { ClientPool, type ClientConfig, type ClientEnv, type ClientWake } from '
 import { FaultInjector, clockRateFactor, type FaultEnv, type FaultKind } from './faults.ts';
 import { findStaleReads } from './history-checks.ts';
 import { InvariantChecker, type MemberView } from './invariants.ts';
+import { Nemeses } from './nemesis.ts';
 import { Network, type NetworkConfig } from './network.ts';
 import { replayCommand, resolve, type Resolved, type ScenarioControl, type SimOptions, type SimResult, type SimStats } from './options.ts';
 import { SimMember, type SimMemberEnv } from './sim-member.ts';
@@ -80,11 +81,7 @@ class Simulation {
   private readonly rngMembers: SeededRng;
   private readonly rngNet: SeededRng;
   private readonly touched = new Set<NodeId>();
-  /** The nemesis's memory of each leader's term and commit, to see new leaders and commits. */
-  private readonly leaderSeen = new Map<NodeId, { term: number; commit: number }>();
-  private nemesisIsolations = 0;
-  /** The configuration-change nemesis acts once per change. */
-  private lastConfSplitIndex = 0;
+  private readonly nemeses: Nemeses;
   private stepCount = 0;
   /** Frozen members and when they wake; their input waits (in "socket buffers") until then. */
   private readonly pausedUntil = new Map<NodeId, number>();
@@ -149,6 +146,29 @@ class Simulation {
     for (const id of voters) this.addMember(id, initial, 'new', rngPhase);
     this.clients = new ClientPool(this.clientConfig(), this.clientEnv(), rngClients);
     this.faults = new FaultInjector(this.r.faults, this.r.tuning, this.faultEnv(), this.rngFaults);
+    this.nemeses = new Nemeses(
+      {
+        partitionsOn: () => !this.faultsStopped && this.has('partition'),
+        transfersOn: () => this.has('transfer'),
+        memberIds: () => this.memberIds(),
+        status: (id) => this.members.get(id)?.status(),
+        leader: () => this.leader(),
+        voters: () => this.ghostConf.voters,
+        healAll: () => this.network.healAll(),
+        cutLink: (from, to) => this.network.cutLink(from, to),
+        transferLeadership: (from, to) => {
+          try {
+            this.members.get(from)!.running()?.transferLeadership(to);
+            return undefined;
+          } catch (e) {
+            return e instanceof Error ? e.message : String(e);
+          }
+        },
+        trace: (line) => this.record(line),
+      },
+      this.r.tuning,
+      this.rngFaults,
+    );
     if (this.faults.active) this.queue.schedule(this.faults.nextWakeMs(), { kind: 'fault' });
     this.queue.schedule(this.faultsStopMs, { kind: 'stopFaults' });
   }
@@ -496,8 +516,7 @@ class Simulation {
       const v = this.members.get(id)!.view();
       if (v !== undefined) {
         this.checker.afterStep(v);
-        this.nemesis(v);
-        this.configurationNemesis(v);
+        this.nemeses.afterStep(v);
       }
     }
     this.touched.clear();
@@ -517,31 +536,6 @@ class Simulation {
     this.checker.checkLogsPairwise(views);
   }
 
-  /**
-   * A reactive partition nemesis (Jepsen's "partition the leader"): right after a member becomes
-   * leader, or right after a leader advances its commit index, sometimes cut it off from everyone
-   * (healing older cuts). Random timing rarely lands in those short windows, and they are where the
-   * figure 8 cases live: a new leader's entries reach no one, an old-term entry is counted committed
-   * and its leader vanishes before its own-term entry replicates.
-   */
-  private nemesis(v: MemberView): void {
-    if (this.faultsStopped || !this.has('partition') || v.role !== 'leader') return;
-    const t = this.r.tuning;
-    const prev = this.leaderSeen.get(v.id);
-    const isNew = prev === undefined || prev.term !== v.term;
-    const committed = !isNew && v.commit > prev.commit;
-    this.leaderSeen.set(v.id, { term: v.term, commit: v.commit });
-    const p = isNew ? t.isolateNewLeaderProbability : committed ? t.isolateCommittingLeaderProbability : 0;
-    if (p === 0 || this.rngFaults.float() >= p) return;
-    this.network.healAll();
-    for (const o of this.memberIds()) {
-      this.network.cutLink(v.id, o);
-      this.network.cutLink(o, v.id);
-    }
-    this.nemesisIsolations++;
-    this.record(`nemesis isolates ${isNew ? 'new' : 'committing'} leader n${v.id} (term ${v.term}, commit ${v.commit})`);
-  }
-
   private scenarioControl(): ScenarioControl {
     return {
       nowMs: this.queue.nowMs,
@@ -549,60 +543,6 @@ class Simulation {
       member: (id) => this.members.get(id)?.running(),
       voters: () => this.ghostConf.voters,
     };
-  }
-
-  /**
-   * A reactive partition for configuration changes: a change takes effect on apply, so a member holding
-   * committed changes it has not applied yet counts votes and commits with an older configuration. With two
-   * or more such changes, that configuration's majorities need not overlap the current one's. Right then,
-   * sometimes split the members still on that configuration from the others (when each side holds a
-   * majority of its own configuration, both may elect and commit), or hand the leadership to that member:
-   * either way a leader may be elected under a stale configuration — the window of issue 7's bug 1.
-   */
-  private configurationNemesis(v: MemberView): void {
-    const p = this.r.tuning.splitOnUnappliedConfProbability;
-    if (this.faultsStopped || !this.has('partition') || p === 0 || v.commit <= v.applied) return;
-    const s = v.storage;
-    const lo = Math.max(v.applied + 1, s.firstIndex());
-    const hi = Math.min(v.commit, s.lastIndex());
-    if (hi < lo) return;
-    // One unapplied change is harmless (consecutive configurations' majorities overlap); two or more are not.
-    const changes = s.entries(lo, hi + 1, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'confChange');
-    const change = changes[0];
-    if (change === undefined || changes.length < 2 || this.lastConfSplitIndex >= change.index || this.rngFaults.float() >= p) return;
-    this.lastConfSplitIndex = change.index;
-    // Sometimes the leader hands its leadership to exactly that member (an operator moving the leader).
-    const leaderId = this.leader();
-    if (this.has('transfer') && leaderId !== undefined && leaderId !== v.id && (v.voters ?? []).includes(v.id) && this.rngFaults.int(2) === 0) {
-      try {
-        this.members.get(leaderId)!.running()?.transferLeadership(v.id);
-        this.record(`nemesis transfers leadership n${leaderId} → n${v.id} (holding unapplied changes from ${change.index})`);
-      } catch (e) {
-        this.record(`nemesis transfer n${leaderId} → n${v.id} refused: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      return;
-    }
-    // The stale side: members whose applied configuration is v's; the other side: everyone else. Split only
-    // if each side holds a majority of its own configuration, so both may elect and commit.
-    const ids = this.memberIds();
-    const staleVoters = v.voters ?? [];
-    const key = (c: { voters: readonly NodeId[] }): string => [...c.voters].sort((a, b) => a - b).join(',');
-    const behind = ids.filter((id) => {
-      const st = this.members.get(id)!.status();
-      return st !== undefined && key(st.confState) === key({ voters: staleVoters });
-    });
-    const ahead = ids.filter((id) => !behind.includes(id));
-    const majority = (voters: readonly NodeId[], side: readonly NodeId[]): boolean => side.filter((id) => voters.includes(id)).length > voters.length / 2;
-    if (!majority(staleVoters, behind) || !majority(this.ghostConf.voters, ahead)) return;
-    this.network.healAll();
-    for (const a of behind) {
-      for (const b of ahead) {
-        this.network.cutLink(a, b);
-        this.network.cutLink(b, a);
-      }
-    }
-    this.nemesisIsolations++;
-    this.record(`nemesis splits [${behind.join(',')}] (configuration before the change at ${change.index}) from [${ahead.join(',')}]`);
   }
 
   private send(m: Message): void {
@@ -825,7 +765,7 @@ class Simulation {
       crashes: f.crashes,
       pauses: f.pauses,
       skews: f.skews,
-      partitions: f.partitions + this.nemesisIsolations,
+      partitions: f.partitions + this.nemeses.isolations,
       heals: f.heals,
       transfers: f.transfers,
       membershipChanges: f.membershipChanges,
