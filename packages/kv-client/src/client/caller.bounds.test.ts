@@ -33,7 +33,7 @@ interface FakeMember {
 
 async function member(onRequest: (ws: WebSocket, req: Req) => void, accept: () => Promise<boolean> = async () => true): Promise<FakeMember> {
   const m: FakeMember = { endpoint: '', seen: [], connections: 0, closed: 0 };
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (_info, cb) => void accept().then((yes) => cb(yes, 503)) });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (info, cb) => void accept().then((yes) => (yes ? cb(true) : info.req.socket.destroy())) });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   wss.on('connection', (ws) => {
     m.connections++;
