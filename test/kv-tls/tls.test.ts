@@ -5,11 +5,9 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Command } from 'commander';
 import { WebSocket } from 'ws';
 import { KvClient, bytesToString } from '@halyard/kv-client';
-import { registerKv } from '../../packages/cli/src/cli/kv-client-commands.ts';
-import { processIo } from '../../packages/cli/src/cli/kv-io.ts';
+import { runCli } from '../../packages/cli/src/cli/kv-cli.testutil.ts';
 import { decodeFrame, encodeFrame, type ServerFrame } from '@halyard/kv-client/protocol';
 import { silentLogger } from '@halyard/kv/transport';
 import { hasOpenssl, makeCa, makeLeaf } from '../../packages/kv/src/util/test-pki.testutil.ts';
@@ -69,13 +67,10 @@ describe.skipIf(!hasOpenssl())('members over TLS', () => {
     } finally {
       await kv.close();
     }
-    const out: string[] = [];
-    const program = new Command().exitOverride();
-    registerKv(program.command('kv'), { ...processIo, stdout: (s: string) => void out.push(s), stderr: (s: string) => void out.push(s), exitNow: (code: number): never => {
-        throw new Error(`exit ${code}: ${out.join('')}`);
-      } });
-    await program.parseAsync(['node', 'halyard', 'kv', '--endpoints', leader.member.config.clientUrl, '--cacert', ca.cert, '--cert', client.cert, '--key', client.key, 'endpoint', 'health']);
-    expect(out.join('')).toContain('is healthy');
+    const health = await runCli(['--endpoints', leader.member.config.clientUrl, '--cacert', ca.cert, '--cert', client.cert, '--key', client.key, 'endpoint', 'health']);
+    expect(health.stderr).toBe('');
+    expect(health.stdout).toContain('is healthy');
+    expect(health.code).toBe(0);
 
     // Without a client certificate the TLS handshake is refused.
     const anonymous = new WebSocket(leader.member.config.clientUrl.replace('https', 'wss'), { ca: readFileSync(ca.cert) });

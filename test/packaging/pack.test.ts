@@ -15,7 +15,7 @@ import { freePorts } from '../../packages/kv/src/server/test-util.testutil.ts';
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** Packed in dependency order; npm resolves each `workspace:*` (packed as a version) to its sibling tarball. */
-const PACKAGES = ['kv-client', 'kv', 'cli'] as const;
+const PACKAGES = ['kv-client', 'kv', 'election', 'apiserver', 'cli'] as const;
 /** npm install from the registry on a loaded machine; generous, it is only the outer bound. */
 const INSTALL_TIMEOUT_MS = 300_000;
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MvccStore } from '@halyard/kv/mvcc';
 import { type RevisionEvents, decodeClientRequest, frameIdOf, KvError, type WireError, decodeFrame, encodeFrame, WRITE_METHODS, type ClientRequest, type Header, type Member, type ServerFrame, type WatchCreateParams } from '@halyard/kv-client/protocol';
-import { toWireError } from '@halyard/kv/server';
+import { hashKv, toWireError } from '@halyard/kv/server';
 
 export type Interception =
   /** Never answer. */
@@ -217,7 +217,7 @@ export class FakeCluster {
   }
 
   private execute(member: FakeMember, ws: WebSocket, request: ClientRequest, conn: ConnectionWatches): unknown {
-    const isWrite = WRITE_METHODS.has(request.method) || request.method === 'leaseKeepAlive' || request.method.startsWith('member') && request.method !== 'memberList';
+    const isWrite = WRITE_METHODS.has(request.method) || request.method === 'leaseKeepAlive' || request.method.startsWith('member') && request.method !== 'memberList' || request.method === 'moveLeader';
     if (isWrite && this.leaderIndex === undefined) throw new KvError('Unavailable', 'no leader');
     if (isWrite && this.leaderIndex !== member.index) {
       const leader = this.member(this.leaderIndex as number);
@@ -306,6 +306,16 @@ export class FakeCluster {
         const leader = this.leaderIndex === undefined ? 0 : this.member(this.leaderIndex).id;
         return { header: header(), version: '3.5.0-fake', leader, raftTerm: this.raftTerm, raftIndex: this.store.revision + 10, raftAppliedIndex: this.store.revision + 10, dbSizeBytes: 20480, isLearner: false, errors: [] };
       }
+      case 'hashKv':
+        return { header: header(), ...hashKv(this.store, request.params.revision ?? 0) };
+      case 'moveLeader': {
+        const target = this.members.findIndex((m) => m.id === request.params.targetId);
+        if (target < 0) throw new KvError('InvalidRequest', `bad leader transferee: ${request.params.targetId.toString(16)} is not a voting member`);
+        this.leaderIndex = target;
+        return { header: header() };
+      }
+      case 'snapshot':
+        throw new KvError('InvalidRequest', 'the fake cluster takes no snapshots');
       default: {
         const never: never = request;
         throw new KvError('BadFrame', `unhandled ${JSON.stringify(never)}`);

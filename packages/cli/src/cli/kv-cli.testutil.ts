@@ -1,56 +1,52 @@
-// Runs the `halyard kv` client commands in-process, as the real program wires them, with captured output.
+// Runs `halyard kv …` in-process, through the real command tree (program.ts), with captured output.
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError } from 'commander';
 import { KvClient } from '@halyard/kv-client';
-import { registerKv } from './kv-client-commands.ts';
 import type { KvCliIo } from './kv-io.ts';
+import { runProgram } from './program.ts';
 
 export interface CliRun {
   readonly code: number;
+  /** stdout as UTF-8 text; `stdoutBytes` has it exactly. */
   readonly stdout: string;
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
 }
 
-class TestExit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
 export interface CliRunOptions {
-  readonly stdin?: string;
+  readonly stdin?: string | Uint8Array;
   /** Ctrl-C for streaming commands. */
   readonly interrupt?: AbortSignal;
-  /** Lets a test add other `kv` subcommands first (e.g. the member runner) to check they coexist. */
-  readonly before?: (kv: Command) => void;
+  /** Told everything printed so far, after each write (to stop a watch once it printed enough). */
+  readonly onStdout?: (sofar: string) => void;
 }
 
+/** `halyard kv ...args`. */
 export async function runCli(args: readonly string[], opts: CliRunOptions = {}): Promise<CliRun> {
-  let stdout = '';
+  return runHalyard(['kv', ...args], opts);
+}
+
+/** `halyard ...args`. */
+export async function runHalyard(args: readonly string[], opts: CliRunOptions = {}): Promise<CliRun> {
+  const out: Buffer[] = [];
   let stderr = '';
   let code = 0;
   const io: KvCliIo = {
-    stdout: (s) => void (stdout += s),
+    stdout: (data) => {
+      out.push(Buffer.from(data));
+      opts.onStdout?.(Buffer.concat(out).toString('utf8'));
+    },
     stderr: (s) => void (stderr += s),
-    readStdin: async () => opts.stdin ?? '',
+    readStdin: async () => (typeof opts.stdin === 'string' ? Buffer.from(opts.stdin) : (opts.stdin ?? new Uint8Array(0))),
     readFile: (path) => readFile(path, 'utf8'),
     createClient: (o) => new KvClient(o),
     interrupted: () => opts.interrupt ?? new AbortController().signal,
     setExitCode: (c) => void (code = c),
-    exitNow: (c) => {
-      throw new TestExit(c);
-    },
   };
-  const program = new Command('halyard').exitOverride().configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (stderr += s) });
-  const kv = program.command('kv');
-  opts.before?.(kv);
-  registerKv(kv, io);
-  try {
-    await program.parseAsync(['kv', ...args], { from: 'user' });
-  } catch (e) {
-    if (e instanceof TestExit) code = e.code;
-    else if (e instanceof CommanderError) code = e.exitCode;
-    else throw e;
-  }
-  return { code, stdout, stderr };
+  const exit = await runProgram(args, {
+    writeOut: (s) => void out.push(Buffer.from(s)),
+    writeErr: (s) => void (stderr += s),
+    kvIo: async () => io,
+  });
+  const stdoutBytes = Buffer.concat(out);
+  return { code: exit ?? code, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr };
 }

@@ -1,12 +1,15 @@
-// `halyard kv endpoint status | health`: per-member status (like etcdctl's table) and the /health probe.
-import type { Command } from 'commander';
+// `halyard kv endpoint status | health | hashkv`: per-member status (etcdctl's rows and table), the
+// /health probe, and each member's hash of its key-value state (definitions in kv-endpoint-commands.ts).
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { type ClientTls, type KvClient, httpUrlOf, normalizeEndpoint } from '@halyard/kv-client';
+import { type HashKvResult, type KvClient, httpUrlOf, normalizeEndpoint } from '@halyard/kv-client';
 import type { StatusResult } from '@halyard/kv-client/protocol';
-import { EXIT_ERROR, withClient, type GlobalFlags } from './kv-flags.ts';
+import type { Command } from 'commander';
+import { FieldsPrinter } from './kv-fields.ts';
+import { EXIT_ERROR, type GlobalFlags, idHex, type TlsPem } from './kv-flags.ts';
 import type { KvCliIo } from './kv-io.ts';
-import { memberHex, toJson } from './kv-output.ts';
+import { goJson, hashKvJson, statusJson } from './kv-json.ts';
+import { errorText, withClient } from './kv-run.ts';
 import { formatTable } from './table.ts';
 
 /** go-humanize's Bytes, which etcdctl uses for DB SIZE: SI units, one decimal below 10. */
@@ -34,7 +37,7 @@ export interface EndpointStatus {
 export function formatStatus(rows: readonly EndpointStatus[], format: 'simple' | 'table'): string {
   const cells = rows.map(({ endpoint, status: s }) => [
     endpoint,
-    memberHex(s.header.memberId),
+    idHex(s.header.memberId),
     s.version,
     humanBytes(s.dbSizeBytes),
     String(s.leader !== 0 && s.leader === s.header.memberId),
@@ -49,52 +52,71 @@ export function formatStatus(rows: readonly EndpointStatus[], format: 'simple' |
 }
 
 /** The endpoints to ask: the flag's, or with --cluster every member's client URLs from the member list. */
-async function targets(client: KvClient, flags: GlobalFlags, cluster: boolean): Promise<string[]> {
+export async function targets(client: KvClient, flags: GlobalFlags, cluster: boolean): Promise<string[]> {
   if (!cluster) return [...flags.endpoints];
   const { members } = await client.memberList();
   return [...new Set(members.flatMap((m) => m.clientUrls))];
 }
 
-export function registerEndpointCommands(kv: Command, io: KvCliIo): void {
-  const endpoint = kv.command('endpoint').description('status and health of each endpoint');
+function fields(hex: boolean, fill: (f: FieldsPrinter) => void): string {
+  const f = new FieldsPrinter(hex);
+  fill(f);
+  return f.text();
+}
 
-  endpoint
-    .command('status')
-    .description('member id, version, db size, leadership and raft progress of each endpoint')
-    .option('--cluster', 'every member in the member list instead of --endpoints')
-    .action(async (o: { cluster?: boolean }, cmd: Command) =>
-      withClient(cmd, io, async (client, flags) => {
-        const rows: EndpointStatus[] = [];
-        let failed = false;
-        for (const ep of await targets(client, flags, o.cluster === true)) {
-          try {
-            rows.push({ endpoint: ep, status: await client.status(ep) });
-          } catch (err) {
-            failed = true;
-            io.stderr(`Failed to get the status of endpoint ${ep} (${err instanceof Error ? err.message : String(err)})\n`);
-          }
-        }
-        io.stdout(flags.writeOut === 'json' ? toJson(rows.map((r) => ({ Endpoint: r.endpoint, Status: r.status }))) : formatStatus(rows, flags.writeOut));
-        if (failed) io.setExitCode(EXIT_ERROR);
-      }),
-    );
+export async function status(cmd: Command, io: KvCliIo, o: { cluster?: boolean }): Promise<void> {
+  await withClient(cmd, io, { kind: 'endpointStatus', connect: o.cluster === true }, async (client, flags) => {
+    const rows: EndpointStatus[] = [];
+    let failed = false;
+    for (const ep of await targets(client, flags, o.cluster === true)) {
+      try {
+        rows.push({ endpoint: ep, status: await client.status(ep) });
+      } catch (err) {
+        failed = true;
+        io.stderr(`Failed to get the status of endpoint ${ep} (${errorText(err)})\n`);
+      }
+    }
+    if (flags.writeOut === 'json') io.stdout(goJson(rows.map((r) => ({ Endpoint: r.endpoint, Status: statusJson(r.status) }))));
+    else if (flags.writeOut === 'fields') io.stdout(fields(flags.hex, (f) => f.endpointStatus(rows)));
+    else io.stdout(formatStatus(rows, flags.writeOut));
+    if (failed) io.setExitCode(EXIT_ERROR);
+  });
+}
 
-  endpoint
-    .command('health')
-    .description("probe each endpoint's /health (healthy = the member has a leader)")
-    .option('--cluster', 'every member in the member list instead of --endpoints')
-    .action(async (o: { cluster?: boolean }, cmd: Command) =>
-      withClient(cmd, io, async (client, flags) => {
-        const results = await Promise.all((await targets(client, flags, o.cluster === true)).map((ep) => probe(ep, flags.commandTimeoutMs, flags.tls)));
-        if (flags.writeOut === 'json') io.stdout(toJson(results));
-        else if (flags.writeOut === 'table') io.stdout(formatTable(['endpoint', 'health', 'took', 'error'], results.map((r) => [r.endpoint, String(r.health), r.took, r.error ?? ''])));
-        else for (const r of results) io.stdout(r.health ? `${r.endpoint} is healthy: took = ${r.took}\n` : `${r.endpoint} is unhealthy: ${r.error ?? 'unknown'}\n`);
-        if (results.some((r) => !r.health)) {
-          io.stderr('Error: unhealthy cluster\n');
-          io.setExitCode(EXIT_ERROR);
-        }
-      }),
-    );
+export async function hashKv(cmd: Command, io: KvCliIo, o: { cluster?: boolean; rev?: number }): Promise<void> {
+  await withClient(cmd, io, { kind: 'endpointHashKv', connect: o.cluster === true }, async (client, flags) => {
+    const rows: { endpoint: string; result: HashKvResult }[] = [];
+    let failed = false;
+    for (const ep of await targets(client, flags, o.cluster === true)) {
+      try {
+        rows.push({ endpoint: ep, result: await client.hashKv(ep, o.rev ?? 0) });
+      } catch (err) {
+        failed = true;
+        io.stderr(`Failed to get the hash of endpoint ${ep} (${errorText(err)})\n`);
+      }
+    }
+    // Simple and table as etcdctl 3.5 (endpoint, hash); json and fields also give the revision hashed, as 3.6 does.
+    const cells = rows.map((r) => [r.endpoint, String(r.result.hash)]);
+    if (flags.writeOut === 'json') io.stdout(goJson(rows.map((r) => ({ Endpoint: r.endpoint, HashKV: hashKvJson(r.result) }))));
+    else if (flags.writeOut === 'fields') io.stdout(fields(flags.hex, (f) => f.endpointHashKv(rows.map((r) => ({ endpoint: r.endpoint, ...r.result })))));
+    else if (flags.writeOut === 'table') io.stdout(formatTable(['endpoint', 'hash'], cells));
+    else io.stdout(cells.map((c) => c.join(', ') + '\n').join(''));
+    if (failed) io.setExitCode(EXIT_ERROR);
+  });
+}
+
+export async function health(cmd: Command, io: KvCliIo, o: { cluster?: boolean }): Promise<void> {
+  await withClient(cmd, io, { kind: 'endpointHealth', connect: o.cluster === true }, async (client, flags) => {
+    const results = await Promise.all((await targets(client, flags, o.cluster === true)).map((ep) => probe(ep, flags.commandTimeoutMs, flags.tls)));
+    if (flags.writeOut === 'json') io.stdout(goJson(results.map((r) => ({ endpoint: r.endpoint, health: r.health, took: r.took, ...(r.error !== undefined ? { error: r.error } : {}) }))));
+    else if (flags.writeOut === 'fields') io.stdout(fields(flags.hex, (f) => f.endpointHealth(results)));
+    else if (flags.writeOut === 'table') io.stdout(formatTable(['endpoint', 'health', 'took', 'error'], results.map((r) => [r.endpoint, String(r.health), r.took, r.error ?? ''])));
+    else for (const r of results) io.stdout(r.health ? `${r.endpoint} is healthy: took = ${r.took}\n` : `${r.endpoint} is unhealthy: ${r.error ?? 'unknown'}\n`);
+    if (results.some((r) => !r.health)) {
+      io.stderr('Error: unhealthy cluster\n');
+      io.setExitCode(EXIT_ERROR);
+    }
+  });
 }
 
 interface Health {
@@ -104,28 +126,27 @@ interface Health {
   readonly error?: string;
 }
 
-async function probe(endpoint: string, timeoutMs: number, tls: ClientTls | undefined): Promise<Health> {
+async function probe(endpoint: string, timeoutMs: number, tls: TlsPem | undefined): Promise<Health> {
   const started = performance.now();
   const took = (): string => `${(performance.now() - started).toFixed(3)}ms`;
   try {
-    const { status, body } = await getJson(httpUrlOf(normalizeEndpoint(endpoint), '/health'), timeoutMs, tls);
-    const health = typeof body === 'object' && body !== null ? (body as { health?: unknown }).health : undefined;
-    if (status === 200 && health === 'true') return { endpoint, health: true, took: took() };
-    return { endpoint, health: false, took: took(), error: `GET /health answered ${status} ${JSON.stringify(body)}` };
+    const { status: code, body } = await getJson(httpUrlOf(normalizeEndpoint(endpoint), '/health'), timeoutMs, tls);
+    const healthy = typeof body === 'object' && body !== null ? (body as { health?: unknown }).health : undefined;
+    if (code === 200 && healthy === 'true') return { endpoint, health: true, took: took() };
+    return { endpoint, health: false, took: took(), error: `GET /health answered ${code} ${JSON.stringify(body)}` };
   } catch (err) {
     return { endpoint, health: false, took: took(), error: err instanceof Error ? err.message : String(err) };
   }
 }
 
 /** GET a small JSON document over http or https (with the client's CA and certificate). */
-function getJson(url: string, timeoutMs: number, tls: ClientTls | undefined): Promise<{ status: number; body: unknown }> {
+function getJson(url: string, timeoutMs: number, tls: TlsPem | undefined): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const pem = (v: Uint8Array | string): Buffer => Buffer.from(v);
     const options = {
       timeout: timeoutMs,
-      ...(tls?.ca !== undefined ? { ca: pem(tls.ca) } : {}),
-      ...(tls?.cert !== undefined ? { cert: pem(tls.cert) } : {}),
-      ...(tls?.key !== undefined ? { key: pem(tls.key) } : {}),
+      ...(tls?.ca !== undefined ? { ca: Buffer.from(tls.ca) } : {}),
+      ...(tls?.cert !== undefined ? { cert: Buffer.from(tls.cert) } : {}),
+      ...(tls?.key !== undefined ? { key: Buffer.from(tls.key) } : {}),
     };
     const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, options, (res) => {
       let text = '';

@@ -1,42 +1,35 @@
 // What the `halyard kv …` client commands touch outside themselves, in one interface, so tests run the
-// real commander program in-process against a fake cluster and read back what it printed.
-import { readFile } from 'node:fs/promises';
-import { KvClient, type KvClientOptions } from '@halyard/kv-client';
+// real commander program in-process against a fake cluster and read back what it printed. Type imports
+// only: the process's own implementation (kv-process-io.ts) is loaded when a command runs.
+import type { KvClient, KvClientOptions } from '@halyard/kv-client';
 
 export interface KvCliIo {
-  stdout(text: string): void;
+  /** Text, or raw bytes (keys and values print exactly as stored, as etcdctl prints them). */
+  stdout(data: string | Uint8Array): void;
   stderr(text: string): void;
-  /** All of standard input (txn, put without a value). */
-  readStdin(): Promise<string>;
+  /** All of standard input, as bytes (put without a value stores them unchanged). */
+  readStdin(): Promise<Uint8Array>;
   readFile(path: string): Promise<string>;
   createClient(options: KvClientOptions): KvClient;
   /** Aborts on Ctrl-C; only streaming commands (watch, lease keep-alive) ask for it. */
   interrupted(): AbortSignal;
   setExitCode(code: number): void;
-  /** Ends the run now (commander's own usage errors); in tests it throws instead. */
-  exitNow(code: number): never;
 }
 
-/** The process's own stdin/stdout/stderr and SIGINT. */
-export const processIo: KvCliIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
-    return Buffer.concat(chunks).toString('utf8');
-  },
-  readFile: (path) => readFile(path, 'utf8'),
-  createClient: (options) => new KvClient(options),
-  interrupted: () => {
-    const controller = new AbortController();
-    const onSignal = (): void => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    return controller.signal;
-  },
-  setExitCode: (code) => {
-    process.exitCode = code;
-  },
-  exitNow: (code) => process.exit(code),
-};
+/** The io of a run, obtained only when a command runs (so defining the commands loads no client). */
+export type KvIoProvider = () => Promise<KvCliIo>;
+
+export const processIoProvider: KvIoProvider = async () => (await import('./kv-process-io.ts')).processIo;
+
+/**
+ * Loads a client command's implementation. First switches off msgpackr's native decoder for this
+ * process (its documented MSGPACKR_NATIVE_ACCELERATION_DISABLED): a command decodes a few small frames,
+ * and loading the native add-on costs more start-up time than it saves. Members and other long-running
+ * processes keep it; only the client commands' own process (which starts no children) is affected.
+ */
+export function loadCommand<T>(load: () => Promise<T>): () => Promise<T> {
+  return () => {
+    process.env['MSGPACKR_NATIVE_ACCELERATION_DISABLED'] ??= 'true';
+    return load();
+  };
+}

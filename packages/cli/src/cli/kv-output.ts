@@ -1,29 +1,33 @@
-// How KV results print, per output format, matching etcdctl: `simple` is key and value lines, `json` is
-// the whole result with bytes as base64 (as etcdctl's JSON), `table` boxes it where etcdctl does.
-import { bytesToString, type DeleteResult, type KeyValue, type PutResult, type RangeResult, type TxnResult, type WatchBatch } from '@halyard/kv-client';
+// How key-value results print, per output format, matching etcdctl: `simple` is key and value lines
+// with the bytes exactly as stored (or `\x..` with --hex), `json` and `fields` are etcdctl's (kv-json.ts,
+// kv-fields.ts), `table` only for `get` (ours; etcdctl has none). kv-format.ts refuses the rest up front.
+import type { DeleteResult, KeyValue, PutResult, RangeResult, TxnResult, WatchBatch } from '@halyard/kv-client';
 import type { ResponseOp } from '@halyard/kv-client/protocol';
-import type { OutputFormat } from './kv-flags.ts';
+import { hexEscape, joinOutput } from './kv-bytes.ts';
+import { FieldsPrinter } from './kv-fields.ts';
+import { idHex, type OutputFormat } from './kv-flags.ts';
+import { deleteJson, goJson, putJson, rangeJson, txnJson, watchJson } from './kv-json.ts';
 import { formatTable } from './table.ts';
 
-/** JSON of a result: bytes become base64 (etcdctl does the same), everything else as is. */
-export function toJson(value: unknown): string {
-  // The raw value from the holder: JSON.stringify has already applied Buffer's toJSON to `v`.
-  return (
-    JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
-      const raw = this[key];
-      return raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : v;
-    }) + '\n'
-  );
+export interface PrintFlags {
+  readonly writeOut: OutputFormat;
+  readonly hex: boolean;
 }
 
-/** A KV result as JSON, without the state machine's `type` tag at the top (etcdctl has none there). */
-export function resultJson(result: { readonly type: string }): string {
-  const { type: _type, ...rest } = result;
-  return toJson(rest);
+type Output = string | Uint8Array;
+
+const shown = (b: Uint8Array, hex: boolean): Output => (hex ? hexEscape(b) : b);
+const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+
+/** etcdctl's printKV: the key line (unless value-only), then the value line. */
+function kvParts(kv: KeyValue, hex: boolean, valueOnly = false): Output[] {
+  return valueOnly ? [shown(kv.value, hex), '\n'] : [shown(kv.key, hex), '\n', shown(kv.value, hex), '\n'];
 }
 
-export function simpleKv(kv: KeyValue, valueOnly = false): string {
-  return (valueOnly ? '' : `${bytesToString(kv.key)}\n`) + `${bytesToString(kv.value)}\n`;
+function fields(p: PrintFlags, fill: (f: FieldsPrinter) => void): string {
+  const f = new FieldsPrinter(p.hex);
+  fill(f);
+  return f.text();
 }
 
 export interface GetPrintOptions {
@@ -31,67 +35,75 @@ export interface GetPrintOptions {
   readonly countOnly?: boolean;
 }
 
-export function formatGet(result: RangeResult, format: OutputFormat, opts: GetPrintOptions = {}): string {
-  if (format === 'json') return resultJson(result);
-  if (opts.countOnly === true) return `${result.count}\n`;
-  if (format === 'table') {
-    return formatTable(
-      ['key', 'value', 'create revision', 'mod revision', 'version', 'lease'],
-      result.kvs.map((kv) => [bytesToString(kv.key), bytesToString(kv.value), String(kv.createRevision), String(kv.modRevision), String(kv.version), kv.lease === 0 ? '' : leaseHex(kv.lease)]),
-    );
+export function formatGet(result: RangeResult, p: PrintFlags, opts: GetPrintOptions = {}): Output {
+  switch (p.writeOut) {
+    case 'json':
+      return goJson(rangeJson(result));
+    case 'fields':
+      return fields(p, (f) => f.get(result));
+    case 'table':
+      if (opts.countOnly === true) return `${result.count}\n`;
+      return formatTable(
+        ['key', 'value', 'create revision', 'mod revision', 'version', 'lease'],
+        result.kvs.map((kv) => [p.hex ? hexEscape(kv.key) : text(kv.key), p.hex ? hexEscape(kv.value) : text(kv.value), String(kv.createRevision), String(kv.modRevision), String(kv.version), kv.lease === 0 ? '' : idHex(kv.lease)]),
+      );
+    case 'simple':
+      if (opts.countOnly === true) return `${result.count}\n`;
+      return joinOutput(result.kvs.flatMap((kv) => kvParts(kv, p.hex, opts.valueOnly)));
   }
-  return result.kvs.map((kv) => simpleKv(kv, opts.valueOnly)).join('');
 }
 
-export function formatPut(result: PutResult, format: OutputFormat): string {
-  if (format === 'json') return resultJson(result);
-  return 'OK\n' + (result.prevKv !== undefined ? simpleKv(result.prevKv) : '');
+function putSimple(r: Pick<PutResult, 'prevKv'>, hex: boolean): Output[] {
+  return ['OK\n', ...(r.prevKv !== undefined ? kvParts(r.prevKv, hex) : [])];
 }
 
-export function formatDelete(result: DeleteResult, format: OutputFormat): string {
-  if (format === 'json') return resultJson(result);
-  return `${result.deleted}\n` + result.prevKvs.map((kv) => simpleKv(kv)).join('');
+export function formatPut(result: PutResult, p: PrintFlags): Output {
+  if (p.writeOut === 'json') return goJson(putJson(result));
+  if (p.writeOut === 'fields') return fields(p, (f) => f.put(result));
+  return joinOutput(putSimple(result, p.hex));
 }
 
-function formatResponseOp(r: ResponseOp): string {
+function deleteSimple(r: Pick<DeleteResult, 'deleted' | 'prevKvs'>, hex: boolean): Output[] {
+  return [`${r.deleted}\n`, ...r.prevKvs.flatMap((kv) => kvParts(kv, hex))];
+}
+
+export function formatDelete(result: DeleteResult, p: PrintFlags): Output {
+  if (p.writeOut === 'json') return goJson(deleteJson(result));
+  if (p.writeOut === 'fields') return fields(p, (f) => f.del(result));
+  return joinOutput(deleteSimple(result, p.hex));
+}
+
+function responseOpSimple(r: ResponseOp, hex: boolean): Output[] {
   switch (r.type) {
     case 'range':
-      return r.kvs.map((kv) => simpleKv(kv)).join('');
+      return r.kvs.flatMap((kv) => kvParts(kv, hex));
     case 'put':
-      return 'OK\n' + (r.prevKv !== undefined ? simpleKv(r.prevKv) : '');
+      return putSimple(r, hex);
     case 'deleteRange':
-      return `${r.deleted}\n` + r.prevKvs.map((kv) => simpleKv(kv)).join('');
+      return deleteSimple(r, hex);
     case 'txn':
-      return formatTxnSimple(r);
+      return txnSimple(r, hex);
     default: {
       const never: never = r;
-      return `${JSON.stringify(never)}\n`;
+      return [`unexpected response ${JSON.stringify(never)}\n`];
     }
   }
 }
 
-function formatTxnSimple(result: Pick<TxnResult, 'succeeded' | 'responses'>): string {
-  return (result.succeeded ? 'SUCCESS\n' : 'FAILURE\n') + result.responses.map((r) => '\n' + formatResponseOp(r)).join('');
+function txnSimple(result: Pick<TxnResult, 'succeeded' | 'responses'>, hex: boolean): Output[] {
+  return [result.succeeded ? 'SUCCESS\n' : 'FAILURE\n', ...result.responses.flatMap((r) => ['\n', ...responseOpSimple(r, hex)])];
 }
 
-export function formatTxn(result: TxnResult, format: OutputFormat): string {
-  return format === 'json' ? resultJson(result) : formatTxnSimple(result);
+export function formatTxn(result: TxnResult, p: PrintFlags): Output {
+  if (p.writeOut === 'json') return goJson(txnJson(result));
+  if (p.writeOut === 'fields') return fields(p, (f) => f.txn(result));
+  return joinOutput(txnSimple(result, p.hex));
 }
 
 /** etcdctl's watch output: the event type, the previous key-value when asked for, then the key-value. */
-export function formatWatchBatch(batch: WatchBatch, format: OutputFormat): string {
-  if (format === 'json') return toJson(batch);
-  return batch.events
-    .map((e) => (e.type === 'put' ? 'PUT\n' : 'DELETE\n') + (e.prevKv !== undefined ? simpleKv(e.prevKv) : '') + simpleKv(e.kv))
-    .join('');
+export function formatWatchBatch(batch: WatchBatch, p: PrintFlags): Output {
+  if (p.writeOut === 'json') return goJson(watchJson(batch));
+  if (p.writeOut === 'fields') return fields(p, (f) => f.watch(batch));
+  return joinOutput(batch.events.flatMap((e) => [e.type === 'put' ? 'PUT\n' : 'DELETE\n', ...(e.prevKv !== undefined ? kvParts(e.prevKv, p.hex) : []), ...kvParts(e.kv, p.hex)]));
 }
 
-/** Lease ids print as etcdctl prints them: 16 hex digits. */
-export function leaseHex(id: number): string {
-  return id.toString(16).padStart(16, '0');
-}
-
-/** Member and cluster ids print as etcdctl's `%x`. */
-export function memberHex(id: number): string {
-  return id.toString(16);
-}

@@ -1,25 +1,9 @@
 #!/usr/bin/env node
-// `halyard`: the command line. Each subcommand lives in its own file; this one only wires them.
-import { Command } from 'commander';
-import { registerClusterCommand } from './cluster-up.ts';
-import { registerFuzzCluster } from './fuzz-cluster.ts';
-import { registerFuzzSim } from './fuzz-sim.ts';
-import { registerKv } from './kv-client-commands.ts';
-import { registerMemberCommand } from './kv-member.ts';
-import { registerStart } from './start.ts';
+// `halyard`: the command line (the command tree is in program.ts).
+import { runProgram } from './program.ts';
 
-const program = new Command();
-program.name('halyard').description('Halyard: a Raft-replicated KV store, leader election and a thin API server').showHelpAfterError();
-registerStart(program);
-const kv = program.command('kv').description('the KV store: run members and clusters, read and write keys');
-registerMemberCommand(kv);
-registerClusterCommand(kv);
-registerKv(kv);
-const fuzz = program.command('fuzz').description('fuzz the consistency of Halyard: simulated clusters or real ones');
-registerFuzzSim(fuzz);
-registerFuzzCluster(fuzz);
-
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`halyard: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+// `pnpm fuzz -- --seeds N` (the root script is `… fuzz sim`): pnpm hands the `--` on, where npm drops it;
+// drop it here too, so the flags after it are parsed as flags.
+const args = process.argv.slice(2);
+const code = await runProgram(args[0] === 'fuzz' && args[1] === 'sim' && args[2] === '--' ? [...args.slice(0, 2), ...args.slice(3)] : args);
+if (code !== undefined) process.exitCode = code;

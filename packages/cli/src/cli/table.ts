@@ -1,5 +1,6 @@
-// A tiny boxed table like the one etcdctl prints with `-w table` (olekukonko/tablewriter's default look):
-// centred upper-case headers, left-aligned cells, `+---+` rules above and below the header and at the end.
+// A boxed table like the one etcdctl prints with `-w table` (olekukonko/tablewriter as etcdctl sets it
+// up: centred upper-case headers, right-aligned cells, `+---+` rules above and below the header and at
+// the end).
 
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -10,6 +11,6 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
     const left = Math.floor((width - text.length) / 2);
     return ' '.repeat(left) + text + ' '.repeat(width - text.length - left);
   };
-  const leftAlign = (text: string, width: number): string => text + ' '.repeat(width - text.length);
-  return [rule, line(headers.map((h) => h.toUpperCase()), centre), rule, ...rows.map((r) => line(r, leftAlign)), rule].join('\n') + '\n';
+  const rightAlign = (text: string, width: number): string => ' '.repeat(width - text.length) + text;
+  return [rule, line(headers.map((h) => h.toUpperCase()), centre), rule, ...rows.map((r) => line(r, rightAlign)), rule].join('\n') + '\n';
 }

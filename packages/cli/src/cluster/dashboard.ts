@@ -1,8 +1,9 @@
 // A status page for a local cluster (`halyard kv cluster up`, `halyard start`): each member's role,
 // term, indexes, revision and database size, refreshed every second, with a plot of each member's
-// applied index over the last minutes so a stalled or lagging member is visible at a glance.
+// applied index over the last minutes (plot.ts) so a stalled or lagging member is visible at a glance.
 
 import { type Server, createServer } from 'node:http';
+import { plotSvg } from './plot.ts';
 
 export interface MemberRow {
   readonly name: string;
@@ -40,6 +41,11 @@ export class Dashboard {
       if (req.method === 'GET' && path === '/status.json') {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(JSON.stringify({ samples: this.samples }));
+        return;
+      }
+      if (req.method === 'GET' && path === '/plot.svg') {
+        res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'no-store' });
+        res.end(plotSvg(this.samples));
         return;
       }
       if (req.method === 'GET' && path === '/') {
@@ -80,16 +86,13 @@ table { border-collapse: collapse; background: #fff; box-shadow: 0 1px 2px #0002
 th, td { padding: 6px 12px; text-align: left; white-space: nowrap; border-bottom: 1px solid #e6e8eb; font-variant-numeric: tabular-nums; }
 th { background: #f0f2f5; font-weight: 600; }
 .leader { color: #0a7d2c; font-weight: 600; } .down { color: #b42318; } .follower { color: #1d2330; }
-svg { background: #fff; box-shadow: 0 1px 2px #0002; margin-top: 16px; }
-.legend span { display: inline-block; margin-right: 14px; } .sw { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
+#plot svg { background: #fff; box-shadow: 0 1px 2px #0002; margin-top: 16px; }
 </style></head><body>
 <h1>Halyard cluster</h1><div class="sub" id="sub">loading…</div>
 <table><thead><tr><th>member</th><th>endpoint</th><th>id</th><th>role</th><th>term</th><th>raft index</th><th>applied</th><th>revision</th><th>db size</th></tr></thead><tbody id="rows"></tbody></table>
 <h2 style="font-size:16px;margin:20px 0 0">applied index over time</h2>
-<svg id="plot" width="720" height="220" role="img" aria-label="applied index per member over time"></svg>
-<div class="legend" id="legend"></div>
+<div id="plot"></div>
 <script>
-const colors = ['#2563eb', '#d97706', '#059669', '#9333ea', '#dc2626', '#0891b2', '#65a30d', '#db2777', '#475569'];
 const fmtBytes = (n) => n == null ? '–' : n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' KiB' : (n / 1048576).toFixed(1) + ' MiB';
 const cell = (v) => v == null ? '–' : String(v);
 function esc(s) { return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]); }
@@ -101,25 +104,12 @@ function render(samples) {
   document.getElementById('rows').innerHTML = last.members.map((m) =>
     '<tr><td>' + esc(m.name) + '</td><td>' + esc(m.endpoint) + '</td><td>' + esc(m.id) + '</td><td class="' + (m.error ? 'down' : m.role === 'leader' ? 'leader' : 'follower') + '">' + esc(m.error ? 'unreachable' : m.role) +
     '</td><td>' + cell(m.term) + '</td><td>' + cell(m.raftIndex) + '</td><td>' + cell(m.appliedIndex) + '</td><td>' + cell(m.revision) + '</td><td>' + fmtBytes(m.dbSizeBytes) + '</td></tr>').join('');
-  const svg = document.getElementById('plot'); const W = 720, H = 220, P = 36;
-  const names = last.members.map((m) => m.name);
-  let max = 1, min = Infinity;
-  for (const s of samples) for (const m of s.members) if (m.appliedIndex != null) { max = Math.max(max, m.appliedIndex); min = Math.min(min, m.appliedIndex); }
-  if (!isFinite(min)) min = 0; if (max === min) max = min + 1;
-  const t0 = samples[0].atMs, t1 = Math.max(last.atMs, t0 + 1);
-  const x = (t) => P + (W - 2 * P) * (t - t0) / (t1 - t0), y = (v) => H - P + (-(H - 2 * P)) * (v - min) / (max - min);
-  let out = '<line x1="' + P + '" y1="' + (H - P) + '" x2="' + (W - P) + '" y2="' + (H - P) + '" stroke="#999"/><line x1="' + P + '" y1="' + P + '" x2="' + P + '" y2="' + (H - P) + '" stroke="#999"/>' +
-    '<text x="' + (P - 4) + '" y="' + (P + 4) + '" font-size="11" text-anchor="end">' + max + '</text><text x="' + (P - 4) + '" y="' + (H - P) + '" font-size="11" text-anchor="end">' + min + '</text>' +
-    '<text x="' + (W - P) + '" y="' + (H - P + 16) + '" font-size="11" text-anchor="end">now</text><text x="' + P + '" y="' + (H - P + 16) + '" font-size="11">' + Math.round((t1 - t0) / 1000) + ' s ago</text>';
-  names.forEach((name, i) => {
-    const pts = samples.map((s) => { const m = s.members.find((q) => q.name === name); return m && m.appliedIndex != null ? x(s.atMs).toFixed(1) + ',' + y(m.appliedIndex).toFixed(1) : null; }).filter(Boolean);
-    if (pts.length) out += '<polyline fill="none" stroke-width="2" stroke="' + colors[i % colors.length] + '" points="' + pts.join(' ') + '"/>';
-  });
-  svg.innerHTML = out;
-  document.getElementById('legend').innerHTML = names.map((n, i) => '<span><i class="sw" style="background:' + colors[i % colors.length] + '"></i>' + esc(n) + '</span>').join('');
 }
 async function poll() {
-  try { const r = await fetch('/status.json', { cache: 'no-store' }); render((await r.json()).samples); }
+  try {
+    const r = await fetch('/status.json', { cache: 'no-store' }); render((await r.json()).samples);
+    document.getElementById('plot').innerHTML = await (await fetch('/plot.svg', { cache: 'no-store' })).text();
+  }
   catch { document.getElementById('sub').textContent = 'the cluster command is not running'; }
   setTimeout(poll, 1000);
 }

@@ -1,14 +1,19 @@
-// Simulated KV clients. Each runs one operation at a time (puts, compare-and-swaps, linearizable
-// reads through ReadIndex), goes to its last known leader or a random member, follows NotLeader
-// hints, and records every operation it cannot prove never happened in a History for the checkers.
-// A write is acknowledged when its entry is applied; a timeout leaves its outcome unknown.
+// Simulated KV clients speaking the real client protocol: each runs one operation at a time and sends the
+// request shapes a KvClient sends (range, put, deleteRange, txn — writes with a requestId that every retry
+// of the operation reuses, so the member's dedupe table makes them exactly-once), to the member's real
+// request handler (server/requests.ts) over a simulated client network. It retries as the KvClient does
+// (the client's own decideRetry): a NotLeader hint is followed, Unavailable/Timeout/lost connections move
+// on to another member. Linearizable reads on a follower go through its forwarded ReadIndex. Every
+// operation it cannot prove never happened goes into a History for the checkers; lease operations (keys
+// that expire by themselves) run beside it, outside the checked keys.
 
 import type { History, HistoryOp, Op, Result } from '../check/history.ts';
-import { RaftError, type NodeId } from '@halyard/kv/raft';
+import type { NodeId } from '@halyard/kv/raft';
+import { toWireError } from '@halyard/kv/server';
 import type { Rng } from '@halyard/kv/util';
+import { ConnectionLostError, KvError, decideRetry } from '@halyard/kv-client';
+import type { ClientRequest, Methods } from '@halyard/kv-client/protocol';
 import type { InvariantChecker } from './invariants.ts';
-import type { NodeHost } from './node-host.ts';
-import { encodeCommand, type Command, type KvStateMachine } from './state-machine.ts';
 
 export interface ClientConfig {
   readonly clients: number;
@@ -18,38 +23,67 @@ export interface ClientConfig {
   /** After this long without an answer the outcome is unknown (returnTime null) and the client moves on. */
   readonly timeoutMs: number;
   readonly retryDelayMs: number;
-  /** Bound on NotLeader/ProposalDropped retries of one operation before it is given up (never having happened). */
+  /** Bound on attempts of one operation. */
   readonly attemptsMax: number;
+  /** One-way delay of the client network (a request to a member, its answer back). */
+  readonly networkDelayMsMin: number;
+  readonly networkDelayMsMax: number;
   readonly readProbability: number;
+  /** Share of reads sent to a random member (behind a load balancer) rather than the last leader. */
+  readonly spreadReadsProbability: number;
   readonly casProbability: number;
-  /** Share of write attempts sent with forwardProposal (any member relays to its leader) instead of propose. */
-  readonly forwardProbability: number;
+  readonly deleteProbability: number;
+  /** Two-key transactions (all puts if both compares hold). */
+  readonly txnProbability: number;
+  /** Lease grant / put with a lease / keep-alive, on keys outside the checked ones. */
+  readonly leaseProbability: number;
 }
 
-export type ClientWake = { readonly clientId: number; readonly action: 'start' | 'retry' | 'timeout'; readonly opId: number };
+/** Simulator events for the clients. */
+export type ClientWake =
+  | { readonly kind: 'start'; readonly clientId: number }
+  | { readonly kind: 'attempt'; readonly clientId: number; readonly opId: number }
+  | { readonly kind: 'arrive'; readonly clientId: number; readonly opId: number; readonly attempt: number; readonly target: NodeId }
+  | { readonly kind: 'reply'; readonly clientId: number; readonly opId: number; readonly attempt: number; readonly reply: Reply }
+  | { readonly kind: 'timeout'; readonly clientId: number; readonly opId: number };
+
+type Reply = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: KvError };
+
+/** A simulated member as the clients see it. */
+export interface ClientTarget {
+  handle(req: ClientRequest): Promise<Methods[typeof req.method]['result']>;
+  readonly incarnation: number;
+}
 
 export interface ClientEnv {
   nowMs(): number;
-  scheduleClient(atMs: number, wake: ClientWake): void;
-  host(id: NodeId): NodeHost | undefined;
+  schedule(atMs: number, wake: ClientWake): void;
+  /** The member process if it is up. */
+  member(id: NodeId): ClientTarget | undefined;
+  /** Members a client may talk to (not removed). */
   memberIds(): readonly NodeId[];
-  /** When a paused member will run again, or undefined if it is running. */
-  pausedUntilMs(id: NodeId): number | undefined;
-  /** When a paused member will read this client's buffered request. */
-  wakeAtMs(id: NodeId, clientId: number): number;
+  /** When a paused member will read this client's buffered request (undefined if running). */
+  wakeAtMs(id: NodeId, clientId: number): number | undefined;
+  /** The member id behind a client URL (from a NotLeader hint). */
+  endpointId(url: string): NodeId | undefined;
+  /** A member answered with Internal: a bug. */
+  internalError(id: NodeId, message: string): void;
   readonly checker: InvariantChecker;
   trace(line: string): void;
 }
 
+/** What a client is doing; `checked` ops go into the history, lease ops do not. */
+type Work = { readonly checked: true; readonly op: Op } | { readonly checked: false; readonly name: string; readonly request: (id: number) => ClientRequest };
+
 interface PendingOp {
   readonly opId: number;
-  readonly op: Op;
+  readonly work: Work;
+  readonly requestId: string;
   readonly invokeTimeMs: number;
-  attempts: number;
-  reqId: string;
-  /** Where the operation was accepted (propose or readIndex did not throw); no retry after that. */
-  acceptedAt: NodeId | undefined;
-  proposedIndex: number;
+  attempt: number;
+  target: NodeId;
+  /** Attempts that reached a member and may have taken effect (not answered with a refusal before proposing). */
+  readonly mayHaveApplied: Set<number>;
 }
 
 interface ClientState {
@@ -57,7 +91,12 @@ interface ClientState {
   pending: PendingOp | undefined;
   leaderGuess: NodeId;
   readonly modRevisionSeen: Map<string, number>;
+  /** A lease this client granted (for its lease keys and keep-alives). */
+  leaseId: number;
 }
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 export class ClientPool {
   private readonly cfg: ClientConfig;
@@ -65,19 +104,19 @@ export class ClientPool {
   private readonly rng: Rng;
   private readonly clients: ClientState[] = [];
   private readonly history: HistoryOp[] = [];
-  private readonly byReqId = new Map<string, ClientState>();
+  /** Requests delivered to a member and not yet answered, per member: a crash fails them. */
+  private readonly inFlight = new Map<NodeId, Set<{ readonly clientId: number; readonly opId: number; readonly attempt: number }>>();
   private opIdNext = 1;
   private stopped = false;
-  readonly counts = { ok: 0, unknown: 0, givenUp: 0, lost: 0 };
+  readonly counts = { ok: 0, unknown: 0, givenUp: 0, leaseOps: 0, redirects: 0 };
 
   constructor(cfg: ClientConfig, env: ClientEnv, rng: Rng) {
     this.cfg = cfg;
     this.env = env;
     this.rng = rng;
     for (let id = 1; id <= cfg.clients; id++) {
-      const c: ClientState = { id, pending: undefined, leaderGuess: 0, modRevisionSeen: new Map() };
-      this.clients.push(c);
-      env.scheduleClient(env.nowMs() + this.thinkMs(), { clientId: id, action: 'start', opId: 0 });
+      this.clients.push({ id, pending: undefined, leaderGuess: 0, modRevisionSeen: new Map(), leaseId: 0 });
+      env.schedule(env.nowMs() + this.thinkMs(), { kind: 'start', clientId: id });
     }
   }
 
@@ -92,167 +131,324 @@ export class ClientPool {
 
   wake(w: ClientWake): void {
     const c = this.clients[w.clientId - 1]!;
-    switch (w.action) {
+    switch (w.kind) {
       case 'start':
         if (c.pending === undefined && !this.stopped) this.startOp(c);
         return;
-      case 'retry':
-        if (c.pending?.opId === w.opId) this.attempt(c, c.pending);
+      case 'attempt':
+        if (c.pending?.opId === w.opId) this.send(c, c.pending);
+        return;
+      case 'arrive':
+        this.arrive(c, w.opId, w.attempt, w.target);
+        return;
+      case 'reply':
+        if (c.pending?.opId === w.opId && c.pending.attempt === w.attempt) this.onReply(c, c.pending, w.reply);
         return;
       case 'timeout':
         if (c.pending?.opId === w.opId) {
-          // No answer in time: the member may be dead, frozen or cut off; try someone else next.
+          // No answer in time: the member may be frozen or cut off; try someone else next time.
           c.leaderGuess = 0;
           this.finish(c, c.pending, null);
         }
         return;
       default: {
-        const never: never = w.action;
-        throw new Error(`unknown client action ${String(never)}`);
+        const never: never = w;
+        throw new Error(`unknown client event ${JSON.stringify(never)}`);
       }
     }
   }
+
+  /** A member lost its process: its open connections drop, and every request on them fails. */
+  memberCrashed(id: NodeId): void {
+    const open = this.inFlight.get(id);
+    if (open === undefined) return;
+    this.inFlight.delete(id);
+    for (const r of open) {
+      const reply: Reply = { ok: false, error: new ConnectionLostError(`n${id}`, true, 'connection closed') };
+      this.env.schedule(this.env.nowMs() + this.netDelayMs(), { kind: 'reply', ...r, reply });
+    }
+  }
+
+  // ------------------------------------------------------------ operations
 
   private startOp(c: ClientState): void {
-    const key = `k${this.rng.int(this.cfg.keys)}`;
     const opId = this.opIdNext++;
-    const value = `v${c.id}.${opId}`;
-    const r = this.rng.float();
-    let op: Op;
-    if (r < this.cfg.readProbability) op = { type: 'get', key };
-    else if (r < this.cfg.readProbability + this.cfg.casProbability) {
-      // Mostly the revision this client last saw (often current, so some succeed); sometimes absent.
-      const expectedModRevision = this.rng.int(4) === 0 ? 0 : (c.modRevisionSeen.get(key) ?? 0);
-      op = { type: 'cas', key, expectedModRevision, value };
-    } else op = { type: 'put', key, value };
-    const p: PendingOp = { opId, op, invokeTimeMs: this.env.nowMs(), attempts: 0, reqId: '', acceptedAt: undefined, proposedIndex: 0 };
+    const work = this.chooseWork(c, opId);
+    const p: PendingOp = { opId, work, requestId: `c${c.id}.${opId}`, invokeTimeMs: this.env.nowMs(), attempt: 0, target: 0, mayHaveApplied: new Set() };
     c.pending = p;
-    if (op.type === 'get') this.env.checker.onReadInvoke(opId, key);
-    this.env.scheduleClient(this.env.nowMs() + this.cfg.timeoutMs, { clientId: c.id, action: 'timeout', opId });
-    this.attempt(c, p);
+    if (work.checked && work.op.type === 'get') this.env.checker.onReadInvoke(opId, work.op.key);
+    this.env.schedule(this.env.nowMs() + this.cfg.timeoutMs, { kind: 'timeout', clientId: c.id, opId });
+    this.send(c, p);
   }
 
-  private attempt(c: ClientState, p: PendingOp): void {
-    p.attempts++;
-    p.reqId = `c${c.id}.${p.opId}.${p.attempts}`;
-    const members = this.env.memberIds();
-    // Some writes go to any member, as through a load balancer, relying on the core's forwarding.
-    const forward = p.op.type !== 'get' && this.rng.float() < this.cfg.forwardProbability;
-    const guess = this.env.host(c.leaderGuess);
-    const target = !forward && guess !== undefined && guess.alive ? c.leaderGuess : members[this.rng.int(members.length)]!;
-    const host = this.env.host(target)!;
-    const pausedUntilMs = this.env.pausedUntilMs(target);
-    if (pausedUntilMs !== undefined) {
-      // A frozen process does not refuse a request: it sits in its socket buffer until it wakes up.
-      p.attempts--;
-      this.env.scheduleClient(this.env.wakeAtMs(target, c.id), { clientId: c.id, action: 'retry', opId: p.opId });
+  private chooseWork(c: ClientState, opId: number): Work {
+    const key = (): string => `k${this.rng.int(this.cfg.keys)}`;
+    const value = `v${c.id}.${opId}`;
+    const cfg = this.cfg;
+    let r = this.rng.float();
+    if ((r -= cfg.leaseProbability) < 0) return this.leaseWork(c, opId);
+    if ((r -= cfg.readProbability) < 0) return { checked: true, op: { type: 'get', key: key() } };
+    if ((r -= cfg.casProbability) < 0) {
+      const k = key();
+      // Mostly the revision this client last saw (often current, so some succeed); sometimes absent.
+      const expectedModRevision = this.rng.int(4) === 0 ? 0 : (c.modRevisionSeen.get(k) ?? 0);
+      return { checked: true, op: { type: 'cas', key: k, expectedModRevision, value } };
+    }
+    if ((r -= cfg.deleteProbability) < 0) return { checked: true, op: { type: 'delete', key: key() } };
+    if ((r -= cfg.txnProbability) < 0 && cfg.keys >= 2) {
+      const a = key();
+      let b = key();
+      while (b === a) b = key();
+      const keys = [a, b].sort();
+      return {
+        checked: true,
+        op: {
+          type: 'txn',
+          compares: keys.map((k) => ({ key: k, expectedModRevision: c.modRevisionSeen.get(k) ?? 0 })),
+          puts: keys.map((k) => ({ key: k, value })),
+        },
+      };
+    }
+    return { checked: true, op: { type: 'put', key: key(), value } };
+  }
+
+  /** Lease traffic: grant, attach a key, keep alive or let it expire (the leader's lessor revokes it). */
+  private leaseWork(c: ClientState, opId: number): Work {
+    const requestId = `c${c.id}.${opId}`;
+    if (c.leaseId === 0 || this.rng.int(4) === 0) {
+      return { checked: false, name: 'leaseGrant', request: (id) => ({ id, method: 'leaseGrant', params: { ttlSeconds: 1 + this.rng.int(2) }, requestId }) };
+    }
+    const lease = c.leaseId;
+    if (this.rng.int(2) === 0) return { checked: false, name: 'leaseKeepAlive', request: (id) => ({ id, method: 'leaseKeepAlive', params: { id: lease } }) };
+    return { checked: false, name: 'leasePut', request: (id) => ({ id, method: 'put', params: { key: enc.encode(`lease/${c.id}`), value: enc.encode(`v${opId}`), lease }, requestId }) };
+  }
+
+  private request(p: PendingOp): ClientRequest {
+    const id = p.attempt;
+    if (!p.work.checked) return p.work.request(id);
+    const op = p.work.op;
+    const requestId = p.requestId;
+    switch (op.type) {
+      case 'get':
+        return { id, method: 'range', params: { key: enc.encode(op.key) } };
+      case 'put':
+        return { id, method: 'put', params: { key: enc.encode(op.key), value: enc.encode(op.value) }, requestId };
+      case 'delete':
+        return { id, method: 'deleteRange', params: { key: enc.encode(op.key) }, requestId };
+      case 'cas':
+        return {
+          id,
+          method: 'txn',
+          params: {
+            compare: [{ key: enc.encode(op.key), target: 'modRevision', result: 'equal', operand: op.expectedModRevision }],
+            success: [{ type: 'put', key: enc.encode(op.key), value: enc.encode(op.value) }],
+            failure: [],
+          },
+          requestId,
+        };
+      case 'txn':
+        return {
+          id,
+          method: 'txn',
+          params: {
+            compare: op.compares.map((cmp) => ({ key: enc.encode(cmp.key), target: 'modRevision' as const, result: 'equal' as const, operand: cmp.expectedModRevision })),
+            success: op.puts.map((put) => ({ type: 'put' as const, key: enc.encode(put.key), value: enc.encode(put.value) })),
+            failure: [],
+          },
+          requestId,
+        };
+      default: {
+        const never: never = op;
+        throw new Error(`unknown op ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private describe(p: PendingOp): string {
+    return p.work.checked ? p.work.op.type : p.work.name;
+  }
+
+  // ------------------------------------------------------------ the wire
+
+  private send(c: ClientState, p: PendingOp): void {
+    if (p.attempt >= this.cfg.attemptsMax) {
+      this.counts.givenUp++;
+      this.finish(c, p, null);
       return;
     }
+    p.attempt++;
+    const members = this.env.memberIds();
+    // Reads are served by any member (a follower forwards its ReadIndex), so some go wherever a load
+    // balancer sends them; writes go to the last known leader.
+    const spread = p.attempt === 1 && p.work.checked && p.work.op.type === 'get' && this.rng.float() < this.cfg.spreadReadsProbability;
+    const target = !spread && c.leaderGuess !== 0 && members.includes(c.leaderGuess) ? c.leaderGuess : members[this.rng.int(members.length)]!;
+    p.target = target;
+    this.env.schedule(this.env.nowMs() + this.netDelayMs(), { kind: 'arrive', clientId: c.id, opId: p.opId, attempt: p.attempt, target });
+  }
+
+  private arrive(c: ClientState, opId: number, attempt: number, target: NodeId): void {
+    const p = c.pending;
+    if (p === undefined || p.opId !== opId || p.attempt !== attempt) return;
+    // A frozen process does not refuse a request: it sits in its socket buffer until the process wakes.
+    const wakeAt = this.env.wakeAtMs(target, c.id);
+    if (wakeAt !== undefined) {
+      this.env.trace(`c${c.id} ${this.describe(p)} op${opId}#${attempt} waits for frozen n${target}`);
+      this.env.schedule(wakeAt, { kind: 'arrive', clientId: c.id, opId, attempt, target });
+      return;
+    }
+    const m = this.env.member(target);
+    const key = { clientId: c.id, opId, attempt };
+    const replyLater = (reply: Reply): void => this.env.schedule(this.env.nowMs() + this.netDelayMs(), { kind: 'reply', ...key, reply });
+    if (m === undefined) {
+      replyLater({ ok: false, error: new ConnectionLostError(`n${target}`, false, 'connection refused') });
+      return;
+    }
+    const req = this.request(p);
+    p.mayHaveApplied.add(attempt);
+    this.env.trace(`c${c.id} ${this.describe(p)} op${opId}#${attempt} → n${target}`);
+    let open = this.inFlight.get(target);
+    if (open === undefined) this.inFlight.set(target, (open = new Set()));
+    open.add(key);
+    const settle = (reply: Reply): void => {
+      // A crash failed this request already (the process that would answer is gone).
+      if (!open.delete(key) || this.inFlight.get(target) !== open) return;
+      replyLater(reply);
+    };
+    let answer: Promise<unknown>;
     try {
-      if (!host.alive) throw new RaftError('Unavailable', `member ${target} is down`);
-      if (p.op.type === 'get') {
-        this.byReqId.set(p.reqId, c);
-        host.readIndex(p.reqId);
-      } else {
-        const command: Command =
-          p.op.type === 'put'
-            ? { reqId: p.reqId, type: 'put', key: p.op.key, value: p.op.value }
-            : p.op.type === 'cas'
-              ? { reqId: p.reqId, type: 'cas', key: p.op.key, expectedModRevision: p.op.expectedModRevision, value: p.op.value }
-              : unsupported(p.op);
-        this.byReqId.set(p.reqId, c);
-        if (forward) {
-          // Fire-and-forget: the outcome is known only from the apply (or a timeout).
-          host.forwardProposal(encodeCommand(command));
-        } else {
-          const { index } = host.propose(encodeCommand(command));
-          p.proposedIndex = index;
-        }
-      }
-      p.acceptedAt = target;
-      c.leaderGuess = target;
-      this.env.trace(`c${c.id} ${p.op.type} op${p.opId} → n${target}${p.proposedIndex > 0 ? ` @${p.proposedIndex}` : ''}`);
+      answer = m.handle(req);
     } catch (e) {
-      this.byReqId.delete(p.reqId);
-      if (!(e instanceof RaftError)) throw e;
-      c.leaderGuess = e.code === 'NotLeader' ? e.leaderId : 0;
-      this.env.trace(`c${c.id} ${p.op.type} op${p.opId} ✗ n${target} ${e.code}`);
-      if (p.attempts >= this.cfg.attemptsMax) {
-        // Never accepted by any member, so it never happened: nothing to record.
-        this.counts.givenUp++;
-        if (p.op.type === 'get') this.env.checker.onReadAbandoned(p.opId);
-        c.pending = undefined;
-        this.scheduleNext(c);
-        return;
-      }
-      this.env.scheduleClient(this.env.nowMs() + this.cfg.retryDelayMs, { clientId: c.id, action: 'retry', opId: p.opId });
+      answer = Promise.reject(e);
     }
+    answer.then(
+      (result) => settle({ ok: true, result }),
+      (e: unknown) => {
+        // As on the wire: the member's error becomes a WireError, the client rebuilds a KvError from it.
+        const w = toWireError(e);
+        if (w.code === 'Internal') this.env.internalError(target, w.message);
+        settle({ ok: false, error: KvError.fromWire(w) });
+      },
+    );
   }
 
-  /** Called for every entry a member applies. */
-  onApplied(id: NodeId, index: number, command: Command | undefined, result: Result | undefined): void {
-    if (command !== undefined && result !== undefined) {
-      const c = this.byReqId.get(command.reqId);
-      if (c?.pending !== undefined && c.pending.reqId === command.reqId) {
-        this.finish(c, c.pending, result);
+  private onReply(c: ClientState, p: PendingOp, reply: Reply): void {
+    if (reply.ok) {
+      c.leaderGuess = p.target;
+      this.finish(c, p, this.toResult(c, p, reply.result));
+      return;
+    }
+    const err = reply.error;
+    // Refused before anything was proposed: this attempt certainly had no effect.
+    const noEffect = err.code === 'NotLeader' || (err instanceof ConnectionLostError && !err.sent) || (err.code === 'Unavailable' && !(err instanceof ConnectionLostError));
+    if (noEffect) p.mayHaveApplied.delete(p.attempt);
+    this.env.trace(`c${c.id} ${this.describe(p)} op${p.opId}#${p.attempt} ✗ n${p.target} ${err.code}`);
+    const d = decideRetry(err, 'always');
+    switch (d.kind) {
+      case 'redirect': {
+        const leader = this.env.endpointId(d.leaderEndpoint);
+        c.leaderGuess = leader ?? 0;
+        this.counts.redirects++;
+        this.send(c, p);
         return;
       }
-    }
-    // Another entry took the index our proposal got on the member we asked: ours can never commit.
-    for (const c of this.clients) {
-      const p = c.pending;
-      if (p !== undefined && p.acceptedAt === id && p.proposedIndex === index && command?.reqId !== p.reqId) {
-        this.counts.lost++;
+      case 'next':
+        c.leaderGuess = 0;
+        this.env.schedule(this.env.nowMs() + this.cfg.retryDelayMs, { kind: 'attempt', clientId: c.id, opId: p.opId });
+        return;
+      case 'again':
+        this.env.schedule(this.env.nowMs() + this.cfg.retryDelayMs, { kind: 'attempt', clientId: c.id, opId: p.opId });
+        return;
+      case 'fail':
+        // Not retryable (e.g. a lease that expired meanwhile): the operation is over.
         this.finish(c, p, null);
+        return;
+      default: {
+        const never: never = d;
+        throw new Error(`unknown retry decision ${JSON.stringify(never)}`);
       }
     }
   }
 
-  onReadReady(_id: NodeId, requestId: string, sm: KvStateMachine): void {
-    const c = this.byReqId.get(requestId);
-    const p = c?.pending;
-    if (c === undefined || p === undefined || p.reqId !== requestId || p.op.type !== 'get') return;
-    const kv = sm.get(p.op.key);
-    this.finish(c, p, { type: 'get', value: kv?.value ?? null, modRevision: kv?.modRevision ?? 0, revision: sm.revision });
+  /** The wire result as a history result (undefined for unchecked lease operations). */
+  private toResult(c: ClientState, p: PendingOp, raw: unknown): Result | undefined {
+    if (!p.work.checked) {
+      const r = raw as { id?: number };
+      if (p.work.name === 'leaseGrant' && typeof r.id === 'number') c.leaseId = r.id;
+      return undefined;
+    }
+    const op = p.work.op;
+    switch (op.type) {
+      case 'get': {
+        const r = raw as Methods['range']['result'];
+        const kv = r.kvs[0];
+        return { type: 'get', value: kv === undefined ? null : dec.decode(kv.value), modRevision: kv?.modRevision ?? 0, revision: r.header.revision };
+      }
+      case 'put':
+        return { type: 'put', revision: (raw as Methods['put']['result']).header.revision };
+      case 'delete': {
+        const r = raw as Methods['deleteRange']['result'];
+        return { type: 'delete', deleted: r.deleted, revision: r.header.revision };
+      }
+      case 'cas': {
+        const r = raw as Methods['txn']['result'];
+        return { type: 'cas', succeeded: r.succeeded, revision: r.header.revision };
+      }
+      case 'txn': {
+        const r = raw as Methods['txn']['result'];
+        return { type: 'txn', succeeded: r.succeeded, revision: r.header.revision };
+      }
+      default: {
+        const never: never = op;
+        throw new Error(`unknown op ${JSON.stringify(never)}`);
+      }
+    }
   }
 
-  private finish(c: ClientState, p: PendingOp, result: Result | null): void {
-    this.byReqId.delete(p.reqId);
+  /** `result` null: the outcome is unknown (or, for an operation that never took effect, nothing to record). */
+  private finish(c: ClientState, p: PendingOp, result: Result | undefined | null): void {
     c.pending = undefined;
     const now = this.env.nowMs();
-    this.history.push({ id: p.opId, clientId: c.id, invokeTime: p.invokeTimeMs, returnTime: result === null ? null : now, op: p.op, result });
-    if (result === null) {
-      this.counts.unknown++;
-      if (p.op.type === 'get') this.env.checker.onReadAbandoned(p.opId);
+    if (!p.work.checked) {
+      this.counts.leaseOps++;
+    } else if (result === null || result === undefined) {
+      const op = p.work.op;
+      if (op.type === 'get') this.env.checker.onReadAbandoned(p.opId);
+      // A failed read changed nothing; a write that may have applied has an unknown outcome.
+      else if (p.mayHaveApplied.size > 0) {
+        this.history.push({ id: p.opId, clientId: c.id, invokeTime: p.invokeTimeMs, returnTime: null, op, result: null });
+        this.counts.unknown++;
+      }
     } else {
+      this.history.push({ id: p.opId, clientId: c.id, invokeTime: p.invokeTimeMs, returnTime: now, op: p.work.op, result });
       this.counts.ok++;
-      this.observe(c, p, result);
+      this.observe(c, p.work.op, p.target, p.opId, result);
     }
-    this.env.trace(`c${c.id} ${p.op.type} op${p.opId} ${result === null ? 'unknown' : `ok ${JSON.stringify(result)}`}`);
-    this.scheduleNext(c);
+    this.env.trace(`c${c.id} ${this.describe(p)} op${p.opId} ${result === null || result === undefined ? (p.work.checked ? 'unknown' : 'done') : `ok ${JSON.stringify(result)}`}`);
+    if (!this.stopped) this.env.schedule(now + this.thinkMs(), { kind: 'start', clientId: c.id });
   }
 
-  private observe(c: ClientState, p: PendingOp, result: Result): void {
-    const key = p.op.type === 'txn' ? undefined : p.op.key;
-    if (key === undefined) return;
-    if (result.type === 'get') {
-      c.modRevisionSeen.set(key, result.modRevision);
-      this.env.checker.onReadReturn(p.opId, p.acceptedAt ?? 0, result.modRevision, result.revision);
-    } else if (result.type === 'put' || (result.type === 'cas' && result.succeeded)) {
-      c.modRevisionSeen.set(key, result.revision);
-      this.env.checker.onWriteAck(key, result.revision);
+  private observe(c: ClientState, op: Op, at: NodeId, opId: number, result: Result): void {
+    if (result.type === 'get' && op.type === 'get') {
+      c.modRevisionSeen.set(op.key, result.modRevision);
+      this.env.checker.onReadReturn(opId, at, result.modRevision, result.revision);
+      return;
     }
-  }
-
-  private scheduleNext(c: ClientState): void {
-    if (!this.stopped) this.env.scheduleClient(this.env.nowMs() + this.thinkMs(), { clientId: c.id, action: 'start', opId: 0 });
+    const written: string[] = [];
+    if (op.type === 'put') written.push(op.key);
+    else if (op.type === 'cas' && result.type === 'cas' && result.succeeded) written.push(op.key);
+    else if (op.type === 'txn' && result.type === 'txn' && result.succeeded) written.push(...op.puts.map((x) => x.key));
+    else if (op.type === 'delete' && result.type === 'delete' && result.deleted > 0) written.push(op.key);
+    for (const k of written) {
+      c.modRevisionSeen.set(k, op.type === 'delete' ? 0 : result.revision);
+      this.env.checker.onWriteAck(k, result.revision, op.type === 'delete');
+    }
   }
 
   private thinkMs(): number {
     return this.cfg.thinkMsMin + this.rng.int(this.cfg.thinkMsMax - this.cfg.thinkMsMin + 1);
   }
-}
 
-function unsupported(op: Op): never {
-  throw new Error(`the simulated clients do not issue ${op.type}`);
+  private netDelayMs(): number {
+    return this.cfg.networkDelayMsMin + this.rng.int(this.cfg.networkDelayMsMax - this.cfg.networkDelayMsMin + 1);
+  }
 }

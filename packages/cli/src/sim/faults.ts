@@ -6,12 +6,12 @@
 import type { NodeId } from '@halyard/kv/raft';
 import type { Rng } from '@halyard/kv/util';
 
-export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'pause', 'skew', 'transfer', 'membership'] as const;
+export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'pause', 'skew', 'transfer', 'membership', 'slowapply', 'slowdisk'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultSet = ReadonlySet<FaultKind>;
 
 /** The default for fuzzing: every fault the simulator can inject without changing membership. */
-export const DEFAULT_FAULTS = 'partition,drop,dup,reorder,crash,pause,skew,transfer';
+export const DEFAULT_FAULTS = 'partition,drop,dup,reorder,crash,pause,skew,transfer,slowapply,slowdisk';
 
 /** Parse "partition,drop,…", "all" or "none"/"" into a set; unknown names are an error, not ignored. */
 export function parseFaults(spec: string): FaultSet {
@@ -55,12 +55,21 @@ export interface FaultEnv {
   /** The live member that believes it is leader with the highest term, if any. */
   leader(): NodeId | undefined;
   transferLeadership(from: NodeId, to: NodeId): void;
-  /** Try the next step of the add-learner → promote → remove cycle; returns a description or undefined. */
+  /** Try the next step of the membership walk (add learner, promote, remove a voter or the leader); returns a description or undefined. */
   changeMembership(): string | undefined;
+  /** A member's applier becomes slow (each applied entry blocks its event loop this long) for a while. */
+  slowApplier(id: NodeId, msPerEntry: number, untilMs: number): void;
+  /** A member's disk becomes slow (each fsync takes up to fsyncMsMax) for a while. */
+  slowDisk(id: NodeId, fsyncMsMax: number, untilMs: number): void;
   trace(line: string): void;
 }
 
 export interface FaultTiming {
+  readonly membershipWeight: number;
+  readonly slowDiskFsyncMsMax: number;
+  readonly slowDiskDurationMsMax: number;
+  readonly slowApplyMsPerEntryMax: number;
+  readonly slowApplyDurationMsMax: number;
   readonly faultIntervalMsMin: number;
   readonly faultIntervalMsMax: number;
   readonly downtimeMsMin: number;
@@ -69,7 +78,7 @@ export interface FaultTiming {
   readonly pauseMsMax: number;
 }
 
-type Action = 'partition' | 'heal' | 'crash' | 'pause' | 'skew' | 'transfer' | 'membership';
+type Action = 'partition' | 'heal' | 'crash' | 'pause' | 'skew' | 'transfer' | 'membership' | 'slowapply' | 'slowdisk';
 
 export class FaultInjector {
   private readonly faults: FaultSet;
@@ -77,7 +86,7 @@ export class FaultInjector {
   private readonly rng: Rng;
   private readonly env: FaultEnv;
   private stopped = false;
-  readonly counts = { partitions: 0, heals: 0, crashes: 0, pauses: 0, skews: 0, transfers: 0, membershipChanges: 0 };
+  readonly counts = { partitions: 0, heals: 0, crashes: 0, pauses: 0, skews: 0, transfers: 0, membershipChanges: 0, slowAppliers: 0, slowDisks: 0 };
 
   constructor(faults: FaultSet, timing: FaultTiming, env: FaultEnv, rng: Rng) {
     this.faults = faults;
@@ -106,7 +115,9 @@ export class FaultInjector {
     if (this.faults.has('pause')) a.push('pause');
     if (this.faults.has('skew')) a.push('skew');
     if (this.faults.has('transfer')) a.push('transfer');
-    if (this.faults.has('membership')) a.push('membership');
+    if (this.faults.has('membership')) for (let i = 0; i < this.timing.membershipWeight; i++) a.push('membership');
+    if (this.faults.has('slowapply')) a.push('slowapply');
+    if (this.faults.has('slowdisk')) a.push('slowdisk');
     return a;
   }
 
@@ -145,6 +156,12 @@ export class FaultInjector {
         }
         break;
       }
+      case 'slowapply':
+        this.slowApply();
+        break;
+      case 'slowdisk':
+        this.slowDisk();
+        break;
       default: {
         const never: never = action;
         throw new Error(`unknown fault action ${String(never)}`);
@@ -242,6 +259,33 @@ export class FaultInjector {
     this.env.setClockRate(id, factor);
     this.counts.skews++;
     this.env.trace(`fault skew n${id} ×${factor.toFixed(2)}`);
+  }
+
+  /**
+   * A slow applier (a big transaction, a GC, a slow state machine): applying blocks the member's event loop,
+   * so its ticks, messages and disk completions wait — while the leader keeps replicating to it.
+   */
+  private slowApply(): void {
+    const ids = this.env.memberIds();
+    if (ids.length === 0) return;
+    const id = ids[this.rng.int(ids.length)]!;
+    const msPerEntry = 1 + this.rng.int(this.timing.slowApplyMsPerEntryMax);
+    const forMs = 1 + this.rng.int(this.timing.slowApplyDurationMsMax);
+    this.env.slowApplier(id, msPerEntry, this.env.nowMs() + forMs);
+    this.counts.slowAppliers++;
+    this.env.trace(`fault slowapply n${id} ${msPerEntry}ms/entry for ${forMs}ms`);
+  }
+
+  /** A busy or failing device: one member's fsyncs take tens of milliseconds, so it falls behind the quorum. */
+  private slowDisk(): void {
+    const ids = this.env.memberIds();
+    if (ids.length === 0) return;
+    const id = ids[this.rng.int(ids.length)]!;
+    const fsyncMsMax = 10 + this.rng.int(Math.max(1, this.timing.slowDiskFsyncMsMax - 10) + 1);
+    const forMs = 1 + this.rng.int(this.timing.slowDiskDurationMsMax);
+    this.env.slowDisk(id, fsyncMsMax, this.env.nowMs() + forMs);
+    this.counts.slowDisks++;
+    this.env.trace(`fault slowdisk n${id} fsync ≤${fsyncMsMax}ms for ${forMs}ms`);
   }
 
   private transfer(): void {

@@ -8,9 +8,17 @@
 // ever committed, the term each commit was first seen in): the properties are about the whole
 // history of the cluster, not any one member's view.
 
-import type { MemoryStorage, ConfState, Entry, NodeId, Role, Snapshot } from '@halyard/kv/raft';
-import type { DiskWrite } from './disk.ts';
-import { entryFingerprint } from './state-machine.ts';
+import { applyConfChange, type MemoryStorage, type ConfState, type Entry, type NodeId, type Role, type Snapshot } from '@halyard/kv/raft';
+import type { DurableWrite } from '@halyard/kv/server';
+
+/**
+ * A stable identity for an entry, for the ghost records: its term and its exact bytes (a configuration
+ * change by its kind and node). Two entries with one fingerprint are the same entry.
+ */
+export function entryFingerprint(e: Entry): string {
+  if (e.type === 'confChange') return `${e.term}/cc:${e.change.type}:${e.change.nodeId}`;
+  return `${e.term}/${Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('base64')}`;
+}
 
 export const VIOLATION_KINDS = [
   'ElectionSafety',
@@ -18,6 +26,7 @@ export const VIOLATION_KINDS = [
   'LogMatching',
   'LeaderCompleteness',
   'StateMachineSafety',
+  'ConfigurationAgreement',
   'CommitRule',
   'CommittedLost',
   'StaleRead',
@@ -45,6 +54,12 @@ export interface MemberView {
   readonly lastIndex: number;
   /** The member's configuration as it has applied it (optional for hand-made views in tests). */
   readonly voters?: readonly NodeId[];
+  readonly learners?: readonly NodeId[];
+  /**
+   * No Ready of the member is between ready() and advance() (its loop has no write in flight): its
+   * configuration and applied index then describe the same point of the log.
+   */
+  readonly settled?: boolean;
   /** The member's log as the core reads it (volatile; includes writes whose fsync is pending). */
   readonly storage: MemoryStorage;
 }
@@ -64,6 +79,11 @@ export class InvariantChecker {
   /** State Machine Safety ghost: index → the entry committed there (learned from leaders' logs and applies). */
   private readonly committed = new Map<number, CommittedEntry>();
   private committedIndexMax = 0;
+  /**
+   * Configuration ghost: the configuration the committed log defines after each configuration change, in
+   * index order (the first member to apply a change defines it; every index is first applied in order).
+   */
+  private readonly confHistory: { index: number; conf: ConfState }[] = [{ index: 0, conf: { voters: [], learners: [] } }];
   /** Index → the term of the first member seen with commit ≥ index: the term it was committed in, or later. */
   private readonly commitTerm = new Map<number, number>();
   private commitObservedMax = 0;
@@ -71,8 +91,8 @@ export class InvariantChecker {
   private readonly lastSeen = new Map<NodeId, { term: number; commit: number; role: Role }>();
   /** Per leader: the log shape last checked for Leader Completeness, to skip unchanged re-checks. */
   private readonly completenessCheckedKey = new Map<NodeId, string>();
-  /** ReadIndex ghost: per key, the highest revision of a write acknowledged so far. */
-  private readonly ackedRevisionByKey = new Map<string, number>();
+  /** ReadIndex ghost: per key, the highest revision of a write acknowledged so far (and whether it deleted). */
+  private readonly ackedRevisionByKey = new Map<string, { revision: number; deleted: boolean }>();
   private ackedRevisionMax = 0;
   /** Reads in flight: the revisions they must observe, fixed at their invocation. */
   private readonly readFloors = new Map<number, { key: string; modRevisionMin: number; revisionMin: number }>();
@@ -116,7 +136,7 @@ export class InvariantChecker {
    *   same and so are their predecessors' terms; by induction the logs are identical up to there. We
    *   record every (index, term) ever written with its entry and predecessor term, and compare.
    */
-  onPersist(v: MemberView, w: DiskWrite): void {
+  onPersist(v: MemberView, w: DurableWrite): void {
     const s = v.storage;
     const commitBefore = s.initialState().hardState.commit;
     if (w.snapshot !== undefined) {
@@ -175,6 +195,41 @@ export class InvariantChecker {
    */
   onApply(id: NodeId, e: Entry): void {
     this.noteCommitted(id, e.index, e.term, entryFingerprint(e), 'applies');
+    const last = this.confHistory[this.confHistory.length - 1]!;
+    if (e.type === 'confChange' && e.index > last.index) this.confHistory.push({ index: e.index, conf: applyConfChange(last.conf, e.change) });
+  }
+
+  /** The configuration the committed log defines at `index` (after applying every change ≤ index). */
+  private confAt(index: number): ConfState {
+    const h = this.confHistory;
+    let lo = 0;
+    let hi = h.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (h[mid]!.index <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return h[lo]!.conf;
+  }
+
+  /**
+   * Configuration agreement (membership safety, thesis §4.1): a change takes effect when applied, so a
+   * member's configuration is exactly the one its log defines at its applied index — the same on every
+   * member at the same index. A member that counts votes or commits with another configuration (a change
+   * applied twice, lost, or applied over a newer snapshot's) can elect a second leader or commit with a
+   * minority.
+   */
+  private checkConfiguration(v: MemberView): void {
+    if (v.settled !== true || v.voters === undefined || v.learners === undefined) return;
+    const want = this.confAt(v.applied);
+    const same = (a: readonly NodeId[], b: readonly NodeId[]): boolean => a.length === b.length && [...a].sort((x, y) => x - y).every((x, i) => x === [...b].sort((p, q) => p - q)[i]);
+    if (!same(v.voters, want.voters) || !same(v.learners, want.learners)) {
+      this.report(
+        'ConfigurationAgreement',
+        v.id,
+        `member at applied ${v.applied} has voters [${v.voters.join(',')}] learners [${v.learners.join(',')}], the log defines voters [${want.voters.join(',')}] learners [${want.learners.join(',')}]`,
+      );
+    }
   }
 
   /** A snapshot (received or restored) must agree with what was committed at its index. */
@@ -199,6 +254,7 @@ export class InvariantChecker {
    * Checked after every step on the member the step touched.
    * - Election Safety (§5.2): at most one leader per term, over the whole run.
    * - Member invariants: term and commit never decrease within an incarnation; applied ≤ commit ≤ last index.
+   * - Configuration agreement: a settled member's configuration is the one its log defines at its applied index.
    * - Leader Completeness (§5.4): an entry committed in term U is in the log of every leader of a
    *   term T > U. Checked once the leader's own first entry of term T is in its log, since everything
    *   before that is the log it was elected with.
@@ -224,6 +280,7 @@ export class InvariantChecker {
       this.checkCommitRule(v, last.commit);
     }
     this.lastSeen.set(v.id, { term: v.term, commit: v.commit, role: v.role });
+    this.checkConfiguration(v);
     if (!(v.applied <= v.commit && v.commit <= v.lastIndex)) {
       this.report('MemberInvariant', v.id, `need applied ${v.applied} ≤ commit ${v.commit} ≤ last index ${v.lastIndex}`);
     }
@@ -338,22 +395,26 @@ export class InvariantChecker {
   /**
    * ReadIndex reads are never stale (thesis §6.4): a read invoked after a write to its key was
    * acknowledged observes that write or a later one; its revision is at least that of every write
-   * acknowledged before it began.
+   * acknowledged before it began. (After a delete, absent is the answer; the revision bound still holds.)
    */
-  onWriteAck(key: string, revision: number): void {
-    if (revision > (this.ackedRevisionByKey.get(key) ?? 0)) this.ackedRevisionByKey.set(key, revision);
+  onWriteAck(key: string, revision: number, deleted = false): void {
+    if (revision > (this.ackedRevisionByKey.get(key)?.revision ?? 0)) this.ackedRevisionByKey.set(key, { revision, deleted });
     if (revision > this.ackedRevisionMax) this.ackedRevisionMax = revision;
   }
 
   onReadInvoke(opId: number, key: string): void {
-    this.readFloors.set(opId, { key, modRevisionMin: this.ackedRevisionByKey.get(key) ?? 0, revisionMin: this.ackedRevisionMax });
+    // After an acknowledged delete the key may be absent (modRevision 0): only the store revision is bounded.
+    const last = this.ackedRevisionByKey.get(key);
+    this.readFloors.set(opId, { key, modRevisionMin: last === undefined || last.deleted ? 0 : last.revision, revisionMin: this.ackedRevisionMax });
   }
 
   onReadReturn(opId: number, nodeId: NodeId, modRevision: number, revision: number): void {
     const floor = this.readFloors.get(opId);
     this.readFloors.delete(opId);
     if (floor === undefined) return;
-    if (modRevision < floor.modRevisionMin || revision < floor.revisionMin) {
+    // Absent at a revision past the floor is a later delete, not a stale read.
+    const deletedSince = modRevision === 0 && revision > floor.modRevisionMin;
+    if ((modRevision < floor.modRevisionMin && !deletedSince) || revision < floor.revisionMin) {
       this.report(
         'StaleRead',
         nodeId,

@@ -2,7 +2,8 @@
 // exactly these (seed, nodes, ticks, clients, faults, bugs, profile, …): everything else is derived.
 
 import type { History } from '../check/history.ts';
-import type { RaftBugs } from '@halyard/kv/raft';
+import type { Message, NodeId, RaftBugs } from '@halyard/kv/raft';
+import type { KvMember } from '@halyard/kv/server';
 import { DEFAULT_FAULTS, formatFaults, parseFaults, type FaultSet } from './faults.ts';
 import type { Violation, ViolationKind } from './invariants.ts';
 import { PROFILES, type ProfileName, type Tuning } from './profiles.ts';
@@ -34,10 +35,31 @@ export interface SimOptions {
   /** The core's PreVote and CheckQuorum (default on, as the server runs it); off exercises the plain §5 paths. */
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
-  /** How the initial members' disks carry the first configuration (disk.ts InitialDisk); default 'log', as the server. */
-  readonly bootstrap?: 'log' | 'snapshot';
   /** Also run the linearizability checker (check/) over the client history at the end. */
   readonly checkLinearizability?: boolean;
+  /**
+   * Test-only hooks for a scripted scenario: lose chosen messages, act after each step. Such a run is as
+   * deterministic as any other, but no replay command can name the hooks: only its test replays it.
+   */
+  readonly scenario?: Scenario;
+}
+
+/** What a scenario sees of the cluster. */
+export interface ScenarioControl {
+  readonly nowMs: number;
+  /** The live member that believes it leads with the highest term. */
+  leader(): NodeId | undefined;
+  /** A running member. */
+  member(id: NodeId): KvMember | undefined;
+  /** The configuration as the cluster applied it. */
+  voters(): readonly NodeId[];
+}
+
+export interface Scenario {
+  /** Return true to lose this message instead of sending it. */
+  dropMessage?(m: Message, ctl: ScenarioControl): boolean;
+  /** Called after every step. */
+  afterStep?(ctl: ScenarioControl): void;
 }
 
 export interface SimStats {
@@ -58,8 +80,21 @@ export interface SimStats {
   readonly leaderTerms: number;
   readonly committedIndexMax: number;
   readonly snapshotsInstalled: number;
-  /** Applies of a command already applied (a duplicated forwarded proposal), ignored by the dedupe. */
+  /** Snapshot messages that reached a member while its Ready loop had a write (and a handout) in flight. */
+  readonly snapshotsDuringPersist: number;
+  /** Messages and ticks that reached a member while its Ready loop had a write in flight. */
+  readonly inputsDuringPersist: number;
+  readonly slowAppliers: number;
+  readonly slowDisks: number;
+  /** Durable writes, and those MustSync let skip the fsync. */
+  readonly diskWrites: number;
+  readonly diskWritesUnsynced: number;
+  /** Applies answered from the dedupe table (a retried request already applied). */
   readonly duplicateCommandsIgnored: number;
+  /** Members that removed themselves (or were removed) and stopped. */
+  readonly membersStopped: number;
+  /** Removals of the leader proposed by the leader itself. */
+  readonly leaderRemovals: number;
   readonly opsOk: number;
   readonly opsUnknown: number;
   readonly opsGivenUp: number;
@@ -92,7 +127,6 @@ export interface Resolved {
   readonly livenessBoundTicks: number;
   readonly profile: ProfileName;
   readonly tuning: Tuning;
-  readonly bootstrap: 'log' | 'snapshot';
 }
 
 export function resolve(o: SimOptions): Resolved {
@@ -114,16 +148,35 @@ export function resolve(o: SimOptions): Resolved {
     livenessBoundTicks,
     profile: o.profile ?? 'default',
     tuning: PROFILES[o.profile ?? 'default'],
-    bootstrap: o.bootstrap ?? 'log',
   };
 }
 
-const BUG_FLAGS = ['commitPreviousTermEntries', 'readIndexWithoutHeartbeat', 'voteWithoutLogCheck'] as const;
+/** The core's planted bugs the simulator can switch on (`--bugs`); one list for the CLI, replay and tests. */
+export const PLANTED_BUGS = [
+  'commitPreviousTermEntries',
+  'readIndexWithoutHeartbeat',
+  'voteWithoutLogCheck',
+  'campaignWithUnappliedConfChanges',
+  'restoreSnapshotDuringHandout',
+] as const satisfies readonly (keyof RaftBugs)[];
+export type PlantedBug = (typeof PLANTED_BUGS)[number];
+
+/** Parse "a,b" into planted bugs; an unknown name is an error, not ignored. */
+export function parseBugs(spec: string): RaftBugs {
+  const bugs: { -readonly [K in keyof RaftBugs]: boolean } = {};
+  for (const raw of spec.split(',')) {
+    const name = raw.trim();
+    if (name === '') continue;
+    if (!(PLANTED_BUGS as readonly string[]).includes(name)) throw new RangeError(`unknown bug "${name}"; known: ${PLANTED_BUGS.join(',')}`);
+    bugs[name as PlantedBug] = true;
+  }
+  return bugs;
+}
 
 /** The arguments that reproduce a run, shared by both replay commands. */
 export function replayArgs(o: SimOptions): string {
   const r = resolve(o);
-  const bugs = BUG_FLAGS.filter((b) => r.bugs[b] === true);
+  const bugs = PLANTED_BUGS.filter((b) => r.bugs[b] === true);
   return (
     `--seed ${r.seed} --nodes ${r.nodes} --ticks ${r.ticks} --clients ${r.clients} --faults ${formatFaults(r.faults)}` +
     (bugs.length > 0 ? ` --bugs ${bugs.join(',')}` : '') +
@@ -133,15 +186,13 @@ export function replayArgs(o: SimOptions): string {
     (o.checkLinearizability === true ? ' --linearizability' : '') +
     (o.disabledChecks !== undefined && o.disabledChecks.length > 0 ? ` --disable-checks ${o.disabledChecks.join(',')}` : '') +
     (o.preVote === false ? ' --no-prevote' : '') +
-    (o.checkQuorum === false ? ' --no-check-quorum' : '') +
-    (r.bootstrap !== 'log' ? ` --bootstrap ${r.bootstrap}` : '')
+    (o.checkQuorum === false ? ' --no-check-quorum' : '')
   );
 }
 
 export function replayCommand(o: SimOptions): string {
   const direct = `npx tsx packages/cli/src/sim/replay.ts ${replayArgs(o)}`;
   // The CLI (cli/fuzz-sim.ts) takes neither --disable-checks nor the core switches; offer it only when it can replay.
-  const cliCan =
-    (o.disabledChecks === undefined || o.disabledChecks.length === 0) && o.preVote !== false && o.checkQuorum !== false && (o.bootstrap ?? 'log') === 'log';
+  const cliCan = (o.disabledChecks === undefined || o.disabledChecks.length === 0) && o.preVote !== false && o.checkQuorum !== false;
   return cliCan ? `pnpm fuzz ${replayArgs(o)}   (or: ${direct})` : direct;
 }

@@ -10,6 +10,21 @@ export interface Tuning {
   readonly duplicateProbability: number;
   readonly fsyncDelayMsMin: number;
   readonly fsyncDelayMsMax: number;
+  /** Sometimes a disk is slow: this share of fsyncs takes up to fsyncSlowMsMax. */
+  readonly fsyncSlowProbability: number;
+  readonly fsyncSlowMsMax: number;
+  /**
+   * Each member's bound on the committed entries of one Ready (the core's maxCommittedSizePerReadyBytes),
+   * drawn per member from this list: 1 hands out one entry per Ready, so a batch of committed entries is
+   * handed out over many Readies, with messages, ticks and snapshots arriving between them.
+   */
+  readonly committedBatchBytesChoices: readonly number[];
+  /** With the slowdisk fault: for up to slowDiskDurationMsMax, a member's fsyncs take up to slowDiskFsyncMsMax. */
+  readonly slowDiskFsyncMsMax: number;
+  readonly slowDiskDurationMsMax: number;
+  /** With the slowapply fault: an applier takes up to this long per applied entry, blocking its event loop. */
+  readonly slowApplyMsPerEntryMax: number;
+  readonly slowApplyDurationMsMax: number;
   readonly faultIntervalMsMin: number;
   readonly faultIntervalMsMax: number;
   readonly downtimeMsMin: number;
@@ -21,12 +36,43 @@ export interface Tuning {
   readonly maxInflightMsgs: number;
   readonly snapshotEveryEntries: number;
   readonly compactRetainEntries: number;
+  /** Leader's auto compaction (0 = off): keep this many revisions, every interval. */
+  readonly autoCompactionRetentionRevisions: number;
+  readonly autoCompactionIntervalMs: number;
+  /**
+   * Membership walks between minVoters and nodes + maxExtraVoters voters; the leader itself is removed with
+   * this probability. membershipWeight: how many times more often than one other fault a membership step is
+   * tried (with the membership fault on).
+   */
+  readonly minVoters: number;
+  readonly maxExtraVoters: number;
+  readonly removeLeaderProbability: number;
+  readonly membershipWeight: number;
+  /** A member is added directly as a voter (`member add` without --learner) rather than as a learner first. */
+  readonly addVoterProbability: number;
+  /** After a membership change applies, the next one follows at once (an operator's script) with this probability. */
+  readonly membershipBurstProbability: number;
+  /** A removal takes the most recently added voter (a join rolled back) with this probability. */
+  readonly removeNewestProbability: number;
   readonly clientKeys: number;
   readonly clientThinkMsMin: number;
   readonly clientThinkMsMax: number;
+  /** One-way delay between a client and a member. */
+  readonly clientDelayMsMin: number;
+  readonly clientDelayMsMax: number;
   readonly readProbability: number;
+  /** Share of reads sent to a random member (a client behind a load balancer) instead of its last leader. */
+  readonly spreadReadsProbability: number;
   readonly casProbability: number;
-  readonly forwardProbability: number;
+  readonly deleteProbability: number;
+  readonly txnProbability: number;
+  readonly leaseProbability: number;
+  /**
+   * Reactive nemesis (with the partition fault) for configuration changes: when a member holds a committed
+   * configuration change it has not applied, split the members that have not applied it from those that
+   * have — the window where a member counts votes with a stale configuration.
+   */
+  readonly splitOnUnappliedConfProbability: number;
   /** Reactive nemesis (with the partition fault): isolate a leader right after its election / a commit. */
   readonly isolateNewLeaderProbability: number;
   readonly isolateCommittingLeaderProbability: number;
@@ -40,6 +86,13 @@ const DEFAULT: Tuning = {
   duplicateProbability: 0.05,
   fsyncDelayMsMin: 1,
   fsyncDelayMsMax: 8,
+  fsyncSlowProbability: 0.02,
+  fsyncSlowMsMax: 60,
+  committedBatchBytesChoices: [16 * 1024 * 1024, 512, 1],
+  slowDiskFsyncMsMax: 100,
+  slowDiskDurationMsMax: 1500,
+  slowApplyMsPerEntryMax: 5,
+  slowApplyDurationMsMax: 1000,
   faultIntervalMsMin: 100,
   faultIntervalMsMax: 800,
   downtimeMsMin: 50,
@@ -50,14 +103,29 @@ const DEFAULT: Tuning = {
   maxInflightMsgs: 8,
   snapshotEveryEntries: 12,
   compactRetainEntries: 3,
+  autoCompactionRetentionRevisions: 20,
+  autoCompactionIntervalMs: 500,
+  minVoters: 2,
+  maxExtraVoters: 1,
+  removeLeaderProbability: 0.3,
+  membershipWeight: 1,
+  addVoterProbability: 0.2,
+  membershipBurstProbability: 0.1,
+  removeNewestProbability: 0.1,
   clientKeys: 3,
   clientThinkMsMin: 5,
   clientThinkMsMax: 60,
-  readProbability: 0.35,
-  casProbability: 0.2,
-  forwardProbability: 0.3,
+  clientDelayMsMin: 1,
+  clientDelayMsMax: 4,
+  readProbability: 0.3,
+  spreadReadsProbability: 0.3,
+  casProbability: 0.15,
+  deleteProbability: 0.05,
+  txnProbability: 0.1,
+  leaseProbability: 0.05,
   isolateNewLeaderProbability: 0.1,
   isolateCommittingLeaderProbability: 0.01,
+  splitOnUnappliedConfProbability: 0.02,
 };
 
 /**
@@ -85,7 +153,40 @@ const AGGRESSIVE: Tuning = {
   isolateCommittingLeaderProbability: 0.05,
 };
 
-export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE } as const;
+/**
+ * Where configuration changes meet slow appliers: one committed entry per Ready everywhere, membership
+ * changes often (between two and nodes + 2 voters, the leader removing itself), snapshots every few
+ * entries with nothing kept behind them, slow disks. A member then often holds committed configuration
+ * changes it has not applied, and snapshots arrive while a batch of committed entries is handed out.
+ */
+const MEMBERSHIP: Tuning = {
+  ...DEFAULT,
+  faultIntervalMsMin: 60,
+  faultIntervalMsMax: 300,
+  minVoters: 3,
+  fsyncDelayMsMin: 2,
+  fsyncDelayMsMax: 15,
+  fsyncSlowProbability: 0.1,
+  fsyncSlowMsMax: 80,
+  committedBatchBytesChoices: [1],
+  snapshotEveryEntries: 1,
+  compactRetainEntries: 0,
+  maxExtraVoters: 2,
+  removeLeaderProbability: 0.5,
+  membershipWeight: 12,
+  addVoterProbability: 0.8,
+  membershipBurstProbability: 0.9,
+  removeNewestProbability: 0.8,
+  isolateNewLeaderProbability: 0.2,
+  isolateCommittingLeaderProbability: 0.05,
+  splitOnUnappliedConfProbability: 0.5,
+  slowDiskFsyncMsMax: 400,
+  slowDiskDurationMsMax: 4000,
+  slowApplyMsPerEntryMax: 20,
+  slowApplyDurationMsMax: 3000,
+};
+
+export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP } as const;
 export type ProfileName = keyof typeof PROFILES;
 
 export function parseProfile(name: string): ProfileName {

@@ -1,29 +1,16 @@
 // Replay one simulator run from its seed and print the outcome:
 //   npx tsx packages/cli/src/sim/replay.ts --seed 42 [--nodes 3] [--ticks 1500] [--clients 3]
 //     [--faults partition,drop,dup,reorder,crash,pause,skew,transfer] [--bugs commitPreviousTermEntries,…]
-//     [--profile default|aggressive] [--linearizability] [--trace] [--history]
-//     [--disable-checks CommitRule,…] [--no-prevote] [--no-check-quorum] [--bootstrap log|snapshot]
+//     [--profile default|aggressive|membership] [--linearizability] [--trace] [--history]
+//     [--disable-checks CommitRule,…] [--no-prevote] [--no-check-quorum]
 // Exit status 1 when the run found a violation, so it can gate a script.
 
 import { parseArgs } from 'node:util';
-import type { RaftBugs } from '@halyard/kv/raft';
 import { DEFAULT_FAULTS, parseFaults } from './faults.ts';
 import { parseProfile } from './profiles.ts';
+import { parseBugs } from './options.ts';
 import { runSimulation, type SimOptions, type SimResult } from './simulator.ts';
 import { VIOLATION_KINDS, type ViolationKind } from './invariants.ts';
-
-const BUG_NAMES = ['commitPreviousTermEntries', 'readIndexWithoutHeartbeat', 'voteWithoutLogCheck'] as const;
-
-function parseBugs(spec: string): RaftBugs {
-  const bugs: { -readonly [K in keyof RaftBugs]: boolean } = {};
-  for (const raw of spec.split(',')) {
-    const name = raw.trim();
-    if (name === '') continue;
-    if (!(BUG_NAMES as readonly string[]).includes(name)) throw new RangeError(`unknown bug "${name}"; known: ${BUG_NAMES.join(',')}`);
-    bugs[name as (typeof BUG_NAMES)[number]] = true;
-  }
-  return bugs;
-}
 
 function parseChecks(spec: string): ViolationKind[] {
   const out: ViolationKind[] = [];
@@ -34,11 +21,6 @@ function parseChecks(spec: string): ViolationKind[] {
     out.push(name as ViolationKind);
   }
   return out;
-}
-
-function parseBootstrap(v: string): 'log' | 'snapshot' {
-  if (v !== 'log' && v !== 'snapshot') throw new RangeError(`--bootstrap is log or snapshot, got "${v}"`);
-  return v;
 }
 
 function integer(name: string, value: string | undefined, fallback: number): number {
@@ -64,7 +46,6 @@ export function optionsFromArgs(argv: readonly string[]): { options: SimOptions;
       'disable-checks': { type: 'string' },
       linearizability: { type: 'boolean' },
       'no-prevote': { type: 'boolean' },
-      bootstrap: { type: 'string' },
       'no-check-quorum': { type: 'boolean' },
       trace: { type: 'boolean' },
       history: { type: 'boolean' },
@@ -85,7 +66,6 @@ export function optionsFromArgs(argv: readonly string[]): { options: SimOptions;
     checkLinearizability: values.linearizability === true,
     disabledChecks: parseChecks(values['disable-checks'] ?? ''),
     ...(values['no-prevote'] === true ? { preVote: false } : {}),
-    ...(values.bootstrap !== undefined ? { bootstrap: parseBootstrap(values.bootstrap) } : {}),
     ...(values['no-check-quorum'] === true ? { checkQuorum: false } : {}),
     keepTrace: values.trace === true,
   };
@@ -106,13 +86,13 @@ export function formatOutcome(r: SimResult): string {
   return lines.join('\n');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { options, printTrace, printHistory } = optionsFromArgs(process.argv.slice(2));
-  const r = runSimulation(options);
+  const r = await runSimulation(options);
   if (printTrace && r.trace !== undefined) for (const line of r.trace) console.log(line);
   if (printHistory) for (const op of r.history) console.log(JSON.stringify(op));
   console.log(formatOutcome(r));
   process.exitCode = r.ok ? 0 : 1;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,26 +1,30 @@
-// The deterministic simulator: N members, their disks, a faulty network and K clients, all driven by
-// one event queue on a virtual clock and one seeded RNG. Same options ⇒ the same run, event for event,
-// which is what makes every failure replayable from its seed.
+// The deterministic simulator: N production members (KvMember, its Ready loop, the real state machine)
+// on simulated disks, a faulty network and K clients, all driven by one event queue on a virtual clock and
+// one seeded RNG. Same options ⇒ the same run, event for event, which is what makes every failure
+// replayable from its seed.
+//
+// The members' client-facing calls return promises; the run awaits a fixed number of microtask turns after
+// each event, so their continuations run where a real process would run them (before its next I/O event).
+// Nothing here reads a real clock or does real I/O, so the interleaving is a function of the seed alone.
 
 import { checkHistory } from '../check/index.ts';
-import type { Result } from '../check/history.ts';
-import { applyConfChange, type MemoryStorage, RaftError, type ConfChange, type ConfState, type Message, type NodeId } from '@halyard/kv/raft';
+import { applyConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Snapshot } from '@halyard/kv/raft';
+import { type ClusterIds, MEMBER_DEFAULTS, type MemberConfig, encodeMemberContext } from '@halyard/kv/server';
 import { SeededRng } from '@halyard/kv/util';
 import { EventQueue } from './clock.ts';
 import { ClientPool, type ClientConfig, type ClientEnv, type ClientWake } from './client.ts';
 import { FaultInjector, clockRateFactor, type FaultEnv, type FaultKind } from './faults.ts';
 import { findStaleReads } from './history-checks.ts';
 import { InvariantChecker, type MemberView } from './invariants.ts';
+import { Nemeses } from './nemesis.ts';
 import { Network, type NetworkConfig } from './network.ts';
-import { NodeHost, type HostConfig, type HostEnv } from './node-host.ts';
-import type { InitialDisk } from './disk.ts';
-import { replayCommand, resolve, type Resolved, type SimOptions, type SimResult, type SimStats } from './options.ts';
-import { encodeCommand, type Command } from './state-machine.ts';
+import { replayCommand, resolve, type Resolved, type ScenarioControl, type SimOptions, type SimResult, type SimStats } from './options.ts';
+import { SimMember, type SimMemberEnv } from './sim-member.ts';
 import { Trace, describeMessage } from './trace.ts';
 
 // The public surface stays here, where the CLI and tests import it from.
 export { replayArgs, replayCommand } from './options.ts';
-export type { SimOptions, SimResult, SimStats } from './options.ts';
+export type { Scenario, ScenarioControl, SimOptions, SimResult, SimStats } from './options.ts';
 
 /** The direct pairwise log comparison is O(log length × members²); the incremental checks run every step. */
 const PAIRWISE_CHECK_EVERY_STEPS = 1024;
@@ -28,21 +32,39 @@ const PAIRWISE_CHECK_EVERY_STEPS = 1024;
 /** A woken member drains its input sources within this long, in random order. */
 const PAUSE_WAKE_SPREAD_MS = 10;
 
+/**
+ * Microtask turns run after each event: enough for a request's answer to travel from the state machine
+ * through the member's and the request handler's awaits to the simulated client. A longer chain simply
+ * finishes during the next event's turns (still deterministic).
+ */
+const MICROTASK_TURNS_PER_EVENT = 12;
+
+/** One-way delay of the "you were removed" refusal and of transport reports. */
+const REPORT_DELAY_MS = 1;
+
+const CLUSTER_ID = 0x5151;
+
 type SimEvent =
   | { readonly kind: 'tick'; readonly id: NodeId }
   | { readonly kind: 'deliver'; readonly message: Message }
-  | { readonly kind: 'persisted'; readonly id: NodeId; readonly incarnation: number }
+  | { readonly kind: 'timer'; readonly id: NodeId; readonly incarnation: number; readonly timerId: number }
+  | { readonly kind: 'disk'; readonly id: NodeId; readonly incarnation: number; readonly token: number }
   | { readonly kind: 'client'; readonly wake: ClientWake }
   | { readonly kind: 'fault' }
   | { readonly kind: 'restart'; readonly id: NodeId }
-  | { readonly kind: 'report'; readonly from: NodeId; readonly to: NodeId; readonly snapshot: boolean }
-  | { readonly kind: 'shutdown'; readonly id: NodeId }
+  | { readonly kind: 'report'; readonly from: NodeId; readonly to: NodeId; readonly what: 'unreachable' | 'snapshotFailed' | 'snapshotSent' | 'removed' }
   | { readonly kind: 'stopFaults' }
   | { readonly kind: 'unpause'; readonly id: NodeId }
+  | { readonly kind: 'membershipBurst' }
   | { readonly kind: 'probe' };
-export function runSimulation(options: SimOptions): SimResult {
+
+export function runSimulation(options: SimOptions): Promise<SimResult> {
   return new Simulation(options).run();
 }
+
+const peerUrl = (id: NodeId): string => `http://n${id}.sim:2380`;
+const clientUrl = (id: NodeId): string => `http://n${id}.sim:2379`;
+
 class Simulation {
   private readonly r: Resolved;
   private readonly options: SimOptions;
@@ -50,16 +72,16 @@ class Simulation {
   private readonly trace: Trace;
   private readonly checker: InvariantChecker;
   private readonly network: Network;
-  private readonly hosts = new Map<NodeId, NodeHost>();
+  private readonly members = new Map<NodeId, SimMember>();
+  /** Removed from the configuration (as applied by the cluster): clients stop using them, no restarts. */
   private readonly removed = new Set<NodeId>();
   private readonly clients: ClientPool;
   private readonly faults: FaultInjector;
   private readonly rngFaults: SeededRng;
-  private readonly rngHosts: SeededRng;
+  private readonly rngMembers: SeededRng;
+  private readonly rngNet: SeededRng;
   private readonly touched = new Set<NodeId>();
-  /** The nemesis's memory of each leader's term and commit, to see new leaders and commits. */
-  private readonly leaderSeen = new Map<NodeId, { term: number; commit: number }>();
-  private nemesisIsolations = 0;
+  private readonly nemeses: Nemeses;
   private stepCount = 0;
   /** Frozen members and when they wake; their input waits (in "socket buffers") until then. */
   private readonly pausedUntil = new Map<NodeId, number>();
@@ -73,6 +95,10 @@ class Simulation {
   private readonly rngSkew: SeededRng;
   /** Each member's tick interval; differs from tickMs only with the skew fault. */
   private readonly tickIntervalMs = new Map<NodeId, number>();
+  /** Slow appliers: milliseconds each applied entry blocks the member's event loop, until a deadline. */
+  private readonly slowApply = new Map<NodeId, { msPerEntry: number; untilMs: number }>();
+  /** Apply cost accumulated by the current event, per member. */
+  private readonly applyCostMs = new Map<NodeId, number>();
   private readonly stats = {
     messagesSent: 0,
     messagesDropped: 0,
@@ -80,10 +106,12 @@ class Simulation {
     messagesCut: 0,
     restarts: 0,
     snapshotsInstalled: 0,
+    snapshotsDuringPersist: 0,
+    membersStopped: 0,
+    leaderRemovals: 0,
   };
   /** The configuration as applied by the cluster (ghost): each committed change, once, in log order. */
   private ghostConf: ConfState;
-  private readonly bootstrapConf: ConfState;
   private ghostConfIndex = 0;
   private nextNewId: NodeId;
   private faultsStopped = false;
@@ -100,28 +128,45 @@ class Simulation {
     const root = new SeededRng(this.r.seed);
     // One independent stream per concern, forked in a fixed order, so adding draws in one concern does
     // not shift another's (e.g. client choices do not change the network's).
-    const rngNet = root.fork();
+    this.rngNet = root.fork();
     this.rngFaults = root.fork();
     const rngClients = root.fork();
-    this.rngHosts = root.fork();
+    this.rngMembers = root.fork();
     const rngPhase = root.fork();
     this.rngPause = root.fork();
     this.rngSkew = root.fork();
     this.trace = new Trace(options.keepTrace === true);
     this.endMs = this.r.ticks * this.r.tickMs;
     this.faultsStopMs = this.r.faultsStopAtTick * this.r.tickMs;
-    this.network = new Network(this.networkConfig(false), rngNet);
-    this.bootstrapConf = { voters: Array.from({ length: this.r.nodes }, (_, i) => i + 1), learners: [] };
-    this.ghostConf = this.bootstrapConf;
+    this.network = new Network(this.networkConfig(false), this.rngNet);
+    const voters = Array.from({ length: this.r.nodes }, (_, i) => i + 1);
+    this.ghostConf = { voters, learners: [] };
     this.nextNewId = this.r.nodes + 1;
-    const initialDisk: InitialDisk =
-      this.r.bootstrap === 'log' ? { kind: 'log', voters: this.bootstrapConf.voters } : { kind: 'snapshot', conf: this.bootstrapConf };
-    for (const id of this.ghostConf.voters) this.addHost(id, initialDisk, rngPhase);
+    const initial = new Map(voters.map((id) => [id, { name: `n${id}`, peerUrl: peerUrl(id) }]));
+    for (const id of voters) this.addMember(id, initial, 'new', rngPhase);
     this.clients = new ClientPool(this.clientConfig(), this.clientEnv(), rngClients);
-    this.faults = new FaultInjector(
-      this.r.faults,
+    this.faults = new FaultInjector(this.r.faults, this.r.tuning, this.faultEnv(), this.rngFaults);
+    this.nemeses = new Nemeses(
+      {
+        partitionsOn: () => !this.faultsStopped && this.has('partition'),
+        transfersOn: () => this.has('transfer'),
+        memberIds: () => this.memberIds(),
+        status: (id) => this.members.get(id)?.status(),
+        leader: () => this.leader(),
+        voters: () => this.ghostConf.voters,
+        healAll: () => this.network.healAll(),
+        cutLink: (from, to) => this.network.cutLink(from, to),
+        transferLeadership: (from, to) => {
+          try {
+            this.members.get(from)!.running()?.transferLeadership(to);
+            return undefined;
+          } catch (e) {
+            return e instanceof Error ? e.message : String(e);
+          }
+        },
+        trace: (line) => this.record(line),
+      },
       this.r.tuning,
-      this.faultEnv(),
       this.rngFaults,
     );
     if (this.faults.active) this.queue.schedule(this.faults.nextWakeMs(), { kind: 'fault' });
@@ -158,47 +203,78 @@ class Simulation {
       timeoutMs: 5 * electionMs,
       retryDelayMs: 2 * this.r.tickMs,
       attemptsMax: 8,
+      networkDelayMsMin: t.clientDelayMsMin,
+      networkDelayMsMax: t.clientDelayMsMax,
       readProbability: t.readProbability,
+      spreadReadsProbability: t.spreadReadsProbability,
       casProbability: t.casProbability,
-      forwardProbability: t.forwardProbability,
+      deleteProbability: t.deleteProbability,
+      txnProbability: t.txnProbability,
+      leaseProbability: t.leaseProbability,
     };
   }
 
-  private hostConfig(id: NodeId, initialDisk: InitialDisk): HostConfig {
+  /** The member's flags as an operator would give them, scaled to the simulation's tick. */
+  private memberConfig(id: NodeId, initialCluster: ReadonlyMap<NodeId, { name: string; peerUrl: string }>, state: 'new' | 'existing'): MemberConfig {
+    const t = this.r.tuning;
     return {
-      id,
-      initialDisk,
-      core: {
-        electionTicks: this.r.electionTicks,
-        heartbeatTicks: 1,
-        preVote: this.options.preVote ?? true,
-        checkQuorum: this.options.checkQuorum ?? true,
-        // Small messages and windows, so flow control and batching paths run in short simulations.
-        maxSizePerMsgBytes: this.r.tuning.maxSizePerMsgBytes,
-        maxInflightMsgs: this.r.tuning.maxInflightMsgs,
-        bugs: this.r.bugs,
-      },
-      disk: { fsyncDelayMsMin: this.r.tuning.fsyncDelayMsMin, fsyncDelayMsMax: this.r.tuning.fsyncDelayMsMax },
-      snapshotEveryEntries: this.r.tuning.snapshotEveryEntries,
-      compactRetainEntries: this.r.tuning.compactRetainEntries,
+      ...MEMBER_DEFAULTS,
+      name: `n${id}`,
+      dataDir: `/sim/n${id}`,
+      peerUrl: peerUrl(id),
+      clientUrl: clientUrl(id),
+      initialCluster: new Map([...initialCluster.values()].map((m) => [m.name, m.peerUrl])),
+      initialClusterState: state,
+      tickMs: this.r.tickMs,
+      electionTicks: this.r.electionTicks,
+      heartbeatTicks: 1,
+      snapshotCount: t.snapshotEveryEntries,
+      catchUpEntries: t.compactRetainEntries,
+      // A member's own deadline on a write or read: a few election timeouts, below the client's.
+      requestTimeoutMs: 4 * this.r.electionTicks * this.r.tickMs,
+      autoCompactionRetentionRevisions: t.autoCompactionRetentionRevisions,
+      autoCompactionIntervalMs: t.autoCompactionIntervalMs,
     };
   }
 
-  private addHost(id: NodeId, initialDisk: InitialDisk, rngPhase: SeededRng): NodeHost {
-    const host = new NodeHost(this.hostConfig(id, initialDisk), this.hostEnv(), this.rngHosts.fork());
-    this.hosts.set(id, host);
+  private addMember(id: NodeId, initialCluster: ReadonlyMap<NodeId, { name: string; peerUrl: string }>, state: 'new' | 'existing', rngPhase: SeededRng): SimMember {
+    const t = this.r.tuning;
+    const rng = this.rngMembers.fork();
+    const ids: ClusterIds = { memberId: id, clusterId: CLUSTER_ID, initialMembers: initialCluster };
+    const choices = t.committedBatchBytesChoices;
+    const m = new SimMember(
+      {
+        id,
+        config: this.memberConfig(id, initialCluster, state),
+        ids,
+        raft: {
+          preVote: this.options.preVote ?? true,
+          checkQuorum: this.options.checkQuorum ?? true,
+          // Small messages and windows, so flow control and batching paths run in short simulations.
+          maxSizePerMsgBytes: t.maxSizePerMsgBytes,
+          maxInflightMsgs: t.maxInflightMsgs,
+          maxCommittedSizePerReadyBytes: choices[rng.int(choices.length)]!,
+          bugs: this.r.bugs,
+        },
+        disk: { fsyncDelayMsMin: t.fsyncDelayMsMin, fsyncDelayMsMax: t.fsyncDelayMsMax, fsyncSlowProbability: t.fsyncSlowProbability, fsyncSlowMsMax: t.fsyncSlowMsMax },
+      },
+      this.memberEnv(),
+      rng,
+    );
+    this.members.set(id, m);
     // Members' clocks tick at the same rate but out of phase, as real processes do.
     this.queue.after(1 + rngPhase.int(this.r.tickMs), { kind: 'tick', id });
     if (this.has('skew')) this.setClockRate(id, clockRateFactor(this.rngSkew));
-    return host;
+    return m;
   }
 
   private setClockRate(id: NodeId, factor: number): void {
     this.tickIntervalMs.set(id, Math.max(1, Math.round(this.r.tickMs * factor)));
+    this.members.get(id)?.setClockFactor(factor);
   }
 
   private memberIds(): NodeId[] {
-    return [...this.hosts.keys()].filter((id) => !this.removed.has(id));
+    return [...this.members.keys()].filter((id) => !this.removed.has(id));
   }
 
   private record(line: string): void {
@@ -207,37 +283,39 @@ class Simulation {
 
   // ------------------------------------------------------------------ environments
 
-  private hostEnv(): HostEnv {
+  private memberEnv(): SimMemberEnv {
     return {
       nowMs: () => this.queue.nowMs,
-      schedulePersisted: (atMs, id, incarnation) => this.queue.schedule(atMs, { kind: 'persisted', id, incarnation }),
-      send: (m) => this.send(m),
       trace: (line) => this.record(line),
       checker: this.checker,
-      onApplied: (id, index, command, result) => this.onApplied(id, index, command, result),
-      onReadReady: (id, requestId, sm) => this.clients.onReadReady(id, requestId, sm),
-      onConfChangeApplied: (id, index, cc) => this.onConfChangeApplied(id, index, cc),
-      onSnapshotInstalled: () => {
-        this.stats.snapshotsInstalled++;
-      },
+      scheduleTimer: (atMs, id, incarnation, timerId) => this.queue.schedule(atMs, { kind: 'timer', id, incarnation, timerId }),
+      scheduleDisk: (atMs, id, incarnation, token) => this.queue.schedule(atMs, { kind: 'disk', id, incarnation, token }),
+      send: (m) => this.send(m),
+      applying: (id, e) => this.onApplying(id, e),
+      installing: (id, snap) => this.onInstalling(id, snap),
+      stopped: (id, fatal) => this.onMemberStopped(id, fatal),
     };
   }
 
   private clientEnv(): ClientEnv {
     return {
       nowMs: () => this.queue.nowMs,
-      scheduleClient: (atMs: number, wake: ClientWake) => this.queue.schedule(atMs, { kind: 'client', wake }),
-      host: (id: NodeId) => {
-        const h = this.hosts.get(id);
-        if (h === undefined || this.removed.has(id)) return undefined;
+      schedule: (atMs, wake) => this.queue.schedule(atMs, { kind: 'client', wake }),
+      member: (id) => {
+        const m = this.members.get(id);
+        if (m === undefined || !m.alive) return undefined;
         this.touched.add(id);
-        return h;
+        return m;
       },
       memberIds: () => this.memberIds(),
-      pausedUntilMs: (id: NodeId) => this.pausedUntil.get(id),
-      wakeAtMs: (id: NodeId, clientId: number) => this.wakeAtMs(id, `client${clientId}`),
+      wakeAtMs: (id, clientId) => (this.pausedUntil.has(id) ? this.wakeAtMs(id, `client${clientId}`) : undefined),
+      endpointId: (url) => {
+        const match = /^http:\/\/n(\d+)\.sim:2379$/.exec(url);
+        return match === null ? undefined : Number(match[1]);
+      },
+      internalError: (id, message) => this.checker.report('CoreError', id, `member answered a client with Internal: ${message}`),
       checker: this.checker,
-      trace: (line: string) => this.record(line),
+      trace: (line) => this.record(line),
     };
   }
 
@@ -245,34 +323,32 @@ class Simulation {
     return {
       nowMs: () => this.queue.nowMs,
       memberIds: () => this.memberIds(),
-      isAlive: (id) => this.hosts.get(id)?.alive === true,
+      isAlive: (id) => this.members.get(id)?.alive === true,
       cutLink: (from, to) => this.network.cutLink(from, to),
       healAll: () => this.network.healAll(),
       crash: (id) => this.crash(id),
       setClockRate: (id, factor) => this.setClockRate(id, factor),
-      pause: (id, untilMs) => {
-        this.pausedUntil.set(id, untilMs);
-        this.wakeJitterMs.set(id, new Map());
-        this.queue.schedule(untilMs, { kind: 'unpause', id });
-      },
+      pause: (id, untilMs) => this.pause(id, untilMs),
       scheduleRestart: (atMs, id) => this.queue.schedule(atMs, { kind: 'restart', id }),
       leader: () => this.leader(),
       transferLeadership: (from, to) => {
         this.touched.add(from);
         try {
-          this.hosts.get(from)!.transferLeadership(to);
+          this.members.get(from)!.running()?.transferLeadership(to);
         } catch (e) {
-          if (!(e instanceof RaftError)) throw e;
+          this.record(`transfer n${from} → n${to} refused: ${e instanceof Error ? e.message : String(e)}`);
         }
       },
       changeMembership: () => this.changeMembership(),
+      slowApplier: (id, msPerEntry, untilMs) => this.slowApply.set(id, { msPerEntry, untilMs }),
+      slowDisk: (id, fsyncMsMax, untilMs) => this.members.get(id)?.disk.slowDown(fsyncMsMax, untilMs),
       trace: (line) => this.record(line),
     };
   }
 
   // ------------------------------------------------------------------ the loop
 
-  run(): SimResult {
+  async run(): Promise<SimResult> {
     const stopOnViolation = this.options.stopOnViolation ?? true;
     for (;;) {
       const next = this.queue.pop();
@@ -280,9 +356,10 @@ class Simulation {
       this.checker.setTime(next.timeMs);
       try {
         this.handle(next.event);
+        for (let i = 0; i < MICROTASK_TURNS_PER_EVENT; i++) await undefined;
         this.afterStep();
       } catch (e) {
-        // A core invariant (or any exception) mid-Ready leaves the member inconsistent: stop here.
+        // A core invariant (or any exception) mid-step leaves the member inconsistent: stop here.
         const msg = e instanceof Error ? `${e.message}\n${(e.stack ?? '').split('\n').slice(1, 6).join('\n')}` : String(e);
         this.checker.report('CoreError', undefined, `exception while handling ${JSON.stringify(next.event.kind)}: ${msg}`);
         break;
@@ -319,37 +396,61 @@ class Simulation {
     return until + j;
   }
 
+  private pause(id: NodeId, untilMs: number): void {
+    const current = this.pausedUntil.get(id);
+    if (current !== undefined && current >= untilMs) return;
+    this.pausedUntil.set(id, untilMs);
+    if (current === undefined) this.wakeJitterMs.set(id, new Map());
+    this.queue.schedule(untilMs, { kind: 'unpause', id });
+  }
+
   private handle(ev: SimEvent): void {
     switch (ev.kind) {
       case 'tick': {
-        if (this.removed.has(ev.id)) return;
+        const m = this.members.get(ev.id)!;
+        if (m.gone) return;
         this.queue.after(this.tickIntervalMs.get(ev.id) ?? this.r.tickMs, ev);
-        const h = this.hosts.get(ev.id)!;
         // A frozen process's clock stands still: its ticks are lost, not delayed.
-        if (!h.alive || this.pausedUntil.has(ev.id)) return;
+        if (!m.alive || this.pausedUntil.has(ev.id)) return;
         this.record(`n${ev.id} tick`);
-        h.tick();
+        m.tick();
         this.touched.add(ev.id);
         return;
       }
       case 'deliver': {
-        const m = ev.message;
-        if (this.deferIfPaused(m.to, `peer${m.from}`, ev)) return;
-        const h = this.hosts.get(m.to);
-        if (this.network.isCut(m.from, m.to) || h === undefined || !h.alive || this.removed.has(m.to)) {
-          this.record(`lost ${describeMessage(m)}`);
+        const msg = ev.message;
+        if (this.deferIfPaused(msg.to, `peer${msg.from}`, ev)) return;
+        const m = this.members.get(msg.to);
+        if (this.network.isCut(msg.from, msg.to) || m === undefined || !m.alive) {
+          this.record(`lost ${describeMessage(msg)}`);
+          if (msg.type === 'snapshot') this.report(msg.from, msg.to, 'snapshotFailed');
           return;
         }
-        this.record(`deliver ${describeMessage(m)}`);
-        h.step(m);
-        this.touched.add(m.to);
+        if (m.refuses(msg.from)) {
+          // As the transport does: traffic from a removed member is refused, and it is told so.
+          this.record(`refused ${describeMessage(msg)} (removed)`);
+          this.report(msg.from, msg.to, 'removed');
+          return;
+        }
+        this.record(`deliver ${describeMessage(msg)}`);
+        if (msg.type === 'snapshot') {
+          if (m.running()?.isPersisting() === true) this.stats.snapshotsDuringPersist++;
+          this.report(msg.from, msg.to, 'snapshotSent');
+        }
+        m.receive(msg);
+        this.touched.add(msg.to);
         return;
       }
-      case 'persisted': {
+      case 'timer': {
+        if (this.deferIfPaused(ev.id, 'timers', ev)) return;
+        this.members.get(ev.id)!.fireTimer(ev.incarnation, ev.timerId);
+        this.touched.add(ev.id);
+        return;
+      }
+      case 'disk': {
         if (this.deferIfPaused(ev.id, 'disk', ev)) return;
-        const h = this.hosts.get(ev.id)!;
-        this.record(`n${ev.id} fsync done inc=${ev.incarnation}`);
-        h.onPersisted(ev.incarnation);
+        this.record(`n${ev.id} disk write ${ev.token} done`);
+        this.members.get(ev.id)!.diskCompleted(ev.incarnation, ev.token);
         this.touched.add(ev.id);
         return;
       }
@@ -364,20 +465,14 @@ class Simulation {
         return;
       case 'report': {
         if (this.deferIfPaused(ev.from, 'transport', ev)) return;
-        const h = this.hosts.get(ev.from);
-        if (h === undefined || !h.alive) return;
-        this.record(`report n${ev.from} ${ev.snapshot ? 'snapshot-failed' : 'unreachable'} n${ev.to}`);
-        if (ev.snapshot) h.reportSnapshot(ev.to, false);
-        else h.reportUnreachable(ev.to);
+        const m = this.members.get(ev.from);
+        if (m === undefined || !m.alive) return;
+        this.record(`report n${ev.from} ${ev.what} n${ev.to}`);
+        if (ev.what === 'unreachable') m.unreachable(ev.to);
+        else if (ev.what === 'snapshotFailed') m.snapshotSent(ev.to, false);
+        else if (ev.what === 'snapshotSent') m.snapshotSent(ev.to, true);
+        else m.removedBy(ev.to);
         this.touched.add(ev.from);
-        return;
-      }
-      case 'shutdown': {
-        const h = this.hosts.get(ev.id);
-        if (h === undefined) return;
-        this.record(`n${ev.id} shut down after removal`);
-        if (h.alive) h.crash();
-        this.removed.add(ev.id);
         return;
       }
       case 'stopFaults':
@@ -393,6 +488,12 @@ class Simulation {
       case 'probe':
         this.probe();
         return;
+      case 'membershipBurst': {
+        if (this.faultsStopped) return;
+        const next = this.changeMembership();
+        if (next !== undefined) this.record(`fault membership (burst) ${next}`);
+        return;
+      }
       default: {
         const never: never = ev;
         throw new Error(`unknown event ${JSON.stringify(never)}`);
@@ -400,59 +501,55 @@ class Simulation {
     }
   }
 
-  /** Pump and check every member the step touched; the checks of a step see its complete effect. */
+  private report(from: NodeId, to: NodeId, what: 'unreachable' | 'snapshotFailed' | 'snapshotSent' | 'removed'): void {
+    this.queue.after(REPORT_DELAY_MS, { kind: 'report', from, to, what });
+  }
+
+  /** Check every member the step touched; the checks of a step see its complete effect. */
   private afterStep(): void {
+    for (const [id, costMs] of this.applyCostMs) {
+      // A slow applier blocked its event loop: everything else it would have done waits (ticks are lost).
+      if (costMs > 0 && this.members.get(id)?.alive === true) this.pause(id, this.queue.nowMs + Math.ceil(costMs));
+    }
+    this.applyCostMs.clear();
     for (const id of [...this.touched].sort((a, b) => a - b)) {
-      const h = this.hosts.get(id)!;
-      h.pump();
-      const v = h.view();
+      const v = this.members.get(id)!.view();
       if (v !== undefined) {
         this.checker.afterStep(v);
-        this.nemesis(v);
+        this.nemeses.afterStep(v);
       }
     }
     this.touched.clear();
+    this.options.scenario?.afterStep?.(this.scenarioControl());
     if (++this.stepCount % PAIRWISE_CHECK_EVERY_STEPS === 0) this.checkLogsPairwise();
-    const durable = new Map<NodeId, MemoryStorage>();
-    for (const [id, h] of this.hosts) durable.set(id, h.durable);
+    const durable = new Map<NodeId, MemberView['storage']>();
+    for (const [id, m] of this.members) durable.set(id, m.disk.durable);
     this.checker.checkDurability(durable, this.ghostConf);
   }
 
   private checkLogsPairwise(): void {
     const views: MemberView[] = [];
-    for (const h of this.hosts.values()) {
-      const v = h.view();
+    for (const m of this.members.values()) {
+      const v = m.view();
       if (v !== undefined) views.push(v);
     }
     this.checker.checkLogsPairwise(views);
   }
 
-  /**
-   * A reactive partition nemesis (Jepsen's "partition the leader"): right after a member becomes
-   * leader, or right after a leader advances its commit index, sometimes cut it off from everyone
-   * (healing older cuts). Random timing rarely lands in those short windows, and they are where the
-   * figure 8 cases live: a new leader's entries reach no one, an old-term entry is counted committed
-   * and its leader vanishes before its own-term entry replicates.
-   */
-  private nemesis(v: MemberView): void {
-    if (this.faultsStopped || !this.has('partition') || v.role !== 'leader') return;
-    const t = this.r.tuning;
-    const prev = this.leaderSeen.get(v.id);
-    const isNew = prev === undefined || prev.term !== v.term;
-    const committed = !isNew && v.commit > prev.commit;
-    this.leaderSeen.set(v.id, { term: v.term, commit: v.commit });
-    const p = isNew ? t.isolateNewLeaderProbability : committed ? t.isolateCommittingLeaderProbability : 0;
-    if (p === 0 || this.rngFaults.float() >= p) return;
-    this.network.healAll();
-    for (const o of this.memberIds()) {
-      this.network.cutLink(v.id, o);
-      this.network.cutLink(o, v.id);
-    }
-    this.nemesisIsolations++;
-    this.record(`nemesis isolates ${isNew ? 'new' : 'committing'} leader n${v.id} (term ${v.term}, commit ${v.commit})`);
+  private scenarioControl(): ScenarioControl {
+    return {
+      nowMs: this.queue.nowMs,
+      leader: () => this.leader(),
+      member: (id) => this.members.get(id)?.running(),
+      voters: () => this.ghostConf.voters,
+    };
   }
 
   private send(m: Message): void {
+    if (this.options.scenario?.dropMessage?.(m, this.scenarioControl()) === true) {
+      this.record(`scenario drops ${describeMessage(m)}`);
+      return;
+    }
     const { outcome, deliveries } = this.network.send(m, this.queue.nowMs);
     this.stats.messagesSent++;
     if (outcome === 'dropped') this.stats.messagesDropped++;
@@ -460,29 +557,28 @@ class Simulation {
     if (outcome === 'cut') {
       this.stats.messagesCut++;
       // A transport notices a broken connection; the core then probes instead of pipelining.
-      this.queue.after(1, { kind: 'report', from: m.from, to: m.to, snapshot: false });
+      this.report(m.from, m.to, 'unreachable');
     }
-    if ((outcome === 'cut' || outcome === 'dropped') && m.type === 'snapshot') {
-      this.queue.after(1, { kind: 'report', from: m.from, to: m.to, snapshot: true });
-    }
+    if ((outcome === 'cut' || outcome === 'dropped') && m.type === 'snapshot') this.report(m.from, m.to, 'snapshotFailed');
     for (const d of deliveries) this.queue.schedule(d.atMs, { kind: 'deliver', message: d.message });
   }
 
   private crash(id: NodeId): void {
-    const h = this.hosts.get(id);
-    if (h === undefined || !h.alive) return;
-    h.crash();
+    const m = this.members.get(id);
+    if (m === undefined || !m.alive) return;
+    m.crash();
+    this.clients.memberCrashed(id);
     this.pausedUntil.delete(id);
     this.wakeJitterMs.delete(id);
     this.record(`n${id} crash`);
   }
 
   private restart(id: NodeId): void {
-    const h = this.hosts.get(id);
-    if (h === undefined || h.alive || this.removed.has(id)) return;
-    h.restart();
+    const m = this.members.get(id);
+    if (m === undefined || m.alive || m.gone || this.removed.has(id)) return;
+    m.restart();
     this.stats.restarts++;
-    const st = h.status()!;
+    const st = m.status()!;
     this.record(`n${id} restart term=${st.term} commit=${st.commit} first=${st.firstIndex} last=${st.lastIndex}`);
     this.touched.add(id);
   }
@@ -490,7 +586,7 @@ class Simulation {
   private leader(): NodeId | undefined {
     let best: { id: NodeId; term: number } | undefined;
     for (const id of this.memberIds()) {
-      const st = this.hosts.get(id)!.status();
+      const st = this.members.get(id)!.status();
       if (st?.role === 'leader' && (best === undefined || st.term > best.term)) best = { id, term: st.term };
     }
     return best?.id;
@@ -498,15 +594,28 @@ class Simulation {
 
   // ------------------------------------------------------------------ applies and membership
 
-  private onApplied(id: NodeId, index: number, command: Command | undefined, result: Result | undefined): void {
-    if (command?.type === 'noop') {
-      if (command.reqId.startsWith('probe') && this.probeMetAtMs === undefined) {
-        this.probeMetAtMs = this.queue.nowMs;
-        this.record(`liveness probe committed at ${index} (n${id})`);
-      }
-      return;
+  private onApplying(id: NodeId, e: Entry): void {
+    this.checker.onApply(id, e);
+    const slow = this.slowApply.get(id);
+    if (slow !== undefined && slow.untilMs > this.queue.nowMs) this.applyCostMs.set(id, (this.applyCostMs.get(id) ?? 0) + slow.msPerEntry);
+    if (e.type === 'confChange') this.onConfChangeApplied(id, e.index, e.change);
+  }
+
+  private onInstalling(id: NodeId, snap: Snapshot): void {
+    this.stats.snapshotsInstalled++;
+    this.record(`n${id} installs snapshot @${snap.metadata.index}`);
+  }
+
+  private onMemberStopped(id: NodeId, fatal: unknown): void {
+    this.stats.membersStopped++;
+    this.record(`n${id} stopped${fatal !== undefined ? ' (fatal)' : ''}`);
+    this.clients.memberCrashed(id);
+    if (fatal !== undefined) {
+      const msg = fatal instanceof Error ? `${fatal.message}\n${(fatal.stack ?? '').split('\n').slice(1, 6).join('\n')}` : String(fatal);
+      this.checker.report('CoreError', id, `member stopped on a fatal error: ${msg}`);
+    } else if (!this.removed.has(id) && !this.ghostConf.voters.includes(id) && !this.ghostConf.learners.includes(id)) {
+      this.removed.add(id);
     }
-    this.clients.onApplied(id, index, command, result);
   }
 
   private onConfChangeApplied(id: NodeId, index: number, cc: ConfChange): void {
@@ -514,55 +623,89 @@ class Simulation {
     this.ghostConfIndex = index;
     this.ghostConf = applyConfChange(this.ghostConf, cc);
     this.record(`conf ${cc.type} n${cc.nodeId} applied at ${index} (first by n${id}) → voters=${this.ghostConf.voters.join(',')} learners=${this.ghostConf.learners.join(',')}`);
-    // A removed member is shut down, as an operator would; a little later, so it may hear of its removal.
-    if (cc.type === 'removeNode') this.queue.after(30 * this.r.tickMs, { kind: 'shutdown', id: cc.nodeId });
+    if (cc.type === 'removeNode') this.removed.add(cc.nodeId);
   }
 
-  /** One step of the cycle add learner → promote it → remove a voter, keeping the cluster near its size. */
+  /**
+   * One step of the membership walk, through the leader's real changeMembership (as `member add`,
+   * `member promote`, `member remove` do): promote a learner once caught up; else, between minVoters and
+   * nodes + maxExtraVoters voters, add a member (a voter directly with addVoterProbability, else a learner)
+   * or remove a voter (at the bounds, the one that stays inside) — the newest one with removeNewestProbability
+   * (a join rolled back), the leader itself with removeLeaderProbability. Two voters is the case where a removed
+   * leader must not stop before the survivor learns the commit.
+   */
   private changeMembership(): string | undefined {
     const leaderId = this.leader();
     if (leaderId === undefined) return undefined;
-    const leader = this.hosts.get(leaderId)!;
-    const conf = leader.status()!.confState;
+    const leader = this.members.get(leaderId)!.running()!;
+    const conf = leader.status().confState;
+    const t = this.r.tuning;
     let cc: ConfChange;
-    if (conf.learners.length > 0) cc = { type: 'promoteLearner', nodeId: conf.learners[0]! };
-    else if (conf.voters.length > this.r.nodes) cc = { type: 'removeNode', nodeId: conf.voters[this.rngFaults.int(conf.voters.length)]! };
-    else cc = { type: 'addLearner', nodeId: this.nextNewId };
+    const learner = conf.learners.find((id) => leader.learnerCaughtUp(id));
+    if (learner !== undefined) {
+      cc = { type: 'promoteLearner', nodeId: learner };
+    } else if (conf.voters.length > t.minVoters && (conf.voters.length >= this.r.nodes + t.maxExtraVoters || this.rngFaults.int(2) === 0)) {
+      const others = conf.voters.filter((v) => v !== leaderId);
+      const newest = Math.max(...conf.voters);
+      const victim =
+        this.rngFaults.float() < t.removeNewestProbability && newest > this.r.nodes
+          ? newest
+          : this.rngFaults.float() < t.removeLeaderProbability || others.length === 0
+            ? leaderId
+            : others[this.rngFaults.int(others.length)]!;
+      cc = { type: 'removeNode', nodeId: victim };
+    } else {
+      const id = this.nextNewId;
+      const type = this.rngFaults.float() < t.addVoterProbability ? 'addVoter' : 'addLearner';
+      cc = { type, nodeId: id, context: encodeMemberContext({ name: `n${id}`, peerUrls: [peerUrl(id)] }) };
+    }
     this.touched.add(leaderId);
-    try {
-      leader.proposeConfChange(cc);
-    } catch (e) {
-      if (e instanceof RaftError) return undefined;
-      throw e;
-    }
-    if (cc.type === 'addLearner') {
+    const what = `${cc.type} n${cc.nodeId} via n${leaderId}`;
+    const lastBefore = leader.status().lastIndex;
+    leader.changeMembership(cc).then(
+      () => {
+        this.record(`membership ${what} applied`);
+        // An operator's script changing several members in a row: the next change right after this one.
+        if (!this.faultsStopped && this.rngFaults.float() < t.membershipBurstProbability) this.queue.after(1, { kind: 'membershipBurst' });
+      },
+      (e: unknown) => this.record(`membership ${what} failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+    // The proposal is appended (or refused, e.g. a change still unapplied) before changeMembership returns.
+    if (leader.status().lastIndex === lastBefore) return undefined;
+    if (cc.type === 'removeNode' && cc.nodeId === leaderId) this.stats.leaderRemovals++;
+    if (cc.type === 'addLearner' || cc.type === 'addVoter') {
       this.nextNewId++;
-      // With the log bootstrap a joiner starts empty, as the server's does: the log from index 1 carries
-      // the whole configuration. With the snapshot bootstrap the configuration lives only in the snapshot
-      // at index 0, so a joiner that started empty and was sent the log from index 1 would replay only
-      // the later changes (add n4, promote n4), believe it is the only voter and elect itself (found with
-      // seed 1056831993); it must start with the bootstrap configuration (etcd's --initial-cluster).
-      this.addHost(cc.nodeId, this.r.bootstrap === 'log' ? { kind: 'empty' } : { kind: 'snapshot', conf: this.bootstrapConf }, this.rngFaults.fork());
+      // The operator starts the new member with the current members as its initial cluster, joining
+      // (`existing`): it starts empty and learns everything, configuration included, from the leader.
+      const initial = new Map<NodeId, { name: string; peerUrl: string }>();
+      for (const m of leader.members()) initial.set(m.id, { name: m.name, peerUrl: m.peerUrls[0] ?? peerUrl(m.id) });
+      initial.set(cc.nodeId, { name: `n${cc.nodeId}`, peerUrl: peerUrl(cc.nodeId) });
+      this.addMember(cc.nodeId, initial, 'existing', this.rngFaults.fork());
     }
-    return `${cc.type} n${cc.nodeId} via n${leaderId}`;
+    return what;
   }
 
   // ------------------------------------------------------------------ liveness
 
   /**
    * Faults stop: partitions heal, crashed members restart, the network stops losing messages (it still
-   * delays and reorders). From here a leader must be elected and a proposal committed within the bound.
+   * delays and reorders), appliers and disks are fast again. From here a leader must be elected and a write
+   * committed within the bound.
    */
   private stopFaults(): void {
     this.faultsStopped = true;
     this.faults.stop();
     this.network.healAll();
     this.network.reconfigure(this.networkConfig(true));
+    this.slowApply.clear();
+    // Disks are fast again too: an fsync slower than the election timeout keeps any election from finishing
+    // (a vote is sent only once durable), which is a configuration limit, not what liveness checks.
+    for (const m of this.members.values()) m.disk.slowDown(0, 0);
     // Frozen members wake now; input held for them still arrives at their old wake-up time, like a delay.
     this.pausedUntil.clear();
     this.wakeJitterMs.clear();
     this.record('faults stop');
-    for (const id of this.memberIds()) if (!this.hosts.get(id)!.alive) this.restart(id);
+    for (const id of this.memberIds()) if (this.members.get(id)!.alive === false) this.restart(id);
     this.queue.after(this.r.tickMs, { kind: 'probe' });
   }
 
@@ -572,21 +715,26 @@ class Simulation {
     if (this.queue.nowMs > deadlineMs) {
       if (!this.livenessReported) {
         this.livenessReported = true;
-        this.checker.report('Liveness', this.leader(), `no proposal committed within ${this.r.livenessBoundTicks} ticks after faults stopped (leader: ${this.leader() ?? 'none'})`);
+        this.checker.report('Liveness', this.leader(), `no write committed within ${this.r.livenessBoundTicks} ticks after faults stopped (leader: ${this.leader() ?? 'none'}, voters ${this.ghostConf.voters.join(',')})`);
       }
       return;
     }
     const leaderId = this.leader();
     if (leaderId !== undefined && this.probeSeq % 5 === 0) {
       // Re-proposed every few rounds, since a probe proposed to a leader about to lose its term is lost.
-      const cmd: Command = { reqId: `probe${this.probeSeq}`, type: 'noop' };
-      try {
-        this.hosts.get(leaderId)!.propose(encodeCommand(cmd));
-        this.touched.add(leaderId);
-        this.record(`probe ${cmd.reqId} → n${leaderId}`);
-      } catch (e) {
-        if (!(e instanceof RaftError)) throw e;
-      }
+      // A write outside the checked keys, through the member's real write path.
+      const requestId = `probe${this.probeSeq}`;
+      const member = this.members.get(leaderId)!.running()!;
+      this.touched.add(leaderId);
+      this.record(`probe ${requestId} → n${leaderId}`);
+      member.write({ type: 'put', key: new TextEncoder().encode('probe'), value: new TextEncoder().encode(requestId) }, requestId).then(
+        () => {
+          if (this.probeMetAtMs !== undefined) return;
+          this.probeMetAtMs = this.queue.nowMs;
+          this.record(`liveness probe ${requestId} committed (n${leaderId})`);
+        },
+        () => undefined,
+      );
     }
     this.probeSeq++;
     this.queue.after(this.r.tickMs, { kind: 'probe' });
@@ -609,6 +757,7 @@ class Simulation {
     const f = this.faults.counts;
     const c = this.clients.counts;
     const cs = this.checker.stats();
+    const members = [...this.members.values()];
     const stats: SimStats = {
       events: this.trace.eventCount,
       virtualMs: this.queue.nowMs,
@@ -616,12 +765,17 @@ class Simulation {
       crashes: f.crashes,
       pauses: f.pauses,
       skews: f.skews,
-      partitions: f.partitions + this.nemesisIsolations,
+      partitions: f.partitions + this.nemeses.isolations,
       heals: f.heals,
       transfers: f.transfers,
       membershipChanges: f.membershipChanges,
+      slowAppliers: f.slowAppliers,
+      slowDisks: f.slowDisks,
       leaderTerms: cs.leadersSeen,
-      duplicateCommandsIgnored: [...this.hosts.values()].reduce((n, h) => n + h.duplicateCommandsIgnored, 0),
+      inputsDuringPersist: members.reduce((n, m) => n + m.inputsDuringPersist, 0),
+      diskWrites: members.reduce((n, m) => n + m.disk.writes, 0),
+      diskWritesUnsynced: members.reduce((n, m) => n + m.disk.unsyncedWrites, 0),
+      duplicateCommandsIgnored: members.reduce((n, m) => n + m.duplicateCommandsIgnored, 0),
       committedIndexMax: cs.committedIndexMax,
       opsOk: c.ok,
       opsUnknown: c.unknown,

@@ -33,7 +33,7 @@ interface FakeMember {
 
 async function member(onRequest: (ws: WebSocket, req: Req) => void, accept: () => Promise<boolean> = async () => true): Promise<FakeMember> {
   const m: FakeMember = { endpoint: '', seen: [], connections: 0, closed: 0 };
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (_info, cb) => void accept().then((yes) => cb(yes, 503)) });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (info, cb) => void accept().then((yes) => (yes ? cb(true) : info.req.socket.destroy())) });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   wss.on('connection', (ws) => {
     m.connections++;
@@ -58,7 +58,7 @@ const header = { clusterId: 1, memberId: 1, revision: 7, raftTerm: 2 };
 const ok = (ws: WebSocket, req: Req): void => ws.send(encodeFrame({ type: 'response', id: req.id, result: { header } }));
 const fail = (ws: WebSocket, req: Req, code: string, extra: Record<string, unknown> = {}): void =>
   ws.send(encodeFrame({ type: 'error', id: req.id, error: { code, message: `${code} here`, ...extra } }));
-const connOpts = { dialTimeoutMs: 2_000, keepAliveIntervalMs: 10_000, keepAliveTimeoutMs: 20_000 };
+const connOpts = { dialTimeoutMs: 2_000, keepAliveIntervalMs: 10_000, keepAliveTimeoutMs: 20_000, requestSizeBytesMax: 1_572_864 };
 const key = { key: new Uint8Array([107]) };
 
 function caller(endpoints: string[], timeoutMs = 20_000): Caller {

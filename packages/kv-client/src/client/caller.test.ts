@@ -48,7 +48,7 @@ const ok = (ws: WebSocket, req: Req): void => ws.send(encodeFrame({ type: 'respo
 const fail = (ws: WebSocket, req: Req, code: string, extra: Record<string, unknown> = {}): void =>
   ws.send(encodeFrame({ type: 'error', id: req.id, error: { code, message: `${code} here`, ...extra } }));
 
-const connOpts = { dialTimeoutMs: 2_000, keepAliveIntervalMs: 10_000, keepAliveTimeoutMs: 20_000 };
+const connOpts = { dialTimeoutMs: 2_000, keepAliveIntervalMs: 10_000, keepAliveTimeoutMs: 20_000, requestSizeBytesMax: 1_572_864 };
 
 function caller(endpoints: string[], timeoutMs = 10_000, events: RetryEvent[] = []): Caller {
   const c = new Caller(endpoints, connOpts, timeoutMs, (e) => events.push(e));

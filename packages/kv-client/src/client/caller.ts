@@ -5,8 +5,8 @@ import { KvError } from '../protocol/errors.ts';
 import type { Method, Methods } from '../protocol/messages.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { normalizeEndpoint } from './endpoints.ts';
-import { backoffMs, decideRetry, REQUEST_ATTEMPTS_MAX, sleep, type RetryPolicy } from './retry.ts';
-
+import { checkRequestSize } from './request-size.ts';
+import { backoffMs, decideRetry, NotAMemberError, REQUEST_ATTEMPTS_MAX, sleep, type RetryPolicy } from './retry.ts';
 
 export interface CallOptions {
   /** Overrides the client's requestTimeoutMs for this call; the deadline covers every retry. */
@@ -87,6 +87,7 @@ export class Caller {
   }
 
   async call<M extends Method>(method: M, params: Methods[M]['params'], spec: CallSpec): Promise<Methods[M]['result']> {
+    checkRequestSize(method, params, spec.requestId, this.connectionOptions.requestSizeBytesMax);
     const timeoutMs = spec.timeoutMs ?? this.requestTimeoutMs;
     return this.withDeadline(method, timeoutMs, spec.requestId !== undefined || spec.retry === 'unsent', spec.signal, async (signal) => {
       const attempts = { lastErr: undefined as unknown };
@@ -106,6 +107,8 @@ export class Caller {
   private async attempt<M extends Method>(method: M, params: Methods[M]['params'], spec: CallSpec, signal: AbortSignal, attempts: { lastErr: unknown }): Promise<Methods[M]['result']> {
     const pinned = spec.endpoint === undefined ? undefined : normalizeEndpoint(spec.endpoint);
     let redirectsInARow = 0;
+    // Endpoints that answered the upgrade with plain HTTP during this call: not members, not asked again.
+    const notMembers = new Set<string>();
     for (let attempt = 0; attempt < REQUEST_ATTEMPTS_MAX; attempt++) {
       const endpoint = pinned ?? this.preferred;
       try {
@@ -116,6 +119,13 @@ export class Caller {
         // close() ends calls in flight at once instead of letting them retry until their deadline.
         if (this.closed) throw new KvError('Unavailable', 'the client is closed');
         attempts.lastErr = err;
+        if (err instanceof NotAMemberError) {
+          notMembers.add(endpoint);
+          if (pinned !== undefined || this.endpointList.every((e) => notMembers.has(e))) throw err;
+          this.onRetry?.({ method, endpoint, attempt, error: err, decision: 'next' });
+          this.rotatePast(endpoint, notMembers);
+          continue;
+        }
         const decision = decideRetry(err, spec.retry);
         if (decision.kind === 'fail') throw err;
         this.onRetry?.({ method, endpoint, attempt, error: err, decision: decision.kind });
@@ -151,6 +161,54 @@ export class Caller {
       if (!signal.aborted) this.rotate(endpoint);
       throw err;
     }
+  }
+
+  /**
+   * Dials until some endpoint accepts a connection, starting with the preferred one, for at most
+   * `timeoutMs` (etcd's clientv3.New blocks the same way for its DialTimeout). Resolves with the endpoint;
+   * rejects with Timeout naming the last failure, or at once when every endpoint answered that it is not
+   * a member. The connection stays open for the requests that follow.
+   */
+  async connectFirst(timeoutMs: number, outer?: AbortSignal): Promise<string> {
+    return this.withDeadline('connect', timeoutMs, false, outer, async (signal) => {
+      const notMembers = new Set<string>();
+      let lastErr: unknown;
+      let endpoint = this.preferred;
+      try {
+        for (let attempt = 0; ; attempt++) {
+          endpoint = this.preferred;
+          try {
+            await this.connect(endpoint, signal);
+            return endpoint;
+          } catch (err) {
+            if (signal.aborted) throw err;
+            lastErr = err;
+            if (err instanceof NotAMemberError) {
+              notMembers.add(endpoint);
+              if (this.endpointList.every((e) => notMembers.has(e))) throw err;
+              this.rotatePast(endpoint, notMembers);
+              continue;
+            }
+            if (decideRetry(err, 'always').kind === 'fail') throw err;
+            this.rotate(endpoint);
+          }
+          // A full round of refused dials: wait a little before the next round.
+          if ((attempt + 1) % this.endpointList.length === 0) await sleep(backoffMs(attempt), signal);
+        }
+      } catch (err) {
+        if (signal.aborted && err === signal.reason && err instanceof KvError && err.code === 'Timeout') {
+          const last = lastErr instanceof Error ? `; last error: ${lastErr.message}` : ` (${endpoint} did not complete the WebSocket handshake)`;
+          throw new KvError('Timeout', `no endpoint accepted a connection within ${timeoutMs} ms${last}`);
+        }
+        throw err;
+      }
+    });
+  }
+
+  /** Move on from `failed` to the next listed endpoint that is not in `skip`. */
+  private rotatePast(failed: string, skip: ReadonlySet<string>): void {
+    this.rotate(failed);
+    for (let i = 0; i < this.endpointList.length && skip.has(this.preferred); i++) this.rotate(this.preferred);
   }
 
   /** Move on from an endpoint that failed, unless another request already did. */
@@ -229,7 +287,7 @@ export class Caller {
    * Runs `fn` with a signal that aborts on the caller's signal (with its reason) or when the deadline
    * passes (with a Timeout KvError naming the method, and saying a write's outcome is then unknown).
    */
-  private async withDeadline<T>(method: Method, timeoutMs: number, isWrite: boolean, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async withDeadline<T>(method: Method | 'connect', timeoutMs: number, isWrite: boolean, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (outer?.aborted === true) throw outer.reason;
     const controller = new AbortController();
     const onOuterAbort = (): void => controller.abort(outer?.reason);

@@ -1,12 +1,21 @@
 // One WebSocket to one member's client port. Multiplexes requests by frame id and routes watch frames to
 // their watcher by watch id. Knows nothing about leaders or retries: it reports failures precisely
 // (ConnectionLostError says whether a request had been sent) and the caller decides.
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WebSocketClass from 'ws';
 import { KvError, type WireError } from '../protocol/errors.ts';
 import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
 import type { Method, Methods, ServerFrame } from '../protocol/messages.ts';
 import { wsUrlOf } from './endpoints.ts';
-import { ConnectionLostError } from './retry.ts';
+import { ConnectionLostError, NotAMemberError } from './retry.ts';
+import { assertRequestSize } from './request-size.ts';
+import { speaksTls, tlsError, tlsFailureReason, tlsRefusal } from './tls-errors.ts';
+
+// ws is CommonJS. Required as such rather than imported through its ESM wrapper, which makes Node run its
+// CommonJS export scanner (cjs-module-lexer) over each of ws's files: a visible share of the start-up
+// of a short-lived process such as one `halyard kv put`.
+const WebSocket = createRequire(import.meta.url)('ws') as typeof WebSocketClass;
+type WebSocket = WebSocketClass;
 
 /** Requests in flight on one connection; beyond it a request fails at once instead of queueing. */
 export const PENDING_REQUESTS_MAX = 10_000;
@@ -32,6 +41,8 @@ export interface ConnectionOptions {
   readonly keepAliveTimeoutMs: number;
   /** Default RESPONSE_SIZE_BYTES_MAX. */
   readonly responseSizeBytesMax?: number;
+  /** Largest request frame sent; a larger one fails with TooLarge before it leaves (see request-size.ts). */
+  readonly requestSizeBytesMax: number;
   /** For https:// endpoints: the CA to trust, and a client certificate when members require one. */
   readonly tls?: ClientTls;
 }
@@ -43,11 +54,16 @@ export interface ClientTls {
   readonly key?: Uint8Array | string;
 }
 
+/** RFC 6455 §7.4.1: the endpoint closes because a message is too big for it to process. */
+export const CLOSE_MESSAGE_TOO_BIG = 1009;
+
 export type WatchFrame = Extract<ServerFrame, { type: 'watch' }>;
 export type WatchFrameHandler = (frame: WatchFrame) => void;
 
 interface Pending {
   readonly method: Method;
+  /** Size of the request frame, to single out the request a member refused with close code 1009. */
+  readonly frameBytes: number;
   resolve(result: unknown): void;
   reject(err: unknown): void;
   /** Runs synchronously when the result arrives, before any later frame is dispatched (watch registration). */
@@ -72,28 +88,46 @@ export class Connection {
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.lastHeardAtMs = Date.now()));
-    ws.on('close', (code: number, reason: Buffer) => this.onClosed(`closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`));
-    ws.on('error', (err: Error) => this.onClosed(err.message));
+    ws.on('close', (code: number, reason: Buffer) => this.onClosed(`closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`, code === CLOSE_MESSAGE_TOO_BIG ? 'requestTooLarge' : undefined));
+    // ws reports a frame from the member above maxPayload as an error (then closes with 1009 itself).
+    ws.on('error', (err: Error) => this.onClosed(err.message, (err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'responseTooLarge' : undefined));
     this.keepAliveTimer = setInterval(() => this.checkAlive(), options.keepAliveIntervalMs);
     this.keepAliveTimer.unref();
   }
 
-  /** Dials `endpoint` (normalized); rejects with Unavailable when it cannot, or the signal's reason. */
+  /**
+   * Dials `endpoint` (normalized); rejects with a ConnectionLostError when it cannot (within
+   * dialTimeoutMs), a NotAMemberError when something that is not a member answers the upgrade, or the
+   * signal's reason.
+   */
   static open(endpoint: string, options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted === true) return reject(signal.reason);
+      const tlsOptions = {
+        ...(options.tls?.ca !== undefined ? { ca: Buffer.from(options.tls.ca) } : {}),
+        ...(options.tls?.cert !== undefined ? { cert: Buffer.from(options.tls.cert) } : {}),
+        ...(options.tls?.key !== undefined ? { key: Buffer.from(options.tls.key) } : {}),
+      };
       const ws = new WebSocket(wsUrlOf(endpoint), {
         handshakeTimeout: options.dialTimeoutMs,
         maxPayload: options.responseSizeBytesMax ?? RESPONSE_SIZE_BYTES_MAX,
         perMessageDeflate: false,
-        ...(options.tls?.ca !== undefined ? { ca: Buffer.from(options.tls.ca) } : {}),
-        ...(options.tls?.cert !== undefined ? { cert: Buffer.from(options.tls.cert) } : {}),
-        ...(options.tls?.key !== undefined ? { key: Buffer.from(options.tls.key) } : {}),
+        ...tlsOptions,
       });
+      // An HTTP answer other than 101 means no member listens there (another service, a proxy's error page):
+      // remembered here, reported by onError once ws has aborted the handshake.
+      let refusedWith: { status: number; statusText: string } | undefined;
+      const onUnexpectedResponse = (_req: unknown, res: { statusCode?: number; statusMessage?: string }): void => {
+        refusedWith = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '' };
+        ws.terminate();
+      };
       const cleanup = (): void => {
         ws.off('open', onOpen);
         ws.off('error', onError);
         ws.off('close', onClose);
+        ws.off('unexpected-response', onUnexpectedResponse);
+        // ws may still report the aborted handshake; with no listener that would be an uncaught error.
+        ws.on('error', () => {});
         signal?.removeEventListener('abort', onAbort);
       };
       const onOpen = (): void => {
@@ -103,7 +137,18 @@ export class Connection {
       const onError = (err: Error): void => {
         cleanup();
         ws.terminate();
-        reject(new ConnectionLostError(endpoint, false, `dial failed: ${err.message}`));
+        if (refusedWith !== undefined) return reject(new NotAMemberError(endpoint, refusedWith.status, refusedWith.statusText));
+        const tlsReason = tlsFailureReason(err);
+        if (tlsReason !== undefined) return reject(tlsError(endpoint, tlsReason));
+        const lost = new ConnectionLostError(endpoint, false, `dial failed: ${err.message}`);
+        if (!isCutBeforeAnswer(err)) return reject(lost);
+        const url = new URL(endpoint);
+        const host = url.hostname.replace(/^\[|\]$/g, '');
+        if (endpoint.startsWith('http://')) {
+          void speaksTls(host, Number(url.port || 80)).then((tls) => reject(tls ? tlsError(endpoint, 'the endpoint speaks TLS; use https:// (and --cacert/--cert/--key)') : lost));
+        } else {
+          void tlsRefusal(host, Number(url.port || 443), tlsOptions).then((reason) => reject(reason !== undefined ? tlsError(endpoint, reason) : lost));
+        }
       };
       const onClose = (): void => onError(new Error('closed during the handshake'));
       const onAbort = (): void => {
@@ -114,6 +159,7 @@ export class Connection {
       ws.on('open', onOpen);
       ws.on('error', onError);
       ws.on('close', onClose);
+      ws.on('unexpected-response', onUnexpectedResponse);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -136,6 +182,12 @@ export class Connection {
         return reject(new KvError('Unavailable', `more than ${PENDING_REQUESTS_MAX} requests in flight to ${this.endpoint}`));
       }
       const id = this.nextFrameId++;
+      const frame = encodeFrame({ id, method, params, ...(requestId !== undefined ? { requestId } : {}) });
+      try {
+        assertRequestSize(method, frame.byteLength, this.options.requestSizeBytesMax);
+      } catch (err) {
+        return reject(err);
+      }
       const isWatchCreate = method === 'watchCreate';
       if (isWatchCreate) this.watchCreatesInFlight++;
       const settled = (): void => {
@@ -149,6 +201,7 @@ export class Connection {
       };
       this.pending.set(id, {
         method,
+        frameBytes: frame.byteLength,
         resolve: (result) => {
           settled();
           resolve(result as Methods[M]['result']);
@@ -160,7 +213,7 @@ export class Connection {
         ...(onResult !== undefined ? { onResult: onResult as (result: unknown) => void } : {}),
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.ws.send(encodeFrame({ id, method, params, ...(requestId !== undefined ? { requestId } : {}) }), { binary: true });
+      this.ws.send(frame, { binary: true });
     });
   }
 
@@ -253,18 +306,40 @@ export class Connection {
     this.earlyWatchFrames.push(frame);
   }
 
-  private onClosed(reason: string): void {
+  /**
+   * `tooLarge` says a frame broke a size limit (WebSocket close 1009): `requestTooLarge` when the member
+   * refused one of ours — the largest request in flight is the one, it fails with TooLarge and is not
+   * retried (it would only be refused again), the others fail over as usual; `responseTooLarge` when a
+   * member's answer exceeded responseSizeBytesMax — which request it answered is unknowable, so every
+   * request in flight fails with TooLarge.
+   */
+  private onClosed(reason: string, tooLarge?: 'requestTooLarge' | 'responseTooLarge'): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     clearInterval(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
     const pending = [...this.pending.values()];
     this.pending.clear();
-    for (const p of pending) p.reject(new ConnectionLostError(this.endpoint, true, reason));
+    const culprit = tooLarge === 'requestTooLarge' ? pending.reduce<Pending | undefined>((big, p) => (big === undefined || p.frameBytes > big.frameBytes ? p : big), undefined) : undefined;
+    for (const p of pending) {
+      if (tooLarge === 'responseTooLarge') {
+        p.reject(new KvError('TooLarge', `a response from ${this.endpoint} exceeded the client's limit of ${this.options.responseSizeBytesMax ?? RESPONSE_SIZE_BYTES_MAX} bytes (responseSizeBytesMax)`));
+      } else if (p === culprit) {
+        p.reject(new KvError('TooLarge', `${this.endpoint} refused a ${p.method} request of ${p.frameBytes} bytes as too large (WebSocket close 1009); its --max-request-bytes is lower than this client's requestSizeBytesMax`));
+      } else {
+        p.reject(new ConnectionLostError(this.endpoint, true, reason));
+      }
+    }
     const listeners = [...this.closeListeners];
     this.closeListeners.clear();
     for (const l of listeners) l(reason);
   }
+}
+
+/** A connection closed before the server said anything: what a TLS server does to a plain HTTP request. */
+function isCutBeforeAnswer(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'ECONNRESET' || /socket hang up|closed during the handshake/.test(err.message);
 }
 
 function describe(err: WireError): string {

@@ -3,10 +3,12 @@
 // response or a failover applies at most once. See docs/kv-client.md for what each call retries and why.
 import { randomBytes } from 'node:crypto';
 import { KvError } from '../protocol/errors.ts';
-import type { Method, Methods, StatusResult } from '../protocol/messages.ts';
+import type { HashKvResult, Method, Methods, StatusResult } from '../protocol/messages.ts';
 import { keyRangeOf, type Bytes } from './bytes.ts';
 import { Caller, type CallOptions, type CallSpec } from './caller.ts';
 import { LeaseKeepAlive, type LeaseKeepAliveOptions } from './lease-keepalive.ts';
+import { REQUEST_SIZE_BYTES_MAX_DEFAULT } from './request-size.ts';
+import { downloadSnapshot, type SnapshotDownload } from './snapshot.ts';
 import { deleteParams, putParams, rangeParams, txnParams } from './requests.ts';
 import type { RetryPolicy } from './retry.ts';
 import {
@@ -42,6 +44,7 @@ export class KvClient {
   private readonly caller: Caller;
   private readonly clientId: string;
   private readonly requestTimeoutMs: number;
+  private readonly dialTimeoutMs: number;
   private nextSeq = 1;
   private readonly watchers = new Set<Watcher>();
   private readonly keepAlives = new Set<LeaseKeepAlive>();
@@ -58,12 +61,15 @@ export class KvClient {
     const keepAliveTimeoutMs = positive(options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS_DEFAULT, 'keepAliveTimeoutMs');
     // A timeout shorter than the ping period would declare healthy idle connections dead.
     if (keepAliveTimeoutMs <= keepAliveIntervalMs) throw new KvError('InvalidRequest', 'keepAliveTimeoutMs must exceed keepAliveIntervalMs');
+    this.dialTimeoutMs = positive(options.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 'dialTimeoutMs');
     this.caller = new Caller(
       options.endpoints,
       {
-        dialTimeoutMs: positive(options.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 'dialTimeoutMs'),
+        dialTimeoutMs: this.dialTimeoutMs,
         keepAliveIntervalMs,
         keepAliveTimeoutMs,
+        requestSizeBytesMax: positive(options.requestSizeBytesMax ?? REQUEST_SIZE_BYTES_MAX_DEFAULT, 'requestSizeBytesMax'),
+        ...(options.responseSizeBytesMax !== undefined ? { responseSizeBytesMax: positive(options.responseSizeBytesMax, 'responseSizeBytesMax') } : {}),
         ...(options.tls !== undefined ? { tls: options.tls } : {}),
       },
       this.requestTimeoutMs,
@@ -86,6 +92,18 @@ export class KvClient {
     const urls = members.filter((m) => !m.isLearner).flatMap((m) => m.clientUrls);
     this.caller.setEndpoints(urls);
     return this.caller.endpoints;
+  }
+
+  /**
+   * Waits until some endpoint accepts a connection, for at most `timeoutMs` (default: the client's
+   * dialTimeoutMs), as etcd's clientv3.New does with its DialTimeout; calls made afterwards start on that
+   * connection. Optional: calls dial on their own. Resolves with the endpoint; rejects with Timeout when
+   * none answered in time, or at once when every endpoint answered the upgrade with plain HTTP (no member
+   * there: NotAMemberError).
+   */
+  async connect(opts: { readonly timeoutMs?: number; readonly signal?: AbortSignal } = {}): Promise<string> {
+    this.assertOpen();
+    return this.caller.connectFirst(positive(opts.timeoutMs ?? this.dialTimeoutMs, 'timeoutMs'), opts.signal);
   }
 
   /** Normalized endpoints, in the order given. */
@@ -181,6 +199,33 @@ export class KvClient {
   async status(endpoint?: string, opts: CallOptions = {}): Promise<StatusResult> {
     this.assertOpen();
     return this.caller.call('status', {}, { ...opts, retry: 'always', ...(endpoint !== undefined ? { endpoint } : {}) });
+  }
+
+  /**
+   * Hash of `endpoint`'s key-value state at `revision` (0 = that member's current revision), as etcd's
+   * HashKV: members that applied the same writes answer the same hash at the same revision.
+   */
+  async hashKv(endpoint: string, revision = 0, opts: CallOptions = {}): Promise<HashKvResult> {
+    this.assertOpen();
+    return this.caller.call('hashKv', { revision: integer(revision, 'revision', 0) }, { ...opts, retry: 'always', endpoint });
+  }
+
+  /**
+   * Makes the voting member `targetId` the leader (etcd's MoveLeader): sent to the leader, which hands
+   * over (Raft thesis §3.10) and answers once the target leads, or fails with Timeout.
+   */
+  async moveLeader(targetId: number, opts: CallOptions = {}): Promise<{ header: Methods['moveLeader']['result']['header'] }> {
+    return this.send('moveLeader', { targetId: integer(targetId, 'targetId', 1) }, 'unsent', undefined, opts);
+  }
+
+  /**
+   * Downloads a snapshot of `endpoint`'s state, chunk by chunk, into `onChunk` (in order); the bytes
+   * together are a snapshot file. Resolves with its size and SHA-256 once they check out. Each chunk is
+   * one call with the client's deadline.
+   */
+  async snapshot(endpoint: string, onChunk: (chunk: Uint8Array) => Promise<void> | void, opts: CallOptions = {}): Promise<SnapshotDownload> {
+    this.assertOpen();
+    return downloadSnapshot((token, offset) => this.caller.call('snapshot', { offset, ...(token !== undefined ? { token } : {}) }, { ...opts, retry: 'always', endpoint }), onChunk);
   }
 
   /**

@@ -32,6 +32,21 @@ export class ConnectionLostError extends KvError {
   }
 }
 
+/**
+ * The endpoint answered the WebSocket upgrade with plain HTTP (404 from another service, a proxy's 502…):
+ * nothing there speaks the client protocol, so it is not dialled again within the call; the call moves on
+ * to the other endpoints and fails at once when none is left (rather than retrying until its deadline).
+ */
+export class NotAMemberError extends KvError {
+  constructor(
+    readonly endpoint: string,
+    readonly httpStatus: number,
+    statusText: string,
+  ) {
+    super('Unavailable', `${endpoint} is not a Halyard member: it answered the WebSocket upgrade with HTTP ${httpStatus}${statusText !== '' ? ` ${statusText}` : ''} (is this the member's client URL?)`);
+  }
+}
+
 export type RetryDecision =
   /** Follow the leader hint now (no backoff): the member told us who leads. */
   | { readonly kind: 'redirect'; readonly leaderEndpoint: string }
@@ -43,6 +58,7 @@ export type RetryDecision =
 
 export function decideRetry(err: unknown, policy: RetryPolicy): RetryDecision {
   if (!(err instanceof KvError)) return { kind: 'fail' };
+  if (err instanceof NotAMemberError) return { kind: 'next' };
   if (err instanceof ConnectionLostError) return policy === 'always' || !err.sent ? { kind: 'next' } : { kind: 'fail' };
   if (policy === 'always' && isAlreadyInFlight(err)) return { kind: 'again' };
   switch (err.code) {

@@ -1,20 +1,27 @@
 // The client's public option and result types. Results are the protocol's (etcd-shaped, bytes for keys
 // and values); options take strings or bytes.
-import type { Header, Member, Methods, StatusResult } from '../protocol/messages.ts';
+import type { HashKvResult, Header, Member, Methods, StatusResult } from '../protocol/messages.ts';
 import type { CompareResult, KeyValue, RangeRequest } from '../protocol/kv-types.ts';
 import type { Bytes } from './bytes.ts';
 import type { CallOptions, RetryEvent } from './caller.ts';
 import type { ClientTls } from './connection.ts';
 
-export type { Bytes, CallOptions, ClientTls, Header, KeyValue, Member, RetryEvent, StatusResult };
+export type { Bytes, CallOptions, ClientTls, HashKvResult, Header, KeyValue, Member, RetryEvent, StatusResult };
 
 export interface KvClientOptions {
   /** Member client URLs, e.g. `http://127.0.0.1:2379` (a bare `host:port` means http). */
   readonly endpoints: readonly string[];
   /** Deadline of one call, retries included. Default 5000. */
   readonly requestTimeoutMs?: number;
-  /** Bound on establishing one connection. Default 2000. */
+  /** Bound on establishing one connection (TCP, TLS and the WebSocket upgrade), and `connect()`'s default. Default 2000. */
   readonly dialTimeoutMs?: number;
+  /**
+   * Largest request frame the client sends; a larger request fails at once with TooLarge, never retried.
+   * Default 1.5 MiB, a member's default --max-request-bytes; raise both together.
+   */
+  readonly requestSizeBytesMax?: number;
+  /** Largest frame accepted from a member (a big range answer). Default 64 MiB. */
+  readonly responseSizeBytesMax?: number;
   /** Ping interval on an open connection. Default 1000. */
   readonly keepAliveIntervalMs?: number;
   /** A connection silent this long is closed and its requests fail over. Default 3000. */

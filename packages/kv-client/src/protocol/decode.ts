@@ -230,6 +230,17 @@ export function decodeClientRequest(frame: unknown): ClientRequest {
     case 'memberRemove':
     case 'memberPromote':
       return { ...base, method, params: { id: int(obj(p, 'params').id, 'params.id', 1) } };
+    case 'hashKv': {
+      const o = p === undefined || p === null ? {} : obj(p, 'params');
+      return { ...base, method, params: defined({ revision: optInt(o, 'revision', 'params', 0) }) };
+    }
+    case 'snapshot': {
+      const o = obj(p, 'params');
+      const token = o.token === undefined || o.token === null ? undefined : typeof o.token === 'string' && o.token.length > 0 && o.token.length <= 64 ? o.token : bad('params.token', 'must be a string of 1..64 characters');
+      return { ...base, method, params: defined({ token, offset: int(o.offset, 'params.offset', 0) }) };
+    }
+    case 'moveLeader':
+      return { ...base, method, params: { targetId: int(obj(p, 'params').targetId, 'params.targetId', 1) } };
     case 'leaseLeases':
     case 'watchProgress':
     case 'memberList':

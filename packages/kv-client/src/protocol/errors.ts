@@ -51,6 +51,12 @@ export type KvErrorCode =
   /** The member holds its limit of requests of this kind (etcd ErrTooManyRequests); retry later. */
   | 'TooManyRequests'
   | 'Stopping'
+  /**
+   * The TLS layer refused the connection (unknown CA, certificate required or refused, hostname mismatch,
+   * http:// to a TLS port or https:// to a plain one). Raised by the client before any request left, so
+   * never retried: another attempt would meet the same configuration.
+   */
+  | 'TlsError'
   | 'Internal';
 
 export interface WireError {

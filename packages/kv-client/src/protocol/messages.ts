@@ -83,6 +83,39 @@ export interface Methods {
   memberRemove: { params: { readonly id: number }; result: { header: Header; members: Member[] } };
   memberPromote: { params: { readonly id: number }; result: { header: Header; members: Member[] } };
   status: { params: Record<string, never>; result: StatusResult };
+  /**
+   * Hash of this member's key-value state at `revision` (0 = its current revision), as etcd's HashKV:
+   * members that applied the same log agree on it. FutureRevision above the member's revision,
+   * Compacted below its compact revision.
+   */
+  hashKv: { params: { readonly revision?: number }; result: HashKvResult };
+  /**
+   * One piece of a snapshot of this member's state (etcd's Maintenance.Snapshot, in request/response
+   * form): without `token` the member takes a snapshot and answers its first chunk; with the token it
+   * answers the chunk at `offset`. The chunks concatenated are a snapshot file (`halyard kv snapshot`).
+   */
+  snapshot: { params: { readonly token?: string; readonly offset: number }; result: SnapshotChunkResult };
+  /** Leader only: hand leadership to the voting member `targetId` and wait until it leads (etcd's MoveLeader). */
+  moveLeader: { params: { readonly targetId: number }; result: { header: Header } };
+}
+
+export interface HashKvResult {
+  readonly header: Header;
+  /** CRC-32 of every key-value at hashRevision, in key order. */
+  readonly hash: number;
+  readonly compactRevision: number;
+  readonly hashRevision: number;
+}
+
+export interface SnapshotChunkResult {
+  readonly header: Header;
+  /** Names this snapshot in the following requests. */
+  readonly token: string;
+  readonly sizeBytes: number;
+  readonly offset: number;
+  readonly chunk: Uint8Array;
+  /** SHA-256 (hex) of the whole snapshot, to check the concatenated chunks against. */
+  readonly sha256: string;
 }
 
 export type Method = keyof Methods;
@@ -106,6 +139,9 @@ export const METHODS: readonly Method[] = [
   'memberRemove',
   'memberPromote',
   'status',
+  'hashKv',
+  'snapshot',
+  'moveLeader',
 ];
 
 /** Methods that change state; they carry a requestId so a retry after a lost response applies once. */

@@ -112,12 +112,20 @@ export interface ReadState {
 }
 
 /**
- * Everything the core asks of the world since the last advance(). The caller must, in this order:
- * 1. persist `snapshot` (if any), `entries` and `hardState` durably (one fsync for the batch);
- * 2. send `messages` (only after step 1: a vote or an append acknowledgement promises durability);
- * 3. apply `committedEntries` in order, install nothing else;
- * 4. answer `readStates` once applied ≥ their index;
- * 5. call advance().
+ * Everything the core asks of the world since the last advance(): THE Ready contract, stated here once
+ * (docs and the member's loop, server/ready-loop.ts, point here). Take one Ready at a time; then:
+ * 1. persist `snapshot` (if any), `entries` and `hardState` durably, in one write (one fsync for the batch;
+ *    a write that only moves the commit index need not be fsynced — etcd's MustSync);
+ * 2. send `messages` only once step 1 is durable: a vote or an append acknowledgement promises durability.
+ *    The one exception, as etcd's raft doc states it: a leader may write to its disk in parallel with
+ *    replicating to its followers (Raft thesis §10.2.1), so it may send its appends (and heartbeats) while
+ *    its own write is in flight — the core counts the leader's own copy toward commit only once advance()
+ *    says it is durable, and an append carries only entries of a term the leader already holds on disk;
+ * 3. apply `committedEntries` in order; this may run in parallel with step 1, since committed entries are
+ *    durable on a quorum already — except with a `snapshot`, which is installed, and the entries after it
+ *    applied, only once step 1 is done;
+ * 4. answer `readStates` once the applied index reaches theirs;
+ * 5. call advance() once step 1 is durable (and step 3 done); only then take the next Ready.
  */
 export interface Ready {
   readonly softState?: SoftState;

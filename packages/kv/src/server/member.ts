@@ -1,33 +1,63 @@
-// One KV member: the Raft core driven by real time, LevelDB and the peer transport, applying committed
-// entries to the replicated state machine. This file owns the loop of the Ready contract (persist, send,
-// apply, advance); the client service calls the methods at the bottom.
+// One KV member: the Raft core driven through the member's seams (seams.ts) by the one Ready loop
+// (ready-loop.ts), applying committed entries to the replicated state machine (the MVCC store, the dedupe
+// table, the member list), with the leader's duties (lease expiry, checkpoints, auto compaction). It does
+// no I/O of its own: production wires it to LevelDB, ws and real timers (start.ts), the simulator to its
+// simulated disk, network and clock. The client service calls the methods at the bottom.
 
-import { randomBytes, randomInt } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { type Command, KvError, type Header, type Member as MemberInfo } from '@halyard/kv-client/protocol';
-import { MemoryStorage, RaftNode, type RaftStatus } from '../raft/index.ts';
-import { type ConfChange, type Entry, type Message, NONE, type Ready, type SoftState } from '../raft/types.ts';
-import { DiskStorage } from '../storage/index.ts';
-import { PeerTransport, type TransportLogger, consoleLogger } from '../transport/index.ts';
-import { SeededRng } from '../util/rng.ts';
-import { type ClusterIds, type MemberConfig, clusterIds, validateConfig } from './config.ts';
+import { RaftNode, type RaftBugs, type RaftConfig, type RaftStatus } from '../raft/index.ts';
+import type { MemoryStorage } from '../raft/storage.ts';
+import { type ConfChange, type Entry, type Message, type NodeId, NONE, type ReadState, type Snapshot, type SoftState } from '../raft/types.ts';
+import type { TransportLogger } from '../transport/index.ts';
+import type { BootState } from './boot.ts';
+import type { ClusterIds, MemberConfig } from './config.ts';
 import type { Outcome } from './dedupe.ts';
 import { Lessor } from './lessor.ts';
 import { createMemberMetrics, type MemberMetrics } from './metrics.ts';
-import { decodePayload, encodeMemberContext, encodePayload } from './payload.ts';
+import { decodePayload, encodePayload } from './payload.ts';
 import { ReadBarrier } from './read-barrier.ts';
+import { ReadyLoop } from './ready-loop.ts';
+import type { Cancel, LogStore, MemberClock, MemberObserver, MemberRandom, PeerInbound, PeerNetwork, TransportFaults } from './seams.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { AppliedWaiters, ProposalWaiters } from './waiters.ts';
-import { loadTls } from './tls.ts';
 import { MemberWatches } from './watch-hub.ts';
 
 export const VERSION = '0.1.0';
 
+/**
+ * A member that applied its own removal keeps answering votes and appends for this many election timeouts
+ * before it stops (see stopAfterRemoval; etcd waits one second, while its removed leader keeps heartbeating).
+ */
+export const REMOVED_MEMBER_STOP_DELAY_ELECTIONS = 5;
+
 /** Lease checkpoints: how often the leader records remaining TTLs through Raft (see lessor.ts). */
 export const LEASE_CHECKPOINT_INTERVAL_MS = 5_000;
+
+/** Raft settings the member does not take from flags (defaults in production; the simulator varies them). */
+export type RaftTuning = Pick<RaftConfig, 'preVote' | 'checkQuorum' | 'maxSizePerMsgBytes' | 'maxInflightMsgs' | 'maxCommittedSizePerReadyBytes'> & {
+  /** Planted bugs, for tests that prove the simulator's checks can fail. Never set outside tests. */
+  readonly bugs?: RaftBugs;
+};
+
+/** Everything a member is built from: its configuration, its boot state and its seams. */
+export interface MemberDeps {
+  readonly config: MemberConfig;
+  readonly ids: ClusterIds;
+  readonly logger: TransportLogger;
+  readonly boot: BootState;
+  readonly store: LogStore;
+  /** Outbound peer traffic; whoever delivers inbound traffic calls this member's PeerInbound methods. */
+  readonly network: PeerNetwork;
+  /** The registry for the member's metrics (the transport may share it); a new one when absent. */
+  readonly registry?: Registry;
+  readonly clock: MemberClock;
+  readonly random: MemberRandom;
+  readonly raft?: RaftTuning;
+  readonly observer?: MemberObserver;
+  /** Test-only fault hooks of the real transport. */
+  readonly transportFaults?: TransportFaults;
+}
 
 export function toWsUrl(httpUrl: string): string {
   const u = new URL(httpUrl);
@@ -35,7 +65,7 @@ export function toWsUrl(httpUrl: string): string {
   return u.toString().replace(/\/$/, '');
 }
 
-export class KvMember {
+export class KvMember implements PeerInbound {
   readonly config: MemberConfig;
   readonly ids: ClusterIds;
   readonly registry: Registry;
@@ -43,59 +73,65 @@ export class KvMember {
   readonly logger: TransportLogger;
   sm: KvStateMachine;
   readonly watchHub: MemberWatches;
-  readonly lessor = new Lessor();
+  readonly lessor: Lessor;
 
   private readonly node: RaftNode;
-  private readonly mem: MemoryStorage;
-  private readonly disk: DiskStorage;
-  private readonly transport: PeerTransport;
-  private readonly proposals = new ProposalWaiters();
-  private readonly appliedWaiters = new AppliedWaiters();
+  private readonly memory: MemoryStorage;
+  private readonly store: LogStore;
+  private readonly peers: PeerNetwork;
+  private readonly clock: MemberClock;
+  private readonly observer: MemberObserver;
+  private readonly faults: TransportFaults | undefined;
+  private readonly loop: ReadyLoop;
+  private readonly proposals: ProposalWaiters;
+  private readonly appliedWaiters: AppliedWaiters;
   private readonly confWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly readBarrier: ReadBarrier;
   private soft: SoftState = { leaderId: NONE, role: 'follower' };
-  private draining = false;
   private stopped = false;
   private fatal: unknown = undefined;
   private readonly stopListeners: (() => void)[] = [];
-  private tickTimer: NodeJS.Timeout | undefined;
+  private stopTicking: Cancel | undefined;
+  private stopAfterRemovalScheduled = false;
   private ticks = 0;
   private lastSnapshotIndex: number;
   private published = false;
   private nextPublishTick = 0;
-  private lastCheckpointMs = 0;
-  private lastAutoCompactionMs = 0;
+  private lastCheckpointMs: number;
+  private lastAutoCompactionMs: number;
   private requestSeq = 0;
-  private readonly requestPrefix = randomBytes(6).toString('hex');
+  private readonly requestPrefix: string;
 
-  private constructor(
-    config: MemberConfig,
-    ids: ClusterIds,
-    disk: DiskStorage,
-    mem: MemoryStorage,
-    sm: KvStateMachine,
-    applied: number,
-    logger: TransportLogger,
-  ) {
-    this.config = config;
-    this.ids = ids;
-    this.disk = disk;
-    this.mem = mem;
-    this.sm = sm;
-    this.logger = logger;
-    this.lastSnapshotIndex = applied;
-    this.registry = new Registry();
+  constructor(deps: MemberDeps) {
+    this.config = deps.config;
+    this.ids = deps.ids;
+    this.logger = deps.logger;
+    this.sm = deps.boot.stateMachine;
+    this.memory = deps.boot.memory;
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.observer = deps.observer ?? {};
+    this.faults = deps.transportFaults;
+    this.lastSnapshotIndex = deps.boot.applied;
+    this.lastCheckpointMs = this.clock.nowMs();
+    this.lastAutoCompactionMs = this.clock.nowMs();
+    this.requestPrefix = deps.random.requestIdPrefix();
+    this.lessor = new Lessor(this.clock);
+    this.proposals = new ProposalWaiters(this.clock);
+    this.appliedWaiters = new AppliedWaiters(this.clock);
+    this.registry = deps.registry ?? new Registry();
     this.metrics = createMemberMetrics(this.registry, this);
+    const tuning = deps.raft ?? {};
     this.node = new RaftNode({
-      id: ids.memberId,
-      storage: mem,
-      // Randomness for election timeouts; the core stays deterministic given this seed.
-      rng: new SeededRng(randomInt(2 ** 31)),
-      electionTicks: config.electionTicks,
-      heartbeatTicks: config.heartbeatTicks,
-      applied,
+      id: this.ids.memberId,
+      storage: this.memory,
+      rng: deps.random.raftRng(),
+      electionTicks: this.config.electionTicks,
+      heartbeatTicks: this.config.heartbeatTicks,
+      applied: deps.boot.applied,
+      ...tuning,
     });
-    this.watchHub = new MemberWatches(sm.mvcc, (revision) => this.header(revision));
+    this.watchHub = new MemberWatches(this.sm.mvcc, (revision) => this.header(revision), this.clock);
     this.readBarrier = new ReadBarrier(
       {
         requestReadIndex: (id) => {
@@ -104,84 +140,74 @@ export class KvMember {
         },
         waitApplied: (index, timeoutMs) => this.appliedWaiters.wait(index, this.node.status().applied, timeoutMs),
       },
-      ids.memberId,
-      config.tickMs * config.electionTicks,
+      this.ids.memberId,
+      this.config.tickMs * this.config.electionTicks,
+      this.clock,
     );
-    const peerUrl = new URL(config.peerUrl);
-    const peerTls = loadTls(config.peerTls, 'peer');
-    this.transport = new PeerTransport({
-      id: ids.memberId,
-      clusterId: ids.clusterId.toString(16),
-      listen: { host: peerUrl.hostname, port: Number(peerUrl.port) },
-      handler: (m) => this.onMessage(m),
-      registry: this.registry,
-      logger,
-      limits: { frameSizeBytesMax: Math.max(config.requestSizeBytesMax * 2, 4 * 1024 * 1024) },
-      ...(peerTls !== undefined ? { tls: peerTls } : {}),
-      onUnreachable: (id) => this.node.reportUnreachable(id),
-      isRemoved: (id) => this.sm.removed.has(id),
-      onRemoved: (by) => this.onRemovedByPeer(by),
-      onSnapshotSent: (id, _index, ok) => {
-        this.node.reportSnapshot(id, ok);
-        this.drain();
+    this.peers = deps.network;
+    this.loop = new ReadyLoop({
+      node: this.node,
+      memory: this.memory,
+      store: this.store,
+      send: (ms) => this.peers.sendAll(ms),
+      clock: this.clock,
+      fatal: (e) => this.crash(e),
+      applier: {
+        applyCommitted: (entries) => {
+          for (const e of entries) this.applyEntry(e);
+        },
+        installSnapshot: (snap) => this.installSnapshot(snap),
+        softState: (s) => this.onSoftState(s),
+        readStates: (rs) => this.onReadStates(rs),
+        advanced: () => this.afterAdvance(),
+        persisted: (ms) => this.metrics.fsyncSeconds.observe(ms / 1000),
       },
     });
-  }
-
-  static async start(config: MemberConfig, logger: TransportLogger = consoleLogger): Promise<KvMember> {
-    validateConfig(config);
-    const ids = clusterIds(config);
-    await mkdir(config.dataDir, { recursive: true });
-    const { storage: disk, state } = await DiskStorage.open(join(config.dataDir, 'raft'));
-    const mem = new MemoryStorage();
-    let hardState = state.hardState;
-    let entries = state.entries;
-    const fresh = state.snapshot.metadata.index === 0 && entries.length === 0 && hardState.term === 0;
-    if (fresh && config.initialClusterState === 'new') {
-      // Bootstrap as etcd does: the initial membership is the log's first entries, committed at term 1,
-      // identical on every initial member, so a member that later receives the log from index 1 learns
-      // the configuration from it.
-      const members = [...ids.initialMembers.entries()].sort((a, b) => a[0] - b[0]);
-      entries = members.map(
-        ([id, m], i): Entry => ({ type: 'confChange', term: 1, index: i + 1, change: { type: 'addVoter', nodeId: id, context: encodeMemberContext({ name: m.name, peerUrls: [m.peerUrl] }) } }),
-      );
-      hardState = { term: 1, vote: 0, commit: entries.length };
-      await disk.saveReady({ hardState, entries });
-    }
-    let sm = new KvStateMachine();
-    if (state.snapshot.metadata.index > 0) {
-      mem.applySnapshot(state.snapshot);
-      sm = KvStateMachine.restore(state.snapshot.data);
-    }
-    mem.append(entries);
-    mem.setHardState(hardState);
-    const member = new KvMember(config, ids, disk, mem, sm, state.snapshot.metadata.index, logger);
-    try {
-      await member.startNetwork();
-    } catch (e) {
-      // The peer port could not be opened (in use): close what is open — the transport's dialers to the
-      // other members would otherwise retry forever and keep the process alive — then report it.
-      await member.stop();
-      throw e;
-    }
-    return member;
-  }
-
-  private async startNetwork(): Promise<void> {
     // Peers we know of now: the initial cluster (a joining member needs it to answer the leader);
     // membership changes applied later update the list.
-    for (const [id, m] of this.ids.initialMembers) if (id !== this.ids.memberId) this.transport.setPeer(id, toWsUrl(m.peerUrl));
-    await this.transport.start();
-    this.tickTimer = setInterval(() => this.onTick(), this.config.tickMs);
+    for (const [id, m] of this.ids.initialMembers) if (id !== this.ids.memberId) this.peers.setPeer(id, toWsUrl(m.peerUrl));
+    this.syncPeers();
+  }
+
+  /** Start ticking and handing out Readies (the network must be able to deliver by now). */
+  start(): void {
+    if (this.stopped || this.stopTicking !== undefined) return;
+    this.stopTicking = this.clock.every(this.config.tickMs, () => this.onTick());
     this.drain();
   }
 
-  // ------------------------------------------------------------------ the Raft loop
+  // ------------------------------------------------------------------ inputs (PeerInbound and the tick)
 
-  private onMessage(m: Message): void {
+  receive(m: Message): void {
     if (this.stopped) return;
     this.node.step(m);
     this.drain();
+  }
+
+  unreachable(peerId: NodeId): void {
+    if (this.stopped) return;
+    this.node.reportUnreachable(peerId);
+    this.drain();
+  }
+
+  snapshotSent(peerId: NodeId, ok: boolean): void {
+    if (this.stopped) return;
+    this.node.reportSnapshot(peerId, ok);
+    this.drain();
+  }
+
+  isRemoved(peerId: NodeId): boolean {
+    return this.sm.removed.has(peerId);
+  }
+
+  /**
+   * A peer refused us because the cluster removed us. The leader stops replicating to a removed member,
+   * so it may never apply its own removal; this is how it learns (etcd's ErrMemberRemoved). It stops.
+   */
+  removedBy(peerId: NodeId): void {
+    if (this.stopped) return;
+    this.logger.warn('this member was removed from the cluster (a peer refused it); it stops', { by: peerId.toString(16) });
+    void this.stop();
   }
 
   private onTick(): void {
@@ -193,63 +219,15 @@ export class KvMember {
     this.drain();
   }
 
-  /** Run Ready → persist → send → apply → advance until nothing is pending. One loop at a time. */
+  /** Hand the core's output to the Ready loop. */
   private drain(): void {
-    if (this.draining || this.stopped) return;
-    this.draining = true;
-    void this.drainLoop()
-      .catch((e: unknown) => this.crash(e))
-      .finally(() => {
-        this.draining = false;
-      });
+    if (!this.stopped) this.loop.pump();
   }
 
-  private async drainLoop(): Promise<void> {
-    while (!this.stopped && this.node.hasReady()) {
-      const rd = this.node.ready();
-      // A leader may replicate in parallel with its own disk write (thesis §10.2.1): an append only
-      // carries entries of a term already on disk, and commit never counts the leader's copy before it
-      // is durable. Everything else (votes, acknowledgements) waits for the fsync.
-      const early = rd.messages.filter((m) => m.type === 'append' || m.type === 'heartbeat');
-      const late = rd.messages.filter((m) => m.type !== 'append' && m.type !== 'heartbeat');
-      if (early.length > 0) this.transport.sendAll(early);
-      // Committed entries are already durable on a majority (the leader counts itself only once its own
-      // copy is on disk), so they are applied while this Ready's new entries are being written, as etcd's
-      // apply loop runs beside its WAL writes. A snapshot is installed only after it is on disk.
-      if (rd.snapshot === undefined) this.applyReady(rd);
-      await this.persist(rd);
-      if (late.length > 0) this.transport.sendAll(late);
-      if (rd.snapshot !== undefined) {
-        this.installSnapshot(rd);
-        this.applyReady(rd);
-      }
-      this.node.advance();
-      this.appliedWaiters.applied(this.node.status().applied);
-      await this.maybeSnapshot();
-    }
-  }
+  // ------------------------------------------------------------------ the state machine side of the loop
 
-  private applyReady(rd: Ready): void {
-    for (const e of rd.committedEntries) this.applyEntry(e);
-    if (rd.softState !== undefined) this.onSoftState(rd.softState);
-    for (const rs of rd.readStates) this.readBarrier.answered(rs.requestId, rs.index);
-  }
-
-  private async persist(rd: Ready): Promise<void> {
-    const t0 = performance.now();
-    await this.disk.saveReady({
-      ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
-      entries: rd.entries,
-      ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
-    });
-    this.metrics.fsyncSeconds.observe((performance.now() - t0) / 1000);
-    if (rd.snapshot !== undefined) this.mem.applySnapshot(rd.snapshot);
-    this.mem.append(rd.entries);
-    if (rd.hardState !== undefined) this.mem.setHardState(rd.hardState);
-  }
-
-  private installSnapshot(rd: Ready): void {
-    const snap = rd.snapshot!;
+  private installSnapshot(snap: Snapshot): void {
+    this.observer.installing?.(snap);
     this.sm = KvStateMachine.restore(snap.data);
     this.watchHub.replaceStore(this.sm.mvcc);
     this.lastSnapshotIndex = snap.metadata.index;
@@ -259,6 +237,7 @@ export class KvMember {
   }
 
   private applyEntry(e: Entry): void {
+    this.observer.applying?.(e);
     if (e.type === 'confChange') {
       this.sm.applyConfChange(e.change);
       this.syncPeers();
@@ -267,11 +246,7 @@ export class KvMember {
         this.confWaiters.delete(e.index);
         w.resolve();
       }
-      if (e.change.type === 'removeNode' && e.change.nodeId === this.ids.memberId) {
-        // As etcd does: a member removed from the cluster shuts itself down (after this Ready is done).
-        this.logger.warn('this member was removed from the cluster; it stops');
-        setImmediate(() => void this.stop());
-      }
+      if (e.change.type === 'removeNode' && e.change.nodeId === this.ids.memberId) this.stopAfterRemoval();
       return;
     }
     if (e.data.byteLength === 0) return; // a new leader's empty entry
@@ -283,11 +258,33 @@ export class KvMember {
     this.proposals.resolve(p.requestId, outcome);
   }
 
+  /**
+   * This member applied its own removal. As etcd does (stopWithDelay), it stops only after a delay, so the
+   * commit of its removal reaches the others: a removed leader may have been the only one to know it. Our
+   * core steps a removed leader down at once (etcd raft's StepDownOnRemoval), so during the delay it sends no
+   * heartbeats; in a two-voter cluster whose append carrying the commit index was lost, the survivor still
+   * counts this member as a voter and learns the commit only by winning an election — with this member's
+   * vote and acknowledgement. The delay covers the survivor's election timeout (at most two election
+   * timeouts, randomized) with room for a lost round. A peer that refuses us as removed (removedBy) has
+   * applied the removal itself, so that still stops us at once.
+   */
+  private stopAfterRemoval(): void {
+    if (this.stopAfterRemovalScheduled) return;
+    this.stopAfterRemovalScheduled = true;
+    const delayMs = REMOVED_MEMBER_STOP_DELAY_ELECTIONS * this.config.electionTicks * this.config.tickMs;
+    this.logger.warn('this member was removed from the cluster; it stops after a delay', { delayMs });
+    this.clock.after(delayMs, () => void this.stop());
+  }
+
   /** The leader's lessor follows what the state machine did with leases. */
   private afterCommand(c: Command, o: Outcome): void {
     if (!o.ok) return;
     if (c.type === 'leaseGrant' && o.response.type === 'leaseGrant') this.lessor.granted(o.response.id, o.response.ttlSeconds);
     else if (c.type === 'leaseRevoke') this.lessor.revoked(c.id);
+  }
+
+  private onReadStates(rs: readonly ReadState[]): void {
+    for (const r of rs) this.readBarrier.answered(r.requestId, r.index);
   }
 
   private onSoftState(s: SoftState): void {
@@ -296,7 +293,7 @@ export class KvMember {
     this.metrics.isLeader.set(s.role === 'leader' ? 1 : 0);
     if (s.role === 'leader' && !wasLeader) {
       this.lessor.promote(this.sm.mvcc.leases());
-      this.lastCheckpointMs = performance.now();
+      this.lastCheckpointMs = this.clock.nowMs();
       this.logger.info('became leader', { term: this.node.status().term });
     } else if (s.role !== 'leader' && wasLeader) {
       this.lessor.demote();
@@ -308,6 +305,36 @@ export class KvMember {
     if (s.leaderId !== NONE) this.metrics.leaderChanges.inc();
   }
 
+  private afterAdvance(): void {
+    this.appliedWaiters.applied(this.node.status().applied);
+    this.maybeSnapshot();
+  }
+
+  /**
+   * Snapshot the state machine every `snapshotCount` applied entries and compact the log behind it,
+   * keeping `catchUpEntries` for followers a little behind. The log store writes in call order, so the
+   * snapshot is durable before any later Ready's write.
+   */
+  private maybeSnapshot(): void {
+    const st = this.node.status();
+    if (st.applied - this.lastSnapshotIndex < this.config.snapshotCount) return;
+    const snap = this.memory.createSnapshot(st.applied, st.confState, this.sm.serialize());
+    this.lastSnapshotIndex = st.applied;
+    this.store.saveSnapshot(snap, (err) => this.failIf(err));
+    const compactTo = st.applied - this.config.catchUpEntries;
+    if (compactTo > this.memory.firstIndex()) {
+      this.memory.compact(compactTo);
+      this.store.compact(compactTo, (err) => this.failIf(err));
+    }
+    this.metrics.snapshots.inc();
+  }
+
+  private failIf(err: unknown): void {
+    if (err !== undefined) this.crash(err);
+  }
+
+  // ------------------------------------------------------------------ the leader's duties
+
   private leaderDuties(): void {
     if (!this.published) this.publish();
     if (this.soft.role !== 'leader') return;
@@ -316,7 +343,7 @@ export class KvMember {
       if (this.proposals.has(requestId)) continue;
       this.proposeInternal(requestId, { type: 'leaseRevoke', id });
     }
-    const now = performance.now();
+    const now = this.clock.nowMs();
     this.maybeAutoCompact(now);
     if (now - this.lastCheckpointMs >= LEASE_CHECKPOINT_INTERVAL_MS) {
       this.lastCheckpointMs = now;
@@ -368,39 +395,16 @@ export class KvMember {
     }
   }
 
-  private async maybeSnapshot(): Promise<void> {
-    const st = this.node.status();
-    if (st.applied - this.lastSnapshotIndex < this.config.snapshotCount) return;
-    const snap = this.mem.createSnapshot(st.applied, st.confState, this.sm.serialize());
-    await this.disk.saveSnapshot(snap);
-    this.lastSnapshotIndex = st.applied;
-    const compactTo = st.applied - this.config.catchUpEntries;
-    if (compactTo > this.mem.firstIndex()) {
-      this.mem.compact(compactTo);
-      await this.disk.compact(compactTo);
-    }
-    this.metrics.snapshots.inc();
-  }
-
-  /** Point the transport at the current members' peer URLs. */
-  private syncPeers(): void {
-    const want = new Map<number, string>();
-    for (const m of this.sm.members.values()) {
-      if (m.id !== this.ids.memberId && m.peerUrls[0] !== undefined) want.set(m.id, toWsUrl(m.peerUrls[0]));
-    }
-    if (want.size === 0) return; // still joining: keep the initial cluster's URLs
-    for (const id of this.transport.peers()) if (!want.has(id)) this.transport.removePeer(id);
-    for (const [id, url] of want) this.transport.setPeer(id, url);
-  }
-
   /**
-   * A peer refused us because the cluster removed us. The leader stops replicating to a removed member,
-   * so it may never apply its own removal; this is how it learns (etcd's ErrMemberRemoved). It stops.
+   * Point the network at the members' peer URLs, and drop members removed from the cluster. A peer the
+   * network knows of otherwise (the initial cluster, or one it learned from the peer's own hello before this
+   * member applied its addition) stays: a member lagging behind a membership change must still answer it.
    */
-  private onRemovedByPeer(by: number): void {
-    if (this.stopped) return;
-    this.logger.warn('this member was removed from the cluster (a peer refused it); it stops', { by: by.toString(16) });
-    void this.stop();
+  private syncPeers(): void {
+    for (const m of this.sm.members.values()) {
+      if (m.id !== this.ids.memberId && m.peerUrls[0] !== undefined) this.peers.setPeer(m.id, toWsUrl(m.peerUrls[0]));
+    }
+    for (const id of this.peers.peers()) if (this.sm.removed.has(id)) this.peers.removePeer(id);
   }
 
   private crash(e: unknown): void {
@@ -408,7 +412,6 @@ export class KvMember {
     this.fatal = e;
     this.logger.warn('fatal error; the member stops', { message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     void this.stop();
-    process.exitCode = 2;
   }
 
   // ------------------------------------------------------------------ service API
@@ -423,6 +426,11 @@ export class KvMember {
 
   leaderId(): number {
     return this.soft.leaderId;
+  }
+
+  /** Whether a durable write of the Ready loop is in flight (for the simulator's statistics). */
+  isPersisting(): boolean {
+    return this.loop.persisting;
   }
 
   header(revision = this.sm.mvcc.revision): Header {
@@ -486,23 +494,33 @@ export class KvMember {
     this.requireLeader();
     const { index } = this.node.proposeConfChange(cc);
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancel = this.clock.after(this.config.requestTimeoutMs, () => {
         this.confWaiters.delete(index);
         reject(new KvError('Timeout', 'the membership change did not apply in time'));
-      }, this.config.requestTimeoutMs);
+      });
       this.confWaiters.set(index, {
         resolve: () => {
-          clearTimeout(timer);
+          cancel();
           resolve();
         },
         reject: (e) => {
-          clearTimeout(timer);
+          cancel();
           reject(e);
         },
       });
     });
     this.drain();
     await done;
+  }
+
+  /**
+   * Start handing leadership to the voter `to` (Raft thesis §3.10); leadership.ts waits for the outcome.
+   * NotLeader/Unavailable unless this member leads.
+   */
+  transferLeadership(to: NodeId): void {
+    this.requireLeader();
+    this.node.transferLeadership(to);
+    this.drain();
   }
 
   /** Is this learner's log close enough to the leader's to promote (etcd requires ≥ 90% caught up)? */
@@ -516,26 +534,14 @@ export class KvMember {
     return this.sm.memberList();
   }
 
-  /** Bytes of the member's database files on disk (etcd's dbSize is its backend file's size). */
+  /** Bytes of the member's log store on disk (etcd's dbSize). */
   dbSizeBytes(): number {
-    const dir = join(this.config.dataDir, 'raft');
-    let total = 0;
-    try {
-      for (const name of readdirSync(dir)) {
-        try {
-          total += statSync(join(dir, name)).size;
-        } catch {
-          // A file LevelDB removed between the listing and the stat.
-        }
-      }
-    } catch {
-      return 0;
-    }
-    return total;
+    return this.store.sizeBytes();
   }
 
-  transportFaults(): PeerTransport {
-    return this.transport;
+  transportFaults(): TransportFaults {
+    if (this.faults === undefined) throw new KvError('Internal', 'this member has no transport fault hooks');
+    return this.faults;
   }
 
   isStopped(): boolean {
@@ -554,16 +560,26 @@ export class KvMember {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.stopTicking?.();
+    this.loop.stop();
     const err = new KvError('Stopping', 'this member is stopping');
     this.proposals.rejectAll(err);
     this.appliedWaiters.rejectAll(err);
     this.readBarrier.close(err);
     this.watchHub.close();
-    await this.transport.close().catch(() => undefined);
-    // Wait for an in-flight persist so the database closes cleanly.
-    for (let i = 0; i < 200 && this.draining; i++) await new Promise((r) => setTimeout(r, 10));
-    await this.disk.close().catch(() => undefined);
+    await this.peers.close().catch(() => undefined);
+    // Let an in-flight write land so the store closes cleanly (bounded: a stuck disk must not hang stop).
+    await new Promise<void>((resolve) => {
+      const cancel = this.clock.after(STOP_WRITE_WAIT_MS, resolve);
+      this.loop.whenIdle(() => {
+        cancel();
+        resolve();
+      });
+    });
+    await this.store.close().catch(() => undefined);
     for (const l of this.stopListeners) l();
   }
 }
+
+/** How long stop() waits for a durable write in flight before closing the store anyway. */
+export const STOP_WRITE_WAIT_MS = 2_000;

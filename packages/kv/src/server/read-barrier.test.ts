@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KvError } from '@halyard/kv-client/protocol';
 import { ReadBarrier, type ReadIndexSource } from './read-barrier.ts';
+import { realClock } from './real-clock.ts';
 
 const RETRY_MS = 100;
 
@@ -73,7 +74,7 @@ afterEach(() => {
 describe('ReadIndex barrier (thesis §6.4)', () => {
   it('a read that arrives while a round is in flight does not join it: it waits for the next round', async () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     const a = track(barrier.barrier(5_000));
     expect(raft.requests).toHaveLength(1);
     const firstRound = raft.last();
@@ -103,7 +104,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
 
   it('reads that arrive together share one round (one read-index request for the batch)', async () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     const first = track(barrier.barrier(5_000));
     const second = track(barrier.barrier(5_000));
     const third = track(barrier.barrier(5_000));
@@ -120,7 +121,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
 
   it('a read is served only once the local state machine applied the read index', async () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     const a = track(barrier.barrier(5_000));
     barrier.answered(raft.last(), 9);
     raft.apply(8);
@@ -133,7 +134,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
 
   it('an answer to an id that is not the round in flight is ignored', async () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     const a = track(barrier.barrier(5_000));
     barrier.answered('1-r999', 1);
     barrier.answered('2-r1', 1);
@@ -144,7 +145,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
 
   it('request ids name the member and never repeat', () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 42, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 42, RETRY_MS, realClock);
     void barrier.barrier(5_000).catch(() => {});
     barrier.answered(raft.last(), 0);
     void barrier.barrier(5_000).catch(() => {});
@@ -154,7 +155,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
 
   it('ids stay unique across retries and new rounds (a late answer can never match a later round)', async () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 3, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 3, RETRY_MS, realClock);
     const a = track(barrier.barrier(5_000));
     await vi.advanceTimersByTimeAsync(RETRY_MS);
     barrier.answered(raft.last(), 0);
@@ -167,7 +168,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
 
   it('an unanswered round is asked again under a fresh id after retryMs, and a late answer to the old id is ignored', async () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     const a = track(barrier.barrier(5_000));
     const old = raft.last();
     await vi.advanceTimersByTimeAsync(RETRY_MS - 1);
@@ -192,7 +193,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
   it('with no leader known (the request throws) the readers keep waiting and the round is asked again', async () => {
     const raft = new FakeRaft();
     raft.failNext = 1;
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     const a = track(barrier.barrier(5_000));
     expect(raft.requests).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(RETRY_MS);
@@ -205,7 +206,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
 
   it('a read with no answer within its timeout fails with Timeout', async () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     const a = track(barrier.barrier(1_000));
     await vi.advanceTimersByTimeAsync(999);
     expect(a.state()).toBe('pending');
@@ -220,7 +221,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
   it('waiting for the apply gets what is left of the read\'s deadline', async () => {
     const raft = new FakeRaft();
     const spy = vi.spyOn(raft, 'waitApplied');
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     void barrier.barrier(1_000).catch(() => {});
     await vi.advanceTimersByTimeAsync(400);
     barrier.answered(raft.last(), 0);
@@ -230,7 +231,7 @@ describe('ReadIndex barrier (thesis §6.4)', () => {
 
   it('close rejects the round in flight and the reads waiting for the next one, and stops retrying', async () => {
     const raft = new FakeRaft();
-    const barrier = new ReadBarrier(raft, 1, RETRY_MS);
+    const barrier = new ReadBarrier(raft, 1, RETRY_MS, realClock);
     const a = track(barrier.barrier(5_000));
     const b = track(barrier.barrier(5_000));
     const err = new Error('member stopping');

@@ -4,6 +4,7 @@
 // and may miss a write that completed in between.
 
 import { KvError } from '@halyard/kv-client/protocol';
+import type { Cancel, MemberClock } from './seams.ts';
 
 export interface ReadIndexSource {
   /** Ask the Raft core for a read index; the answer arrives through `answered`. Throws if impossible. */
@@ -15,7 +16,7 @@ export interface ReadIndexSource {
 interface Round {
   readonly requestId: string;
   readonly waiters: { resolve: (index: number) => void; reject: (e: Error) => void }[];
-  retryTimer: NodeJS.Timeout | undefined;
+  cancelRetry: Cancel | undefined;
 }
 
 export class ReadBarrier {
@@ -28,31 +29,32 @@ export class ReadBarrier {
     private readonly memberId: number,
     /** A round not answered within this (lost message, leader change) is asked again. */
     private readonly retryMs: number,
+    private readonly clock: MemberClock,
   ) {}
 
   /** Resolves when a read started now may be served from the local state machine. */
   async barrier(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.nowMs() + timeoutMs;
     const index = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new KvError('Timeout', 'no read index in time (is there a leader?)')), timeoutMs);
+      const cancel = this.clock.after(timeoutMs, () => reject(new KvError('Timeout', 'no read index in time (is there a leader?)')));
       this.next.push({
         resolve: (i) => {
-          clearTimeout(timer);
+          cancel();
           resolve(i);
         },
         reject: (e) => {
-          clearTimeout(timer);
+          cancel();
           reject(e);
         },
       });
       this.maybeStartRound();
     });
-    await this.source.waitApplied(index, Math.max(1, deadline - Date.now()));
+    await this.source.waitApplied(index, Math.max(1, deadline - this.clock.nowMs()));
   }
 
   private maybeStartRound(): void {
     if (this.inFlight !== undefined || this.next.length === 0) return;
-    const round: Round = { requestId: `${this.memberId}-r${++this.seq}`, waiters: this.next, retryTimer: undefined };
+    const round: Round = { requestId: `${this.memberId}-r${++this.seq}`, waiters: this.next, cancelRetry: undefined };
     this.next = [];
     this.inFlight = round;
     this.ask(round);
@@ -64,20 +66,20 @@ export class ReadBarrier {
     } catch {
       // No leader known yet: keep the readers waiting and ask again shortly (their own deadlines bound it).
     }
-    round.retryTimer = setTimeout(() => {
+    round.cancelRetry = this.clock.after(this.retryMs, () => {
       if (this.inFlight !== round) return;
       // Ask again under a fresh id so a late answer to the old one cannot be mistaken for this one.
-      const again: Round = { requestId: `${this.memberId}-r${++this.seq}`, waiters: round.waiters, retryTimer: undefined };
+      const again: Round = { requestId: `${this.memberId}-r${++this.seq}`, waiters: round.waiters, cancelRetry: undefined };
       this.inFlight = again;
       this.ask(again);
-    }, this.retryMs);
+    });
   }
 
   /** The Raft core answered a read-index request. */
   answered(requestId: string, index: number): void {
     const round = this.inFlight;
     if (round === undefined || round.requestId !== requestId) return;
-    clearTimeout(round.retryTimer);
+    round.cancelRetry?.();
     this.inFlight = undefined;
     for (const w of round.waiters) w.resolve(index);
     this.maybeStartRound();
@@ -85,7 +87,7 @@ export class ReadBarrier {
 
   close(err: Error): void {
     if (this.inFlight !== undefined) {
-      clearTimeout(this.inFlight.retryTimer);
+      this.inFlight.cancelRetry?.();
       for (const w of this.inFlight.waiters) w.reject(err);
     }
     for (const w of this.next) w.reject(err);

@@ -23,6 +23,8 @@ export class KvStateMachine {
   readonly members = new Map<number, Member>();
   /** Members removed from the cluster: peers refuse their connections so they learn they are out. */
   readonly removed = new Set<number>();
+  /** Commands answered from the dedupe table at apply (a retried request already applied). Not replicated. */
+  duplicatesIgnored = 0;
 
   constructor(mvcc = new MvccStore(), dedupe = new DedupeTable(), members: readonly Member[] = [], removed: readonly number[] = []) {
     this.mvcc = mvcc;
@@ -36,7 +38,10 @@ export class KvStateMachine {
     switch (p.kind) {
       case 'command': {
         const seen = this.dedupe.get(p.requestId);
-        if (seen !== undefined) return seen;
+        if (seen !== undefined) {
+          this.duplicatesIgnored++;
+          return seen;
+        }
         const outcome = this.applyCommand(p.command);
         this.dedupe.record(p.requestId, outcome);
         return outcome;

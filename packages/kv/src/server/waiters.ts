@@ -3,11 +3,12 @@
 
 import { KvError } from '@halyard/kv-client/protocol';
 import type { Outcome } from './dedupe.ts';
+import type { Cancel, MemberClock } from './seams.ts';
 
 interface Pending<T> {
   resolve(v: T): void;
   reject(e: Error): void;
-  timer: NodeJS.Timeout;
+  cancelTimer: Cancel;
   /** What the waiter got; a retry of the same request while it is in flight shares it. */
   promise: Promise<T>;
 }
@@ -18,6 +19,8 @@ export const PENDING_WRITES_MAX = 100_000;
 export class ProposalWaiters {
   private readonly pending = new Map<string, Pending<Outcome>>();
 
+  constructor(private readonly clock: MemberClock) {}
+
   wait(requestId: string, timeoutMs: number): Promise<Outcome> {
     if (this.pending.size >= PENDING_WRITES_MAX) return Promise.reject(new KvError('Unavailable', 'too many writes in flight on this member'));
     if (this.pending.has(requestId)) return Promise.reject(new KvError('InvalidRequest', `request ${requestId} is already in flight`));
@@ -26,11 +29,11 @@ export class ProposalWaiters {
     const promise = new Promise<Outcome>((resolve, reject) => {
       settle = { resolve, reject };
     });
-    const timer = setTimeout(() => {
+    const cancelTimer = this.clock.after(timeoutMs, () => {
       this.pending.delete(requestId);
       settle.reject(new KvError('Timeout', 'the write did not apply in time; its outcome is unknown (retry with the same requestId)'));
-    }, timeoutMs);
-    this.pending.set(requestId, { ...settle, timer, promise });
+    });
+    this.pending.set(requestId, { ...settle, cancelTimer, promise });
     return promise;
   }
 
@@ -51,7 +54,7 @@ export class ProposalWaiters {
     const p = this.pending.get(requestId);
     if (p === undefined) return;
     this.pending.delete(requestId);
-    clearTimeout(p.timer);
+    p.cancelTimer();
     p.resolve(outcome);
   }
 
@@ -60,7 +63,7 @@ export class ProposalWaiters {
     const p = this.pending.get(requestId);
     if (p === undefined) return;
     this.pending.delete(requestId);
-    clearTimeout(p.timer);
+    p.cancelTimer();
     p.reject(err);
   }
 
@@ -75,7 +78,9 @@ export class ProposalWaiters {
 
 /** Waiters for "applied index ≥ n", kept sorted by n. */
 export class AppliedWaiters {
-  private waiters: { index: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
+  private waiters: { index: number; resolve: () => void; reject: (e: Error) => void; cancelTimer: Cancel }[] = [];
+
+  constructor(private readonly clock: MemberClock) {}
 
   wait(index: number, applied: number, timeoutMs: number): Promise<void> {
     if (applied >= index) return Promise.resolve();
@@ -84,10 +89,10 @@ export class AppliedWaiters {
         index,
         resolve,
         reject,
-        timer: setTimeout(() => {
+        cancelTimer: this.clock.after(timeoutMs, () => {
           this.waiters = this.waiters.filter((x) => x !== w);
           reject(new KvError('Timeout', `this member did not apply index ${index} in time`));
-        }, timeoutMs),
+        }),
       };
       this.waiters.push(w);
       this.waiters.sort((a, b) => a.index - b.index);
@@ -97,7 +102,7 @@ export class AppliedWaiters {
   applied(index: number): void {
     let n = 0;
     while (n < this.waiters.length && this.waiters[n]!.index <= index) {
-      clearTimeout(this.waiters[n]!.timer);
+      this.waiters[n]!.cancelTimer();
       this.waiters[n]!.resolve();
       n++;
     }
@@ -106,7 +111,7 @@ export class AppliedWaiters {
 
   rejectAll(err: Error): void {
     for (const w of this.waiters) {
-      clearTimeout(w.timer);
+      w.cancelTimer();
       w.reject(err);
     }
     this.waiters = [];

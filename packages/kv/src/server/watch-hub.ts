@@ -7,6 +7,7 @@ import { isMvccError } from '../mvcc/errors.ts';
 import type { MvccStore } from '../mvcc/store.ts';
 import { WatchHub, type WatchMessage } from '../mvcc/watch-hub.ts';
 import { KvError, type Header, type ServerFrame, type WatchCreateParams } from '@halyard/kv-client/protocol';
+import type { MemberClock } from './seams.ts';
 
 export interface WatchSink {
   send(frame: ServerFrame): void;
@@ -31,6 +32,7 @@ export class MemberWatches {
   constructor(
     store: MvccStore,
     private readonly header: (revision: number) => Header,
+    private readonly clock: MemberClock,
   ) {
     this.store = store;
     this.hub = new WatchHub(store, { watchersMax: WATCHERS_MAX });
@@ -117,11 +119,11 @@ export class MemberWatches {
   private scheduleSync(): void {
     if (this.syncScheduled || this.closed) return;
     this.syncScheduled = true;
-    setTimeout(() => {
+    this.clock.after(CATCH_UP_PAUSE_MS, () => {
       this.syncScheduled = false;
       if (this.closed) return;
       if (this.hub.sync() > 0) this.scheduleSync();
-    }, CATCH_UP_PAUSE_MS);
+    });
   }
 
   private deliver(sink: WatchSink, m: WatchMessage): boolean {

@@ -64,6 +64,15 @@ export interface ReadyWrite {
   readonly appliedIndex?: number;
 }
 
+/**
+ * etcd's MustSync: entries, a snapshot, or a new term or vote must be on disk before anyone hears of them;
+ * a commit index alone need not be (a lost commit index is learned again from the leader). `prev` is the
+ * hard state stored before this write.
+ */
+export function mustSync(prev: HardState, w: ReadyWrite): boolean {
+  return w.snapshot !== undefined || w.entries.length > 0 || (w.hardState !== undefined && (w.hardState.term !== prev.term || w.hardState.vote !== prev.vote));
+}
+
 /** Snapshot metadata as stored: the raft metadata plus what is needed to find and verify its data. */
 interface StoredSnapshotMeta {
   readonly index: number;
@@ -194,12 +203,8 @@ export class DiskStorage {
       if (w.appliedIndex !== undefined) {
         ops.push({ type: 'put', key: KEY_APPLIED, value: sealRecord(KEY_APPLIED, w.appliedIndex) });
       }
-      // etcd's MustSync: entries, a snapshot, or a new term or vote must be on disk before anyone hears of
-      // them; a commit index alone need not be (a lost commit index is learned again from the leader).
-      // LevelDB applies batches in order, so a later synced batch makes this one durable too.
-      const mustSync =
-        w.snapshot !== undefined || w.entries.length > 0 || (w.hardState !== undefined && (w.hardState.term !== this.hardState.term || w.hardState.vote !== this.hardState.vote));
-      await this.write(ops, mustSync);
+      // LevelDB applies batches in order, so a later synced batch makes an unsynced one durable too.
+      await this.write(ops, mustSync(this.hardState, w));
       this.snap = snap;
       this.storedFirst = first;
       this.storedLast = last;

@@ -1,5 +1,5 @@
 // Public surface of the durable raft storage.
-export { DiskStorage, STORAGE_FORMAT_VERSION, SNAPSHOT_SIZE_BYTES_MAX_DEFAULT, COMPACT_BATCH_KEYS_MAX } from './disk-storage.ts';
+export { DiskStorage, mustSync, STORAGE_FORMAT_VERSION, SNAPSHOT_SIZE_BYTES_MAX_DEFAULT, COMPACT_BATCH_KEYS_MAX } from './disk-storage.ts';
 export type { DiskStorageOptions, LoadedState, ReadyWrite } from './disk-storage.ts';
 export { StorageError, StorageCorruptError } from './errors.ts';
 export type { StorageErrorCode } from './errors.ts';

@@ -1,6 +1,6 @@
 // The peer wire protocol: one msgpack value per binary WebSocket message.
 //
-//   dialer → listener  hello    {t, v, clusterId, fromId, toId}      first frame, always
+//   dialer → listener  hello    {t, v, clusterId, fromId, toId, url?} first frame, always
 //   listener → dialer  welcome  {t, clusterId, fromId}               handshake accepted
 //   dialer → listener  msgs     {t, msgs: Message[]}                 a batch of raft messages
 //   dialer → listener  snap     {t, from, to, term, chunk}           one chunk of a snapshot message
@@ -21,9 +21,32 @@ export const PROTOCOL_VERSION = 1;
 export const CLUSTER_ID_LENGTH_MAX = 256;
 /** An error frame's text is for logs; bounded so a peer cannot make us log megabytes. */
 export const ERROR_MESSAGE_LENGTH_MAX = 1024;
+/** A peer URL in a hello frame. */
+export const PEER_URL_LENGTH_MAX = 2048;
+
+/** A ws:// or wss:// URL with a host and a port. */
+function expectPeerUrl(v: unknown, path: string): string {
+  const s = expectString(v, path, PEER_URL_LENGTH_MAX);
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new ShapeError(path, 'a ws:// or wss:// URL');
+  }
+  if ((u.protocol !== 'ws:' && u.protocol !== 'wss:') || u.hostname === '' || u.port === '') throw new ShapeError(path, 'a ws:// or wss:// URL with a host and a port');
+  return s;
+}
 
 export type Frame =
-  | { readonly t: 'hello'; readonly v: number; readonly clusterId: string; readonly fromId: NodeId; readonly toId: NodeId }
+  | {
+      readonly t: 'hello';
+      readonly v: number;
+      readonly clusterId: string;
+      readonly fromId: NodeId;
+      readonly toId: NodeId;
+      /** Where the dialer can be reached (its advertised peer URL); a listener that does not know it yet learns it. */
+      readonly url?: string;
+    }
   | { readonly t: 'welcome'; readonly clusterId: string; readonly fromId: NodeId }
   | { readonly t: 'msgs'; readonly msgs: readonly Message[] }
   | { readonly t: 'snap'; readonly from: NodeId; readonly to: NodeId; readonly term: number; readonly chunk: SnapshotChunk }
@@ -72,6 +95,7 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits): Frame {
           clusterId: expectString(o['clusterId'], 'frame.clusterId', CLUSTER_ID_LENGTH_MAX),
           fromId: expectNodeId(o['fromId'], 'frame.fromId', false),
           toId: expectNodeId(o['toId'], 'frame.toId', false),
+          ...(o['url'] !== undefined ? { url: expectPeerUrl(o['url'], 'frame.url') } : {}),
         };
       case 'welcome':
         return { t, clusterId: expectString(o['clusterId'], 'frame.clusterId', CLUSTER_ID_LENGTH_MAX), fromId: expectNodeId(o['fromId'], 'frame.fromId', false) };

@@ -28,6 +28,8 @@ export interface InboundContext {
   readonly isRemoved: (peerId: NodeId) => boolean;
   /** The handshake of `peerId` succeeded on `ws` (the transport keeps one inbound connection per peer). */
   readonly accepted: (peerId: NodeId, ws: WebSocket) => void;
+  /** The dialer told us where it can be reached (its hello's url). */
+  readonly learned: (peerId: NodeId, url: string) => void;
 }
 
 export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext): void {
@@ -63,6 +65,7 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
     peerId = frame.fromId;
     ws.send(encodeFrame({ t: 'welcome', clusterId: ctx.clusterId, fromId: ctx.localId }));
     ctx.accepted(peerId, ws);
+    if (frame.url !== undefined) ctx.learned(peerId, frame.url);
     ctx.logger.info('peer accepted', { remote, peer: peerId });
   };
 

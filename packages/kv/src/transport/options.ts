@@ -102,6 +102,12 @@ export interface PeerTransportOptions {
   readonly onRemoved?: (byPeerId: NodeId) => void;
   /** A snapshot message was fully written (ok) or abandoned (etcd's ReportSnapshot). Called on a later event-loop turn. */
   readonly onSnapshotSent?: (peerId: NodeId, snapshotIndex: number, ok: boolean) => void;
+  /**
+   * The URL peers reach this member at, sent in every hello. A peer that does not know this member yet (it
+   * has not applied the change that added it) adds it from there, so it can answer (etcd: X-PeerURLs and
+   * addRemoteFromRequest); without it a lagging member cannot answer a newer leader it needs to follow.
+   */
+  readonly advertisedUrl?: string;
 }
 
 /** Runtime fault injection for one peer (tests, `halyard fuzz cluster`). */

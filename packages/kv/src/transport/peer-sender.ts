@@ -24,6 +24,8 @@ export interface SenderContext {
   readonly onUnreachable: ((peerId: NodeId) => void) | undefined;
   readonly onSnapshotSent: ((peerId: NodeId, snapshotIndex: number, ok: boolean) => void) | undefined;
   readonly onRemoved: ((byPeerId: NodeId) => void) | undefined;
+  /** This member's advertised URL, sent in the hello frame. */
+  readonly advertisedUrl: string | undefined;
 }
 
 export interface PeerStatus {
@@ -260,7 +262,8 @@ export class PeerSender {
     this.ready = false;
     this.handshakeTimer = setTimeout(() => this.fail(ws, 'NoHandshake', `no welcome within ${limits.handshakeTimeoutMs} ms`), limits.handshakeTimeoutMs);
     ws.on('open', () => {
-      ws.send(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, clusterId: this.ctx.clusterId, fromId: this.ctx.localId, toId: this.peerId }));
+      const url = this.ctx.advertisedUrl;
+      ws.send(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, clusterId: this.ctx.clusterId, fromId: this.ctx.localId, toId: this.peerId, ...(url !== undefined ? { url } : {}) }));
     });
     ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(ws, data, isBinary));
     ws.on('error', (err: Error) => {

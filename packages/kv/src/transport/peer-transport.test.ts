@@ -5,6 +5,7 @@ import { pack } from '../storage/msgpack.ts';
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type Frame } from './frames.ts';
 import { PeerTransport } from './peer-transport.ts';
 import { CLUSTER_ID, TestNet, counterValue, heartbeat, waitFor } from './test-cluster.ts';
+import { freePorts } from '../server/test-util.testutil.ts';
 
 let net: TestNet;
 const raw: WebSocket[] = [];
@@ -141,6 +142,27 @@ describe('PeerTransport messaging', () => {
     const a = await net.add(1);
     a.transport.send(heartbeat(1, 7, 0));
     expect(await counterValue(a.transport.metrics.messagesDropped, { peer: '7', reason: 'unknownPeer' })).toBe(1);
+  });
+
+  it('a member learns a peer it does not know from that peer\'s hello, and can answer it (etcd addRemoteFromRequest)', async () => {
+    // A member lagging behind a membership change does not know a newer member yet; that member may be the
+    // leader it must answer. The dialer's hello carries its advertised URL; the listener adds it.
+    fresh();
+    const [port] = await freePorts(1);
+    const b = await net.add(2);
+    const a = await net.add(1, { listen: { host: '127.0.0.1', port: port! }, advertisedUrl: `ws://127.0.0.1:${port}` });
+    a.transport.setPeer(2, b.transport.url);
+    expect(b.transport.peers()).toEqual([]);
+    a.transport.send(heartbeat(1, 2, 0));
+    await waitFor('b hears a', () => b.received.length === 1);
+    expect(b.transport.peers()).toEqual([1]);
+    b.transport.send({ type: 'heartbeatResponse', from: 2, to: 1, term: 1, context: 0 });
+    await waitFor('a hears b', () => a.received.length === 1);
+    // A malformed url in a hello is refused as a bad frame, not followed.
+    const bad = await RawPeer.connect(b.transport.url);
+    bad.send(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, clusterId: CLUSTER_ID, fromId: 7, toId: 2, url: 'http://x' } as Frame));
+    await waitFor('bad hello answered', () => bad.frames.length > 0 || bad.closeCode !== undefined);
+    expect(b.transport.peers()).toEqual([1]);
   });
 
   it('a throwing handler costs that message only', async () => {

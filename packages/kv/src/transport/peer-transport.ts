@@ -193,6 +193,13 @@ export class PeerTransport {
       deliver: (peerId, msg) => this.deliver(peerId, msg),
       isRemoved: (peerId) => this.opts.isRemoved?.(peerId) === true,
       accepted: (peerId, accepted) => this.onAccepted(peerId, accepted),
+      learned: (peerId, url) => {
+        // Only an unknown peer is added: a known one keeps the URL the membership gave it.
+        if (!this.senders.has(peerId) && !this.closed) {
+          this.logger.info('peer learned from its hello', { peer: peerId, url });
+          this.setPeer(peerId, url);
+        }
+      },
     });
   }
 
@@ -250,6 +257,7 @@ export class PeerTransport {
       onUnreachable: (peerId) => this.reportUnreachable(peerId),
       onSnapshotSent: (peerId, index, ok) => this.reportSnapshot(peerId, index, ok),
       onRemoved: this.opts.onRemoved,
+      advertisedUrl: this.opts.advertisedUrl,
     };
   }
 }

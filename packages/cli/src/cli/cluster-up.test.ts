@@ -1,0 +1,95 @@
+// `halyard kv cluster up` as real processes: members come up with their logs in files under the data folder, a
+// `ready: leader …` line is printed, and when the process that started `halyard kv cluster up` is killed with
+// SIGTERM (as `kill -TERM` of a `pnpm start` parent), every member process goes too.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../kv/src/server/test-util.testutil.ts';
+
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+/** Generous: three members start through tsx on a loaded two-core machine. */
+const READY_DEADLINE_MS = 100_000;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A client port base whose six ports (client and peer of three members, 10000 apart) are free. */
+async function freeBase(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 12_000 + 2 * Math.floor(Math.random() * 1_500);
+    const ports = [0, 1, 10_000, 10_001, 20_000, 20_001].map((d) => base + d);
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
+  }
+  throw new Error('no free port base');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let wrapper: ChildProcess | undefined;
+let pids: number[] = [];
+let dir: string | undefined;
+
+afterEach(async () => {
+  // Whatever the test left running (it failed): the processes it started, directly or below its shell.
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  if (wrapper?.pid !== undefined && alive(wrapper.pid)) process.kill(wrapper.pid, 'SIGKILL');
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  pids = [];
+  wrapper = undefined;
+  dir = undefined;
+});
+
+describe('halyard kv cluster up (real processes)', () => {
+  it('logs to files, says ready, and takes its members down when its starting parent gets SIGTERM', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'halyard-start-'));
+    const base = await freeBase();
+    const data = join(dir, 'cluster');
+    // The shell stands for `pnpm start`: it runs halyard as a child (the `; echo` keeps it from exec'ing
+    // node) and, killed with SIGTERM, dies without passing the signal on.
+    const command = `"${process.execPath}" --import ${TSX_LOADER} "${MAIN}" kv cluster up --data "${data}" --client-port-base ${base} --tick-ms 50 --dashboard-port 0; echo halyard-exited`;
+    wrapper = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    wrapper.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    wrapper.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => /^ready: leader m\d \(term \d+\)$/m.test(out), READY_DEADLINE_MS, `the ready line; output so far:\n${out}`);
+
+    const self = Number(/this process is pid (\d+)/.exec(out)?.[1]);
+    const members = [...out.matchAll(/^ {2}(m\d) {2}pid (\d+) {2}client (\S+) {2}log (\S+)$/gm)].map((m) => ({ name: m[1], pid: Number(m[2]), log: m[4] as string }));
+    pids = [self, ...members.map((m) => m.pid)];
+    expect(members.map((m) => m.name)).toEqual(['m1', 'm2', 'm3']);
+    for (const m of members) {
+      expect(m.log).toBe(join(data, m.name as string, 'member.log'));
+      expect(existsSync(m.log)).toBe(true);
+      // The member's own output is in its file, not in halyard's.
+      expect(readFileSync(m.log, 'utf8')).toContain(`member ${m.name} ready:`);
+      expect(out).not.toContain(`member ${m.name} ready:`);
+    }
+    for (const pid of pids) expect(alive(pid)).toBe(true);
+    // The table was printed when the leader appeared, once, not again while nothing changes.
+    expect(out.match(/^NAME {2}/gm)?.length ?? 0).toBeGreaterThanOrEqual(1);
+
+    process.kill(wrapper.pid as number, 'SIGTERM');
+    await waitFor(() => pids.every((pid) => !alive(pid)), 30_000, `every member and halyard (pids ${pids.join(', ')}) to exit`);
+    expect(out).toMatch(/process \d+, which started this one, exited: stopping the cluster/);
+    expect(out).toContain('stopped.');
+  });
+});

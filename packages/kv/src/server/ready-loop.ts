@@ -1,0 +1,167 @@
+// The member's ONE Ready loop: persist / send / apply / advance, as the Ready contract in raft/types.ts
+// states it, including its one exception. The same loop runs in the server (over LevelDB and ws) and in
+// the simulator (over its simulated disk and network): only the seams differ (seams.ts).
+//
+// The core's Ready/advance bookkeeping (what was handed out, what advance() makes stable) lives in the
+// core; this file is the caller's side of the contract, apart from the member's application logic:
+//   1. take a Ready;
+//   2. send a leader's appends and heartbeats at once — a leader may write to its disk in parallel with
+//      replicating (thesis §10.2.1; etcd's raft doc), because an append only carries entries of a term
+//      already on its disk and commit counts the leader's own copy only once it is durable;
+//   3. apply the committed entries while this Ready's own entries are being written: they are durable on
+//      a quorum already (as etcd's apply runs beside its WAL write) — unless the Ready carries a snapshot,
+//      which is installed, and the entries after it applied, only once it is on disk;
+//   4. write snapshot, entries and hard state in one durable write (one fsync: group commit), then put
+//      them into the log the core reads (MemoryStorage);
+//   5. send everything else (votes, acknowledgements: each promises durability);
+//   6. advance(); then the next Ready. One write in flight at a time: ticks, messages and proposals that
+//      arrive meanwhile are stepped into the core and wait for the next Ready.
+
+import type { RaftNode } from '../raft/node.ts';
+import type { MemoryStorage } from '../raft/storage.ts';
+import type { Entry, Message, ReadState, Ready, Snapshot, SoftState } from '../raft/types.ts';
+import type { DurableWrite, LogStore, MemberClock } from './seams.ts';
+
+/** The state machine side of the loop (hashicorp's FSM plus the member's bookkeeping around it). */
+export interface ReadyApplier {
+  /** Committed entries, in log order, never applied before. */
+  applyCommitted(entries: readonly Entry[]): void;
+  /** Replace the state machine with a snapshot from the leader (already durable). */
+  installSnapshot(snapshot: Snapshot): void;
+  /** Role or leader changed. */
+  softState(state: SoftState): void;
+  /** ReadIndex answers: each read may be served once the applied index reaches its index. */
+  readStates(states: readonly ReadState[]): void;
+  /** advance() ran: the applied index may have moved (waiters, snapshots of the state machine). */
+  advanced(): void;
+  /** How long the last durable write took (a metric). */
+  persisted(durationMs: number): void;
+}
+
+export interface ReadyLoopDeps {
+  readonly node: RaftNode;
+  /** The log the core reads; it receives each write once it is durable. */
+  readonly memory: MemoryStorage;
+  readonly store: LogStore;
+  readonly send: (messages: readonly Message[]) => void;
+  readonly applier: ReadyApplier;
+  readonly clock: MemberClock;
+  /** A failed write or a broken invariant: the member must stop, not go on as if its state were durable. */
+  readonly fatal: (e: unknown) => void;
+}
+
+/** Messages a leader may send before its own write is durable (the exception of the Ready contract). */
+function sendsEarly(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat';
+}
+
+export class ReadyLoop {
+  private readonly d: ReadyLoopDeps;
+  private inFlight: Ready | undefined;
+  private stopped = false;
+  private running = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(deps: ReadyLoopDeps) {
+    this.d = deps;
+  }
+
+  /** Whether a durable write is in flight (inputs now wait for the next Ready). */
+  get persisting(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /**
+   * Hand out Readies until the core has none or a write is in flight. Call after every input (tick,
+   * message, proposal, read); cheap when there is nothing to do. Never re-entered: an input that arrives
+   * from inside the loop (a callback of the applier) is picked up by the loop's own next turn.
+   */
+  pump(): void {
+    if (this.running || this.inFlight !== undefined || this.stopped) return;
+    this.running = true;
+    try {
+      while (!this.stopped && this.inFlight === undefined && this.d.node.hasReady()) this.handOut(this.d.node.ready());
+    } catch (e) {
+      this.stopped = true;
+      this.d.fatal(e);
+    } finally {
+      this.running = false;
+    }
+    if (this.inFlight === undefined) this.notifyIdle();
+  }
+
+  /** No more Readies; a write in flight still completes (or never does, if the process dies). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Runs `fn` once no write is in flight. */
+  whenIdle(fn: () => void): void {
+    if (this.inFlight === undefined) fn();
+    else this.idleWaiters.push(fn);
+  }
+
+  private handOut(rd: Ready): void {
+    const early = rd.messages.filter(sendsEarly);
+    if (early.length > 0) this.d.send(early);
+    if (rd.snapshot === undefined) this.applyReady(rd);
+    const write: DurableWrite = {
+      ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
+      entries: rd.entries,
+      ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
+    };
+    if (write.hardState === undefined && write.entries.length === 0 && write.snapshot === undefined) {
+      this.afterPersist(rd);
+      return;
+    }
+    this.inFlight = rd;
+    const startedMs = this.d.clock.nowMs();
+    this.d.store.saveReady(write, (err) => this.onDurable(rd, startedMs, err));
+  }
+
+  private onDurable(rd: Ready, startedMs: number, err: unknown): void {
+    if (this.inFlight !== rd) return;
+    this.inFlight = undefined;
+    if (this.stopped) {
+      this.notifyIdle();
+      return;
+    }
+    try {
+      if (err !== undefined) throw err;
+      this.d.applier.persisted(this.d.clock.nowMs() - startedMs);
+      this.afterPersist(rd);
+    } catch (e) {
+      this.stopped = true;
+      this.notifyIdle();
+      this.d.fatal(e);
+      return;
+    }
+    this.pump();
+  }
+
+  /** Steps 4 (into the core's log), 5, the snapshot case of 3, and 6. */
+  private afterPersist(rd: Ready): void {
+    const mem = this.d.memory;
+    if (rd.snapshot !== undefined) mem.applySnapshot(rd.snapshot);
+    mem.append(rd.entries);
+    if (rd.hardState !== undefined) mem.setHardState(rd.hardState);
+    const late = rd.messages.filter((m) => !sendsEarly(m));
+    if (late.length > 0) this.d.send(late);
+    if (rd.snapshot !== undefined) {
+      this.d.applier.installSnapshot(rd.snapshot);
+      this.applyReady(rd);
+    }
+    this.d.node.advance();
+    this.d.applier.advanced();
+  }
+
+  private applyReady(rd: Ready): void {
+    if (rd.committedEntries.length > 0) this.d.applier.applyCommitted(rd.committedEntries);
+    if (rd.softState !== undefined) this.d.applier.softState(rd.softState);
+    if (rd.readStates.length > 0) this.d.applier.readStates(rd.readStates);
+  }
+
+  private notifyIdle(): void {
+    for (const fn of this.idleWaiters.splice(0)) fn();
+  }
+}

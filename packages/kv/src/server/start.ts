@@ -1,0 +1,73 @@
+// A member as a process: its seams wired to the real world — LevelDB for the log and stable store, the ws
+// peer transport, Node's timers, crypto randomness — around the same KvMember (and Ready loop) that the
+// simulator runs over simulated ones.
+
+import { mkdir } from 'node:fs/promises';
+import { Registry } from 'prom-client';
+import { join } from 'node:path';
+import { DiskStorage } from '../storage/index.ts';
+import { PeerTransport, type TransportLogger, consoleLogger } from '../transport/index.ts';
+import { bootMember } from './boot.ts';
+import { type MemberConfig, clusterIds, validateConfig } from './config.ts';
+import { cryptoRandom } from './crypto-random.ts';
+import { DiskLogStore } from './disk-log-store.ts';
+import { KvMember, toWsUrl } from './member.ts';
+import { realClock } from './real-clock.ts';
+import { loadTls } from './tls.ts';
+
+/** Open the member's data directory, start its peer port, and start it. */
+export async function startKvMember(config: MemberConfig, logger: TransportLogger = consoleLogger): Promise<KvMember> {
+  validateConfig(config);
+  const ids = clusterIds(config);
+  await mkdir(config.dataDir, { recursive: true });
+  const { storage: disk, state } = await DiskStorage.open(join(config.dataDir, 'raft'));
+  const boot = bootMember(state, ids, config.initialClusterState);
+  if (boot.bootstrap !== undefined) await disk.saveReady(boot.bootstrap);
+  const peerUrl = new URL(config.peerUrl);
+  const peerTls = loadTls(config.peerTls, 'peer');
+  const registry = new Registry();
+  // The transport delivers to the member, which is built next (nothing is delivered before start()).
+  let member: KvMember | undefined;
+  const transport = new PeerTransport({
+    id: ids.memberId,
+    clusterId: ids.clusterId.toString(16),
+    listen: { host: peerUrl.hostname, port: Number(peerUrl.port) },
+    handler: (m) => member?.receive(m),
+    registry,
+    logger,
+    limits: { frameSizeBytesMax: Math.max(config.requestSizeBytesMax * 2, 4 * 1024 * 1024) },
+    ...(peerTls !== undefined ? { tls: peerTls } : {}),
+    onUnreachable: (id) => member?.unreachable(id),
+    isRemoved: (id) => member?.isRemoved(id) === true,
+    onRemoved: (by) => member?.removedBy(by),
+    onSnapshotSent: (id, _index, ok) => member?.snapshotSent(id, ok),
+    advertisedUrl: toWsUrl(config.peerUrl),
+  });
+  member = new KvMember({
+    config,
+    ids,
+    logger,
+    boot,
+    store: new DiskLogStore(disk),
+    network: transport,
+    clock: realClock,
+    random: cryptoRandom,
+    registry,
+    transportFaults: transport,
+  });
+  const started = member;
+  // A failed fsync or a broken invariant stops the member; the process must not exit as if all were well.
+  started.onStopped(() => {
+    if (started.fatalError() !== undefined) process.exitCode = 2;
+  });
+  try {
+    await transport.start();
+  } catch (e) {
+    // The peer port could not be opened (in use): close what is open — the transport's dialers to the
+    // other members would otherwise retry forever and keep the process alive — then report it.
+    await started.stop();
+    throw e;
+  }
+  started.start();
+  return started;
+}
