@@ -1,5 +1,6 @@
 // The flags `halyard elect` and `halyard lock` share, and the lock they choose: `--lock kv` (the record in
 // the KV store, over --endpoints) or `--lock lease` (a coordination.k8s.io/v1 Lease on --server).
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { ApiserverLeaseLock } from '../apiserver/apiserver-lease-lock.ts';
@@ -24,6 +25,10 @@ export interface ElectionFlags {
   readonly server?: string;
   readonly namespace: string;
   readonly gracePeriodMs: number;
+  /** PEM files for https:// KV members (mutual TLS, as `halyard kv cluster up` and `up` run them). */
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  /** Bearer token for the apiserver (--lock lease). */
+  readonly token?: string;
 }
 
 export function addElectionFlags(cmd: Command): Command {
@@ -35,12 +40,17 @@ export function addElectionFlags(cmd: Command): Command {
     .addOption(new Option('--lock <kind>', 'where the lease lives: kv (the KV store) or lease (a Lease on the apiserver)').choices(['kv', 'lease']).default('kv'))
     .addOption(new Option('--endpoints <urls>', 'KV member client URLs, comma-separated (--lock kv)').env('HALYARD_ENDPOINTS').default(ENDPOINTS_DEFAULT))
     .addOption(new Option('--server <url>', 'apiserver URL (--lock lease)').env('HALYARD_SERVER'))
+    .addOption(new Option('--cacert <file>', 'CA bundle (PEM) to verify https:// KV members (--lock kv)').env('HALYARD_CACERT'))
+    .addOption(new Option('--cert <file>', 'client certificate (PEM) for KV members that require one (--lock kv)').env('HALYARD_CERT'))
+    .addOption(new Option('--key <file>', 'key (PEM) of --cert (--lock kv)').env('HALYARD_KEY'))
+    .addOption(new Option('--token <token>', 'bearer token for the apiserver (--lock lease); an https apiserver with a private CA also needs NODE_EXTRA_CA_CERTS').env('HALYARD_TOKEN'))
     .option('--namespace <ns>', 'namespace of the Lease (--lock lease)', 'default')
     .option('--grace-period <duration>', 'after SIGTERM, wait this long before SIGKILL of CMD', durationArg('--grace-period'), GRACE_PERIOD_MS_DEFAULT);
 }
 
 export function electionFlags(cmd: Command): ElectionFlags {
-  const o = cmd.opts<{ identity?: string; leaseDuration: number; renewDeadline: number; retryPeriod: number; lock: 'kv' | 'lease'; endpoints: string; server?: string; namespace: string; gracePeriod: number }>();
+  const o = cmd.opts<{ identity?: string; leaseDuration: number; renewDeadline: number; retryPeriod: number; lock: 'kv' | 'lease'; endpoints: string; server?: string; namespace: string; gracePeriod: number; cacert?: string; cert?: string; key?: string; token?: string }>();
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new ElectionError('InvalidConfig', '--cert and --key go together');
   const endpoints = o.endpoints
     .split(',')
     .map((e) => e.trim())
@@ -57,7 +67,18 @@ export function electionFlags(cmd: Command): ElectionFlags {
     ...(o.server !== undefined ? { server: o.server } : {}),
     namespace: o.namespace,
     gracePeriodMs: o.gracePeriod,
+    ...(o.cacert !== undefined || o.cert !== undefined ? { tls: { ...(o.cacert !== undefined ? { caFile: o.cacert } : {}), ...(o.cert !== undefined ? { certFile: o.cert } : {}), ...(o.key !== undefined ? { keyFile: o.key } : {}) } } : {}),
+    ...(o.token !== undefined ? { token: o.token } : {}),
   };
+}
+
+function readPem(flag: string, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ElectionError('InvalidConfig', `${flag} ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 export interface OpenedLock {
@@ -69,10 +90,14 @@ export interface OpenedLock {
 
 export function openLock(name: string, flags: ElectionFlags): OpenedLock {
   if (flags.lock === 'lease') {
-    return { lock: new ApiserverLeaseLock({ server: flags.server ?? '', namespace: flags.namespace, name }), env: {}, close: () => Promise.resolve() };
+    return { lock: new ApiserverLeaseLock({ server: flags.server ?? '', namespace: flags.namespace, name, ...(flags.token !== undefined ? { bearerToken: flags.token } : {}) }), env: {}, close: () => Promise.resolve() };
   }
   // One call may take up to the renew deadline; the elector bounds it by that too.
-  const kv = new KvClient({ endpoints: flags.endpoints, requestTimeoutMs: flags.renewDeadlineMs });
+  const ca = readPem('--cacert', flags.tls?.caFile);
+  const cert = readPem('--cert', flags.tls?.certFile);
+  const key = readPem('--key', flags.tls?.keyFile);
+  const tls = ca !== undefined || cert !== undefined ? { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) } : undefined;
+  const kv = new KvClient({ endpoints: flags.endpoints, requestTimeoutMs: flags.renewDeadlineMs, ...(tls !== undefined ? { tls } : {}) });
   let lock: KvLeaseLock;
   try {
     lock = new KvLeaseLock({ kv, name });

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
 import { KvError } from '../protocol/errors.ts';
-import { Caller, ENDPOINTS_MAX } from './caller.ts';
+import { CONNECTIONS_MAX, Caller, ENDPOINTS_MAX } from './caller.ts';
 import { REQUEST_ATTEMPTS_MAX } from './retry.ts';
 
 const backoffMs = vi.fn((_attempt: number) => 1);
@@ -31,9 +31,9 @@ interface FakeMember {
   closed: number;
 }
 
-async function member(onRequest: (ws: WebSocket, req: Req) => void): Promise<FakeMember> {
+async function member(onRequest: (ws: WebSocket, req: Req) => void, accept: () => Promise<boolean> = async () => true): Promise<FakeMember> {
   const m: FakeMember = { endpoint: '', seen: [], connections: 0, closed: 0 };
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (info, cb) => void accept().then((yes) => (yes ? cb(true) : info.req.socket.destroy())) });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   wss.on('connection', (ws) => {
     m.connections++;
@@ -269,4 +269,48 @@ describe('edges', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(a.connections).toBe(0);
   });
+});
+
+describe('connection bookkeeping', () => {
+  it('a failed dial is forgotten: the next attempt dials again', async () => {
+    let handshakes = 0;
+    const a = await member(ok, async () => ++handshakes > 1);
+    const c = caller([a.endpoint]);
+    await c.call('range', key, { retry: 'always' });
+    expect(handshakes).toBe(2);
+    expect(a.seen).toHaveLength(1);
+  });
+
+  it('a dial that completes after close() is closed at once', async () => {
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const a = await member(ok, async () => {
+      await gate;
+      return true;
+    });
+    const c = caller([a.endpoint]);
+    const p = c.call('range', key, { retry: 'always' });
+    await new Promise((r) => setTimeout(r, 50));
+    c.close();
+    release();
+    await expect(p).rejects.toMatchObject({ message: 'the client is closed' });
+    await waitUntil(() => a.connections === 1 && a.closed === 1, 'the late connection to be closed');
+  });
+
+  it(`beyond CONNECTIONS_MAX (${CONNECTIONS_MAX}) connections the oldest leader learned from a redirect is closed, never a listed endpoint`, async () => {
+    const leaders: FakeMember[] = [];
+    for (let i = 0; i < CONNECTIONS_MAX; i++) leaders.push(await member(ok));
+    let next = 0;
+    const listed = await member((ws, req) => fail(ws, req, 'NotLeader', { leaderEndpoint: leaders[next++]!.endpoint }));
+    const c = caller([listed.endpoint]);
+    // Each call: the listed member redirects to a new leader, which answers; then back to the list.
+    for (let i = 0; i < CONNECTIONS_MAX; i++) {
+      await c.call('range', key, { retry: 'always' });
+      c.rotate(c.currentEndpoint);
+    }
+    // listed + CONNECTIONS_MAX leaders were dialled: one over the bound, so the first leader was evicted.
+    await waitUntil(() => leaders[0]!.closed === 1, 'the oldest learned leader to be evicted');
+    expect(listed.closed).toBe(0);
+    expect(leaders.slice(1).every((l) => l.closed === 0)).toBe(true);
+  }, 60_000);
 });

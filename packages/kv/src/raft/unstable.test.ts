@@ -78,6 +78,17 @@ describe('Unstable', () => {
     expect(u.snapshot).toBeUndefined();
   });
 
+  it('stableSnapTo with no pending snapshot does nothing', () => {
+    const u = new Unstable(1);
+    expect(() => u.stableSnapTo(3)).not.toThrow();
+    expect(u.snapshot).toBeUndefined();
+  });
+
+  it('entries that are not contiguous are an invariant violation', () => {
+    const u = new Unstable(1);
+    expect(() => u.truncateAndAppend([ent(1, 1), ent(3, 1)])).toThrow('raft invariant violated: unstable entries are contiguous');
+  });
+
   it('restore drops the entries and starts after the snapshot', () => {
     const u = new Unstable(1);
     u.truncateAndAppend([ent(1, 1)]);
