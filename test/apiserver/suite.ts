@@ -16,7 +16,10 @@ const cm = (name: string, data: Record<string, string>, rv?: number): JsonObject
 const FAILURE_TEST_TIMEOUT_MS = 300_000;
 /** Writes per phase of the failure test: enough to span an election, bounded so the test ends. */
 const WRITES_PER_PHASE = 15;
-const WRITE_ATTEMPTS_MAX = 400;
+/** How long one phase may go without its writes acknowledged: an election on a loaded machine, with margin. */
+const PHASE_DEADLINE_MS = 120_000;
+/** Pause after a failed create: etcd answers 'no leader' at once, so a tight loop would spin through an election. */
+const FAILED_WRITE_PAUSE_MS = 100;
 
 export function defineApiserverSuite(makeBackend: () => Promise<Backend>): void {
   let backend: Backend;
@@ -106,13 +109,19 @@ export function defineApiserverSuite(makeBackend: () => Promise<Backend>): void 
         // Sequential creates through the other replica; a failure (no quorum for a moment) is an unknown outcome.
         const writeUntil = async (count: number): Promise<void> => {
           const target = acked.size + count;
-          for (let i = 0; acked.size < target && i < WRITE_ATTEMPTS_MAX; i++) {
+          const deadline = Date.now() + PHASE_DEADLINE_MS;
+          let lastFailure = 'none';
+          while (acked.size < target && Date.now() < deadline) {
             const name = `c-${String(seq++).padStart(5, '0')}`;
             attempted.add(name);
             const r = await apiRequest(b.url, 'POST', '/api/v1/namespaces/chaos/configmaps', { body: cm(name, { seq: name }), timeoutMs: 30_000 }).catch(() => undefined);
             if (r !== undefined && r.status === 201) acked.set(name, rvOf(r));
+            else {
+              lastFailure = r === undefined ? 'no response' : `${r.status} ${JSON.stringify(r.body['message'])}`;
+              await new Promise((resolve) => setTimeout(resolve, FAILED_WRITE_PAUSE_MS));
+            }
           }
-          expect(acked.size).toBe(target);
+          expect(acked.size, `last failed create: ${lastFailure}`).toBe(target);
         };
         try {
           await w.opened;
