@@ -1,7 +1,9 @@
 // Benchmark of the `halyard` command line end to end (not a test: it prints figures): how long one
-// `halyard kv put k v` takes, process start to exit, with the compiled bin under plain node against a
-// running local 3-member cluster (members from the same compiled build) — and the same for etcdctl
-// against a real single-member etcd when both are installed (Debian etcd-server / etcd-client).
+// `halyard kv put k v` takes, process start to exit, with the built bin (bin/halyard.js, which loads the
+// bundle) under plain node against a running local 3-member cluster (members from the same compiled
+// build); the same command through the unbundled compiled sources (dist/cli/main.js) beside it; and the
+// same for etcdctl against a real single-member etcd when both are installed (Debian etcd-server /
+// etcd-client).
 //
 // Run: npx -y pnpm@10.20.0 run build && npx tsx packages/cli/bench/cli-bench.ts [--runs 30]
 // Reports wall-time p50/p90/min/max over the runs (and CPU time with GNU time), after 3 warm-up rounds,
@@ -22,8 +24,10 @@ const runs = Number(values.runs);
 if (!Number.isSafeInteger(runs) || runs < 1 || runs > 1000) throw new Error('--runs must be an integer in 1..1000');
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
-const BIN = join(DIST, 'cli', 'main.js');
-if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npx -y pnpm@10.20.0 run build)`);
+/** What a user runs: the bin, which loads the bundle (dist/bundle/). */
+const BIN = fileURLToPath(new URL('../bin/halyard.js', import.meta.url));
+const BUNDLE = join(DIST, 'bundle', 'main.js');
+if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: build first (npx -y pnpm@10.20.0 run build)`);
 const WARM_UP_RUNS = 3;
 
 /** GNU time, when installed, also reports each run's CPU time: a figure a busy machine distorts far less. */
@@ -127,7 +131,8 @@ try {
   etcd = await startEtcd(dir);
   const subjects: Subject[] = [
     { label: 'node -e 0 (the floor: node starting and exiting)', cmd: process.execPath, args: ['-e', '0'] },
-    { label: 'halyard: node packages/cli/dist/cli/main.js kv --endpoints <3 members> put bench-key bench-value', cmd: process.execPath, args: [BIN, 'kv', '--endpoints', endpoints, 'put', 'bench-key', 'bench-value'] },
+    { label: 'halyard: node packages/cli/bin/halyard.js kv --endpoints <3 members> put bench-key bench-value', cmd: process.execPath, args: [BIN, 'kv', '--endpoints', endpoints, 'put', 'bench-key', 'bench-value'] },
+    { label: 'halyard unbundled: node packages/cli/dist/cli/main.js kv --endpoints <3 members> put bench-key bench-value', cmd: process.execPath, args: [join(DIST, 'cli', 'main.js'), 'kv', '--endpoints', endpoints, 'put', 'bench-key', 'bench-value'] },
     ...(etcd !== undefined ? [{ label: 'etcdctl: etcdctl --endpoints <1 member> put bench-key bench-value', cmd: 'etcdctl', args: ['--endpoints', etcd.url, 'put', 'bench-key', 'bench-value'], env: { ...process.env, ETCDCTL_API: '3' } }] : []),
   ];
   console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${runs} interleaved rounds after ${WARM_UP_RUNS} warm-up rounds`);
