@@ -13,6 +13,7 @@
 
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +34,26 @@ const BUNDLED_PACKAGES: ReadonlySet<string> = new Set(['commander', 'ws', 'msgpa
  */
 const WS_REQUIRE = { file: join('kv-client', 'dist', 'client', 'connection.js'), from: "createRequire(import.meta.url)('ws')", to: "require('ws')" } as const;
 
+/**
+ * Node built-in modules that the bundled code loads at start-up but uses only in cases a client command
+ * on plain http never meets: TLS and HTTPS (wss:// endpoints only), zlib (ws's permessage-deflate, which
+ * kv-client switches off) and child_process (commander's executable subcommands, which we do not define).
+ * In the bundle each is a stand-in that loads the real module on first use of any of its exports, sparing
+ * a short command the loading of those modules (a visible part of its start-up).
+ */
+const LAZY_BUILTINS: readonly string[] = ['tls', 'https', 'zlib', 'child_process'];
+const LAZY_NAMESPACE = 'halyard-lazy-builtin';
+
+/** A CommonJS stand-in for a built-in module: the same export names, each a getter that loads the real one. */
+function lazyBuiltinSource(name: string): string {
+  const names = Object.keys(createRequire(import.meta.url)(`node:${name}`) as object);
+  return [
+    `let real;`,
+    `const load = () => (real ??= require('node:${name}'));`,
+    `for (const key of ${JSON.stringify(names)}) Object.defineProperty(module.exports, key, { enumerable: true, get: () => load()[key] });`,
+  ].join('\n');
+}
+
 const boundary: Plugin = {
   name: 'halyard-bundle-boundary',
   setup(b) {
@@ -43,6 +64,8 @@ const boundary: Plugin = {
       if (resolved.errors.length > 0) return { errors: resolved.errors };
       return { path: CLIENT_COMMAND_MODULES.has(resolved.path) ? resolved.path : HANDOFF };
     });
+    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`) }, (args) => (args.namespace === LAZY_NAMESPACE ? undefined : { path: args.path.replace(/^node:/, ''), namespace: LAZY_NAMESPACE }));
+    b.onLoad({ filter: /.*/, namespace: LAZY_NAMESPACE }, (args) => ({ contents: lazyBuiltinSource(args.path), loader: 'js' }));
     b.onLoad({ filter: /connection\.js$/ }, async (args) => {
       if (!args.path.endsWith(`${sep}${WS_REQUIRE.file}`)) return undefined;
       const source = await readFile(args.path, 'utf8');
@@ -58,8 +81,10 @@ function packageOf(input: string): string | undefined {
   return m?.[1];
 }
 
-/** Fails the build when a package the client commands do not need made its way into the bundle. */
+/** Fails the build when a package the client commands do not need, or a TypeScript source, made its way into the bundle. */
 function assertContents(metafile: Metafile): void {
+  const sources = Object.keys(metafile.inputs).filter((i) => i.endsWith('.ts'));
+  if (sources.length > 0) throw new Error(`the bundle would hold TypeScript sources rather than the compiled dist/: ${sources.join(', ')}`);
   const strays = [...new Set(Object.keys(metafile.inputs).flatMap((i) => {
     const pkg = packageOf(i);
     return pkg !== undefined && !BUNDLED_PACKAGES.has(pkg) ? [pkg] : [];
@@ -82,6 +107,8 @@ const result = await build({
   external: ['msgpackr-extract'],
   // The bundled CommonJS packages (commander, ws, msgpackr) call require() for Node's built-in modules.
   banner: { js: "import { createRequire as __halyardCreateRequire } from 'node:module';\nconst require = __halyardCreateRequire(import.meta.url);" },
+  // The compiled JavaScript as it is (the workspace's tsconfig.json maps @halyard/* to the TypeScript sources).
+  tsconfig: join(PACKAGE_DIR, 'tsconfig.build.json'),
   plugins: [boundary],
   metafile: true,
   logLevel: 'warning',
