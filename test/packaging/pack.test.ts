@@ -91,8 +91,14 @@ describe('packages install with npm and run on plain node', () => {
   });
 
   it('installs a `halyard` bin that runs compiled JS on plain node', async () => {
-    const { stdout } = await run(join(project, 'node_modules', '.bin', 'halyard'), ['--help'], { cwd: project });
+    const bin = join(project, 'node_modules', '.bin', 'halyard');
+    const { stdout } = await run(bin, ['--help'], { cwd: project });
     expect(stdout).toContain('Usage: halyard');
     expect(stdout).toContain('kv');
+    // The bin runs the bundle (dist/bundle/); it reads the version from the installed package.json.
+    const pkg = JSON.parse(await readFile(join(project, 'node_modules', '@halyard', 'cli', 'package.json'), 'utf8')) as { version: string };
+    expect((await run(bin, ['--version'], { cwd: project })).stdout).toBe(`${pkg.version}\n`);
+    // A command the bundle hands over to the unbundled dist/ (registered by the installed election package).
+    expect((await run(bin, ['elect', '--help'], { cwd: project })).stdout).toContain('Usage: halyard elect');
   });
 });
