@@ -54,8 +54,9 @@ function lazyBuiltinSource(name: string): string {
   ].join('\n');
 }
 
-const boundary: Plugin = {
-  name: 'halyard-bundle-boundary',
+/** The boundary (client commands in, the rest handed off), the lazy built-ins, and ws as a plain require. */
+const halyardBundle: Plugin = {
+  name: 'halyard-bundle',
   setup(b) {
     b.onResolve({ filter: /.*/ }, async (args) => {
       // Only our own lazy imports are a boundary; the bundled packages' own (if any) resolve as usual.
@@ -95,6 +96,8 @@ function assertContents(metafile: Metafile): void {
 await rm(OUT_DIR, { recursive: true, force: true });
 const result = await build({
   entryPoints: { main: join(DIST, 'cli', 'main.js') },
+  // The same output (its path comments included) from the root's build and from the package's.
+  absWorkingDir: PACKAGE_DIR,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -109,11 +112,11 @@ const result = await build({
   banner: { js: "import { createRequire as __halyardCreateRequire } from 'node:module';\nconst require = __halyardCreateRequire(import.meta.url);" },
   // The compiled JavaScript as it is (the workspace's tsconfig.json maps @halyard/* to the TypeScript sources).
   tsconfig: join(PACKAGE_DIR, 'tsconfig.build.json'),
-  plugins: [boundary],
+  plugins: [halyardBundle],
   metafile: true,
   logLevel: 'warning',
 });
 assertContents(result.metafile);
 const outputs = Object.entries(result.metafile.outputs);
 const bytes = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
-console.log(`bundle: ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB in ${relative(process.cwd(), OUT_DIR) || OUT_DIR}`);
+console.log(`bundle: ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB in ${relative(process.cwd(), OUT_DIR)}`);
