@@ -10,18 +10,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeCommand } from '../../packages/cli/src/up/process/entrypoints.ts';
 import { Supervisor, type SupervisorEvent } from '../../packages/cli/src/up/process/supervisor.ts';
 import { waitFor } from './fake-backend.testutil.ts';
+import { processAlive } from '../testing/process.ts';
 
 const IDLE = fileURLToPath(new URL('./fixtures/idle-component.mjs', import.meta.url));
 const PARENT = fileURLToPath(new URL('./fixtures/supervising-parent.ts', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('Supervisor', () => {
   let dir = '';
@@ -43,12 +35,12 @@ describe('Supervisor', () => {
     supervisor.define({ id: 'idle', ...nodeCommand(IDLE, [], true) });
     await supervisor.start('idle');
     const first = supervisor.pid('idle')!;
-    expect(alive(first)).toBe(true);
+    expect(processAlive(first)).toBe(true);
     expect(supervisor.status('idle').state).toBe('running');
     await waitFor('the component logs its start', async () => (await readFile(supervisor.logFile('idle'), 'utf8')).includes(`idle component ${first} up`));
 
     await supervisor.kill('idle');
-    expect(alive(first)).toBe(false);
+    expect(processAlive(first)).toBe(false);
     expect(supervisor.status('idle')).toMatchObject({ state: 'exited', lastExit: 'signal SIGKILL', pid: undefined });
     expect(events).toContainEqual({ type: 'exited', id: 'idle', pid: first, how: 'signal SIGKILL', expected: true });
 
@@ -59,7 +51,7 @@ describe('Supervisor', () => {
     await waitFor('both runs in one log', async () => (await readFile(supervisor.logFile('idle'), 'utf8')).includes(`idle component ${second} up`));
 
     await supervisor.stopAll(5_000);
-    expect(alive(second)).toBe(false);
+    expect(processAlive(second)).toBe(false);
     expect(supervisor.status('idle').lastExit).toBe('code 0'); // SIGTERM first: it shut down by itself
   });
 
@@ -77,9 +69,9 @@ describe('Supervisor', () => {
     try {
       await waitFor('the parent reports its child', () => /child \d+/.test(out), 60_000);
       const child = Number(/child (\d+)/.exec(out)![1]);
-      expect(alive(child)).toBe(true);
+      expect(processAlive(child)).toBe(true);
       parent.kill('SIGKILL');
-      await waitFor('the orphaned child exits', () => !alive(child), 30_000);
+      await waitFor('the orphaned child exits', () => !processAlive(child), 30_000);
     } finally {
       parent.kill('SIGKILL');
     }

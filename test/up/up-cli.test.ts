@@ -11,19 +11,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterView } from '../../packages/cli/src/up/dashboard/view.ts';
 import { waitFor } from './fake-backend.testutil.ts';
+import { processAlive } from '../testing/process.ts';
 
 const MAIN = resolve(fileURLToPath(new URL('../../packages/cli/src/cli/main.ts', import.meta.url)));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const DEADLINE_MS = 120_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('halyard up (the command)', () => {
   let dir = '';
@@ -66,13 +58,13 @@ describe('halyard up (the command)', () => {
     up!.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out).toContain('stopped.');
-    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    for (const pid of pids) expect(processAlive(pid), `pid ${pid}`).toBe(false);
   }, DEADLINE_MS);
 
   it('leaves no component running when it is killed with SIGKILL', async () => {
     const pids = await componentPids();
     up!.kill('SIGKILL');
     await exited;
-    await waitFor('every component stopped by itself', () => pids.every((p) => !alive(p)), 60_000, 200);
+    await waitFor('every component stopped by itself', () => pids.every((p) => !processAlive(p)), 60_000, 200);
   }, DEADLINE_MS);
 });

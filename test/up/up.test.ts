@@ -24,6 +24,7 @@ import { type ConfigMap, KubeClient, type KubeList, paths } from '../../packages
 import { CONTROLLER_KINDS } from '../../packages/cli/src/up/plan.ts';
 import { type RunningUp, startUp, type UpOptions } from '../../packages/cli/src/up/up.ts';
 import { waitFor } from './fake-backend.testutil.ts';
+import { processAlive } from '../testing/process.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** Screenshots land here, outside git (.gitignore). */
@@ -31,15 +32,6 @@ const ARTIFACTS = join(ROOT, 'test-artifacts');
 const CHROMIUM = '/usr/bin/chromium';
 /** Generous: every wait is for a condition, on a loaded 2-core machine. */
 const DEADLINE_MS = 90_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('halyard up (real processes)', () => {
   let dir = '';
@@ -177,7 +169,7 @@ describe('halyard up (real processes)', () => {
     const first = up!;
     up = undefined;
     await first.stop();
-    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    for (const pid of pids) expect(processAlive(pid), `pid ${pid}`).toBe(false);
 
     up = await startUp(options(), ac.signal);
     expect(up.state.clusterToken).toBe(first.state.clusterToken);

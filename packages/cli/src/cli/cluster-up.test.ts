@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../kv/src/server/test-util.testutil.ts';
+import { processAlive } from '../../../../test/testing/process.ts';
 
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -35,23 +36,14 @@ async function freeBase(): Promise<number> {
   throw new Error('no free port base');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 let wrapper: ChildProcess | undefined;
 let pids: number[] = [];
 let dir: string | undefined;
 
 afterEach(async () => {
   // Whatever the test left running (it failed): the processes it started, directly or below its shell.
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  if (wrapper?.pid !== undefined && alive(wrapper.pid)) process.kill(wrapper.pid, 'SIGKILL');
+  for (const pid of pids) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (wrapper?.pid !== undefined && processAlive(wrapper.pid)) process.kill(wrapper.pid, 'SIGKILL');
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   pids = [];
   wrapper = undefined;
@@ -83,12 +75,12 @@ describe('halyard kv cluster up (real processes)', () => {
       expect(readFileSync(m.log, 'utf8')).toContain(`member ${m.name} ready:`);
       expect(out).not.toContain(`member ${m.name} ready:`);
     }
-    for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const pid of pids) expect(processAlive(pid)).toBe(true);
     // The table was printed when the leader appeared, once, not again while nothing changes.
     expect(out.match(/^NAME {2}/gm)?.length ?? 0).toBeGreaterThanOrEqual(1);
 
     process.kill(wrapper.pid as number, 'SIGTERM');
-    await waitFor(() => pids.every((pid) => !alive(pid)), 30_000, `every member and halyard (pids ${pids.join(', ')}) to exit`);
+    await waitFor(() => pids.every((pid) => !processAlive(pid)), 30_000, `every member and halyard (pids ${pids.join(', ')}) to exit`);
     expect(out).toMatch(/process \d+, which started this one, exited: stopping the cluster/);
     expect(out).toContain('stopped.');
   });

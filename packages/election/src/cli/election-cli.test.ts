@@ -12,6 +12,7 @@ import { FakeLeaseServer } from '../testing/fake-lease-server.ts';
 import { RealMembers } from '../testing/kv-internals.testutil.ts';
 import type { ElectionCliIo } from './cli-io.ts';
 import { registerElectionCommands } from './index.ts';
+import { processAlive } from '../../../../test/testing/process.ts';
 
 let members: RealMembers;
 let kv: KvClient;
@@ -160,7 +161,7 @@ describe('halyard elect (in-process, real members)', () => {
     const current = (await lock.get())!;
     await lock.update({ ...current.record, holderIdentity: 'z', leaseTransitions: current.record.leaseTransitions + 1 }, current, 'acquire');
     await a.until((l) => l.includes('stopped leading'), 'stopped leading');
-    await waitFor(() => !alive(pid), 'CMD to be killed');
+    await waitFor(() => !processAlive(pid), 'CMD to be killed');
     expect(await lines(file)).toContain('ignored SIGTERM');
     // z never renews, so after its lease a takes over again and starts CMD anew.
     await a.until((l) => l.filter((x) => x.startsWith('leading ')).length === 2, 'leading again');
@@ -241,15 +242,6 @@ describe('halyard lock (in-process, real members)', () => {
     expect([first.exitCode, second.exitCode]).toEqual([0, 0]);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('help', () => {
   it('goes to standard output with exit code 0', async () => {

@@ -8,7 +8,7 @@ import { sleep } from '../clock.ts';
 import { isElectionError } from '../errors.ts';
 import { KvLeaseLock } from '../kv/kv-lease-lock.ts';
 import { bytesToString, op } from '../kv/kv-client.ts';
-import { mulberry32 } from './prng.ts';
+import { SeededRng } from '@halyard/kv/util';
 import { SimProcess, SimWorld } from './sim-world.ts';
 import { SimStore, type SimKv } from './sim-kv.ts';
 
@@ -192,7 +192,8 @@ export interface SimSetup {
  * is already due then), for scenario tests whose timings are exact.
  */
 export function simSetup(options: Partial<SimElectionOptions> = {}, seed = 1): SimSetup {
-  const random = mulberry32(seed);
+  const rng = new SeededRng(seed);
+  const random = (): number => rng.float();
   const world = new SimWorld();
   const store = new SimStore(world, { random, delayMsMax: 0, longDelayProbability: 0, longDelayMsMax: 0, lossProbability: 0 });
   const sim = new SimElection(world, store, { random, ...options });

@@ -1,7 +1,7 @@
 // Random fault scenarios for the elector's property tests, and the runner that plays one in a SimWorld
 // and checks the safety properties after every event.
 import fc from 'fast-check';
-import { mulberry32 } from './prng.ts';
+import { SeededRng } from '@halyard/kv/util';
 import { SimElection } from './sim-election.ts';
 import { SimStore } from './sim-kv.ts';
 import { SimWorld } from './sim-world.ts';
@@ -96,7 +96,8 @@ export interface RunOptions {
 
 /** Plays `s` and checks the properties after every event (see the property test for their statement). */
 export async function runScenario(s: Scenario, o: RunOptions = {}): Promise<RunResult> {
-  const random = mulberry32(s.seed);
+  const rng = new SeededRng(s.seed);
+  const random = (): number => rng.float();
   const world = new SimWorld();
   const store = new SimStore(world, { random, delayMsMax: s.delayMsMax, longDelayProbability: s.longDelayProbability, longDelayMsMax: s.longDelayMsMax, lossProbability: s.lossProbability });
   const sim = new SimElection(world, store, { random, workPeriodMs: 700, reCampaign: true, releaseOnCancel: true, unfencedWork: o.unfencedWork ?? false });

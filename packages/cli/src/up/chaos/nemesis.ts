@@ -6,6 +6,7 @@
 import type { ClusterView } from '../dashboard/view.ts';
 import { errorMessage } from '../errors.ts';
 import type { ControlClient } from './control-client.ts';
+import { SeededRng } from '@halyard/kv/util';
 
 export interface NemesisOptions {
   readonly seed: number;
@@ -25,16 +26,10 @@ export interface FaultRecord {
   readonly error?: string;
 }
 
-/** mulberry32: small, seeded, good enough to pick targets. */
+/** A seeded source of floats in [0, 1) (the KV package's generator), so one seed picks the same faults. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const rng = new SeededRng(seed);
+  return () => rng.float();
 }
 
 export interface Choice {
