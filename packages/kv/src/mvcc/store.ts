@@ -17,6 +17,7 @@ import { executeRange } from './range.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 import { MvccState, RevisionWriter } from './state.ts';
 import type { RevisionBackend } from './backend.ts';
+import { StateRebuilder, type StoredMvccMeta, type StoredRevision } from './rebuild.ts';
 import { executeDelete, executePut, checkPut, executeTxn } from './txn.ts';
 import { validateCommand } from './validate.ts';
 import type {
@@ -132,6 +133,31 @@ export class MvccStore {
     const store = new MvccStore(options, decodeSnapshot(bytes, options.backend));
     store.assertInvariants();
     return store;
+  }
+
+  /**
+   * The store a persistent backend holds: `revisions` are every revision it stores, ascending, and `meta`
+   * what persistentMeta() returned when they were written. The backend is `options.backend`.
+   */
+  static rebuild(meta: StoredMvccMeta, revisions: Iterable<StoredRevision>, options: MvccStoreOptions & { readonly backend: RevisionBackend }): MvccStore {
+    const rebuilder = new StateRebuilder(meta, options.backend);
+    for (const r of revisions) rebuilder.add(r);
+    return new MvccStore(options, rebuilder.finish());
+  }
+
+  /** What a persistent backend stores beside the revisions (see rebuild). */
+  persistentMeta(): StoredMvccMeta {
+    return { currentRevision: this.state.currentRevision, compactRevision: this.state.compactRevision, leases: this.state.leases.headers() };
+  }
+
+  /** Revisions and compaction bounds only: what changes with every write (the lease headers change rarely). */
+  revisionMeta(): { readonly currentRevision: number; readonly compactRevision: number } {
+    return { currentRevision: this.state.currentRevision, compactRevision: this.state.compactRevision };
+  }
+
+  /** Counter that moves whenever the lease headers change. */
+  get leaseChanges(): number {
+    return this.state.leases.changes;
   }
 
   /** Checks the relationships between the store's structures. O(size): for tests and after restore. */

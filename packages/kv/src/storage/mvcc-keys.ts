@@ -1,0 +1,84 @@
+// Key layout of a member's MVCC database (its own LevelDB directory beside the raft one, as etcd keeps its
+// bbolt db beside its WAL). Prefixes differ from the raft database's so a record read from the wrong
+// directory fails its checksum-and-key check instead of decoding as something else.
+//
+//   0x10 name            meta records: format, consistent (applied) index, generation, named app records
+//   0x11 gen main sub    one revision: the key, and the KeyValue unless a tombstone (etcd's key bucket)
+//   0x12 gen seq         an append-only log of app records (the dedupe table), trimmed from the front
+//
+// `gen` (4 bytes) is the generation: a snapshot from the leader replaces the whole state by starting a new
+// generation in one batch; the old one is cleared afterwards, in the background.
+
+export const PREFIX_MVCC_META = 0x10;
+export const PREFIX_REVISION = 0x11;
+export const PREFIX_APP_LOG = 0x12;
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+export const KEY_MVCC_FORMAT = metaKey('format');
+export const KEY_CONSISTENT_INDEX = metaKey('consistentIndex');
+export const KEY_GENERATION = metaKey('generation');
+
+/** A meta record's key: the prefix, then the name's UTF-8 bytes. */
+export function metaKey(name: string): Uint8Array {
+  const bytes = Buffer.from(name, 'utf8');
+  const k = new Uint8Array(1 + bytes.byteLength);
+  k[0] = PREFIX_MVCC_META;
+  k.set(bytes, 1);
+  return k;
+}
+
+/** 0x11 + generation (4 BE) + main (8 BE) + sub (4 BE): bytewise order is revision order. */
+export function revisionKey(generation: number, main: number, sub: number): Uint8Array {
+  const k = new Uint8Array(17);
+  const v = new DataView(k.buffer);
+  k[0] = PREFIX_REVISION;
+  v.setUint32(1, generation);
+  v.setUint32(5, Math.floor(main / TWO_POW_32));
+  v.setUint32(9, main >>> 0);
+  v.setUint32(13, sub);
+  return k;
+}
+
+export const REVISION_KEY_LENGTH = 17;
+
+export function revisionOfKey(key: Uint8Array): { main: number; sub: number } {
+  const v = new DataView(key.buffer, key.byteOffset, key.byteLength);
+  return { main: v.getUint32(5) * TWO_POW_32 + v.getUint32(9), sub: v.getUint32(13) };
+}
+
+/** 0x12 + generation (4 BE) + seq (8 BE). */
+export function appLogKey(generation: number, seq: number): Uint8Array {
+  const k = new Uint8Array(13);
+  const v = new DataView(k.buffer);
+  k[0] = PREFIX_APP_LOG;
+  v.setUint32(1, generation);
+  v.setUint32(5, Math.floor(seq / TWO_POW_32));
+  v.setUint32(9, seq >>> 0);
+  return k;
+}
+
+export function seqOfAppLogKey(key: Uint8Array): number {
+  const v = new DataView(key.buffer, key.byteOffset, key.byteLength);
+  return v.getUint32(5) * TWO_POW_32 + v.getUint32(9);
+}
+
+/** Bounds of one generation's keys under `prefix`. */
+export function generationRange(prefix: number, generation: number): { gte: Uint8Array; lt: Uint8Array } {
+  const lo = new Uint8Array(5);
+  lo[0] = prefix;
+  new DataView(lo.buffer).setUint32(1, generation);
+  const hi = new Uint8Array(5);
+  hi[0] = prefix;
+  new DataView(hi.buffer).setUint32(1, generation + 1);
+  return { gte: lo, lt: hi };
+}
+
+/** Everything under `prefix` except one generation: [prefix, gen) and [gen + 1, prefix + 1). */
+export function otherGenerationRanges(prefix: number, generation: number): { gte: Uint8Array; lt: Uint8Array }[] {
+  const own = generationRange(prefix, generation);
+  return [
+    { gte: Uint8Array.of(prefix), lt: own.gte },
+    { gte: own.lt, lt: Uint8Array.of(prefix + 1) },
+  ];
+}
