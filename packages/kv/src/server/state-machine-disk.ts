@@ -82,6 +82,11 @@ export class StateMachineDisk implements StateMachineJournal {
     this.membersDirty = true;
   }
 
+  /** Whether anything changed since the last commit (apart from what the MVCC store's meta shows). */
+  get hasChanges(): boolean {
+    return this.disk.hasStaged || this.membersDirty;
+  }
+
   /**
    * Start over with `state` (a snapshot from the leader replaced everything): a new generation holding all
    * of it, written by the next commit. `state.mvcc` must already write into `this.disk` (built after reset()).

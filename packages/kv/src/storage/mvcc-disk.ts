@@ -131,6 +131,11 @@ export class MvccDisk implements RevisionBackend {
     return this.removals.length;
   }
 
+  /** Whether the next commit has anything to write besides the consistent index. */
+  get hasStaged(): boolean {
+    return this.staged.length > 0 || this.removals.length > 0 || this.clearAfterNextCommit !== undefined;
+  }
+
   /** Revisions held in the write-back cache (staged or in flight). */
   get cachedRevisions(): number {
     return this.cache.size;
