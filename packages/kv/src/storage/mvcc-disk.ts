@@ -64,8 +64,8 @@ export class MvccDisk implements RevisionBackend {
   /** Revisions written but not yet in LevelDB (staged, or in a batch in flight). */
   private readonly cache = new Map<string, RevisionRecord>();
   private staged: BatchOp[] = [];
-  /** Cache keys written by the staged ops, forgotten once their batch lands. */
-  private stagedCacheKeys: string[] = [];
+  /** Cache entries written by the staged ops, forgotten once their batch lands (if still the same entry). */
+  private stagedCacheEntries: [string, RevisionRecord][] = [];
   private removals: Revision[] = [];
   private tail: Promise<void> = Promise.resolve();
   private failure: unknown = undefined;
@@ -157,7 +157,7 @@ export class MvccDisk implements RevisionBackend {
   write(revision: Revision, record: RevisionRecord): void {
     const k = cacheKey(revision);
     this.cache.set(k, record);
-    this.stagedCacheKeys.push(k);
+    this.stagedCacheEntries.push([k, record]);
     const key = revisionKey(this.generation, revision.main, revision.sub);
     this.staged.push({ type: 'put', key, value: sealRecord(key, encodeRecord(record)) });
   }
@@ -192,7 +192,7 @@ export class MvccDisk implements RevisionBackend {
     this.generation = old + 1;
     this.cache.clear();
     this.staged = [];
-    this.stagedCacheKeys = [];
+    this.stagedCacheEntries = [];
     this.removals = [];
     this.putMeta('generation', this.generation);
     this.clearAfterNextCommit = old;
@@ -204,9 +204,9 @@ export class MvccDisk implements RevisionBackend {
    */
   commit(consistentIndex: number, sync = false): Promise<void> {
     const ops = this.staged;
-    const keys = this.stagedCacheKeys;
+    const entries = this.stagedCacheEntries;
     this.staged = [];
-    this.stagedCacheKeys = [];
+    this.stagedCacheEntries = [];
     for (const r of this.removals.splice(0, this.removalsPerCommitMax)) {
       ops.push({ type: 'del', key: revisionKey(this.generation, r.main, r.sub) });
       this.cache.delete(cacheKey(r));
@@ -225,7 +225,8 @@ export class MvccDisk implements RevisionBackend {
         this.failure = err;
         throw new StorageError('Failed', `write to ${this.path} failed: ${String(err)}`, { cause: err });
       }
-      for (const k of keys) this.cache.delete(k);
+      // Only the entry this batch wrote: after a reset() the same revision may hold a newer generation's.
+      for (const [k, record] of entries) if (this.cache.get(k) === record) this.cache.delete(k);
       this.durableIndexValue = Math.max(this.durableIndexValue, consistentIndex);
     });
     this.tail = run.then(
