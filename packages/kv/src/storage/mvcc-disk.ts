@@ -30,8 +30,8 @@ import {
   revisionOfKey,
   seqOfAppLogKey,
 } from './mvcc-keys.ts';
-import { openRecord, sealRecord } from './record.ts';
-import { ShapeError, expectArray, expectBytes, expectUint } from './shape.ts';
+import { decodeChecked, openRecord, sealRecord } from './record.ts';
+import { expectArray, expectBytes, expectUint } from './shape.ts';
 
 /** Layout version stored under KEY_MVCC_FORMAT. */
 export const MVCC_FORMAT_VERSION = 1;
@@ -268,16 +268,6 @@ function decodeKv(v: unknown, main: number): KeyValue | undefined {
     value: plain(expectBytes(a[4], 'revision.value')),
     lease: expectUint(a[1], 'revision.lease'),
   };
-}
-
-function decodeChecked<T>(path: string, key: Uint8Array, raw: Uint8Array, decode: (v: unknown) => T): T {
-  const value = openRecord(path, key, raw);
-  try {
-    return decode(value);
-  } catch (err) {
-    if (err instanceof ShapeError) throw new StorageCorruptError(path, describeKey(key), `bad record: ${err.message}`, { cause: err });
-    throw err;
-  }
 }
 
 async function readUint(path: string, db: Db, key: Uint8Array): Promise<number> {

@@ -13,7 +13,7 @@ export const PREFIX_MVCC_META = 0x10;
 export const PREFIX_REVISION = 0x11;
 export const PREFIX_APP_LOG = 0x12;
 
-const TWO_POW_32 = 0x1_0000_0000;
+import { readU64, writeU64 } from './keys.ts';
 
 export const KEY_MVCC_FORMAT = metaKey('format');
 export const KEY_CONSISTENT_INDEX = metaKey('consistentIndex');
@@ -28,39 +28,35 @@ export function metaKey(name: string): Uint8Array {
   return k;
 }
 
+/** prefix + generation (4 BE) + n (8 BE) + `tail` extra zero bytes for the caller to fill. */
+function generationKey(prefix: number, generation: number, n: number, tailBytes: number): Uint8Array {
+  const k = new Uint8Array(13 + tailBytes);
+  k[0] = prefix;
+  new DataView(k.buffer).setUint32(1, generation);
+  writeU64(k, 5, n);
+  return k;
+}
+
 /** 0x11 + generation (4 BE) + main (8 BE) + sub (4 BE): bytewise order is revision order. */
 export function revisionKey(generation: number, main: number, sub: number): Uint8Array {
-  const k = new Uint8Array(17);
-  const v = new DataView(k.buffer);
-  k[0] = PREFIX_REVISION;
-  v.setUint32(1, generation);
-  v.setUint32(5, Math.floor(main / TWO_POW_32));
-  v.setUint32(9, main >>> 0);
-  v.setUint32(13, sub);
+  const k = generationKey(PREFIX_REVISION, generation, main, 4);
+  new DataView(k.buffer).setUint32(13, sub);
   return k;
 }
 
 export const REVISION_KEY_LENGTH = 17;
 
 export function revisionOfKey(key: Uint8Array): { main: number; sub: number } {
-  const v = new DataView(key.buffer, key.byteOffset, key.byteLength);
-  return { main: v.getUint32(5) * TWO_POW_32 + v.getUint32(9), sub: v.getUint32(13) };
+  return { main: readU64(key, 5), sub: new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(13) };
 }
 
 /** 0x12 + generation (4 BE) + seq (8 BE). */
 export function appLogKey(generation: number, seq: number): Uint8Array {
-  const k = new Uint8Array(13);
-  const v = new DataView(k.buffer);
-  k[0] = PREFIX_APP_LOG;
-  v.setUint32(1, generation);
-  v.setUint32(5, Math.floor(seq / TWO_POW_32));
-  v.setUint32(9, seq >>> 0);
-  return k;
+  return generationKey(PREFIX_APP_LOG, generation, seq, 0);
 }
 
 export function seqOfAppLogKey(key: Uint8Array): number {
-  const v = new DataView(key.buffer, key.byteOffset, key.byteLength);
-  return v.getUint32(5) * TWO_POW_32 + v.getUint32(9);
+  return readU64(key, 5);
 }
 
 /** Bounds of one generation's keys under `prefix`. */
