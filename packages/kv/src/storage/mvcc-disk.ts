@@ -282,7 +282,7 @@ async function load(path: string, db: Db, generation: number, consistentIndex: n
     meta.set(Buffer.from(key.subarray(1)).toString('utf8'), openRecord(path, key, raw));
   }
   const revisions: StoredRevision[] = [];
-  for await (const [key, raw] of db.iterator(generationRange(PREFIX_REVISION, generation))) {
+  await forEachInRange(db, generationRange(PREFIX_REVISION, generation), (key, raw) => {
     if (key.byteLength !== REVISION_KEY_LENGTH) throw new StorageCorruptError(path, describeKey(key), 'malformed revision key');
     const { main, sub } = revisionOfKey(key);
     const stored = decodeChecked(path, key, raw, (v) => {
@@ -291,8 +291,24 @@ async function load(path: string, db: Db, generation: number, consistentIndex: n
       return { main, sub, key: expectBytes(a[0], 'revision.key'), tombstone: kv === undefined, lease: kv?.lease ?? 0 };
     });
     revisions.push(stored);
-  }
+  });
   const appLog: [number, unknown][] = [];
-  for await (const [key, raw] of db.iterator(generationRange(PREFIX_APP_LOG, generation))) appLog.push([seqOfAppLogKey(key), openRecord(path, key, raw)]);
+  await forEachInRange(db, generationRange(PREFIX_APP_LOG, generation), (key, raw) => appLog.push([seqOfAppLogKey(key), openRecord(path, key, raw)]));
   return { consistentIndex, meta, revisions, appLog };
+}
+
+/** Entries fetched this many at a time at startup: one await per entry would dominate a large load. */
+const LOAD_BATCH_ENTRIES = 1_000;
+
+async function forEachInRange(db: Db, range: { gte: Uint8Array; lt: Uint8Array }, visit: (key: Uint8Array, raw: Uint8Array) => void): Promise<void> {
+  const it = db.iterator(range);
+  try {
+    for (;;) {
+      const entries = await it.nextv(LOAD_BATCH_ENTRIES);
+      if (entries.length === 0) return;
+      for (const [key, raw] of entries) visit(key, raw);
+    }
+  } finally {
+    await it.close();
+  }
 }
