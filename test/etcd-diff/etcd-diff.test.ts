@@ -1,6 +1,7 @@
 // Differential test: the same random operation sequences run against a real etcd (single member, loopback,
-// fresh data dir) and against Halyard's MVCC state machine applied directly (the Raft-replicated server does
-// not exist yet; the state machine is what decides every answer, so it is the right target). After every
+// fresh data dir) and against Halyard's MVCC state machine applied directly (the state machine is what
+// decides every answer, so it is the right target), over the LevelDB revision backend that members use
+// (storage/mvcc-disk.ts), committed after every step so reads come from LevelDB, not the write-back cache. After every
 // step the two answers — revisions, create/mod revisions, versions, values, counts, more flags, prevKvs,
 // txn branches, error kinds — must be equal. At the end of each run, every retained revision is read back
 // from both sides, and an etcd watch (with prevKv) from the run's start is compared with the store's events.
@@ -34,7 +35,11 @@
 import { Etcd3, Range, type IEvent, type IWatchResponse } from 'etcd3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MvccStore } from '@halyard/kv/mvcc';
+import { MvccDisk } from '@halyard/kv/storage';
 import { opSpecArb, resolveStep, type OpSpec, type Step } from '../../packages/kv/src/mvcc/testing/ops.ts';
 import { plainKv, runOnStore, type Outcome, type PlainKv } from '../../packages/kv/src/mvcc/testing/outcome.ts';
 import { startEtcd, type EtcdProcess } from './etcd-process.ts';
@@ -49,10 +54,23 @@ const readBackRevisionsMax = 60;
 
 let etcd: EtcdProcess | undefined;
 let client: Etcd3 | undefined;
+/** The LevelDB revision backend under `store`, and where it lives. */
+let disk: MvccDisk | undefined;
+let diskDir: string | undefined;
+let committedSteps = 0;
 /** One Halyard store for the file's lifetime, in lockstep with the one etcd. */
 let store = new MvccStore();
 
+/** A new empty store over the backend (a new generation of it: nothing of the previous store is seen). */
+function freshStore(): MvccStore {
+  (disk as MvccDisk).reset();
+  return new MvccStore({ backend: disk as MvccDisk });
+}
+
 beforeAll(async () => {
+  diskDir = await mkdtemp(join(tmpdir(), 'halyard-etcd-diff-'));
+  disk = (await MvccDisk.open(diskDir)).disk;
+  store = freshStore();
   etcd = await startEtcd();
   client = new Etcd3({ hosts: etcd.clientUrl });
 }, 90_000);
@@ -64,6 +82,8 @@ afterAll(async () => {
   }
   client?.close();
   await etcd?.stop();
+  await disk?.close();
+  if (diskDir !== undefined) await rm(diskDir, { recursive: true, force: true });
 });
 
 function describeStep(step: Step): string {
@@ -96,6 +116,7 @@ async function both(step: Step, label: string): Promise<Outcome> {
     throw new Error(`${label}: ${describeStep(step)}: ${(err as Error).message}\netcd log tail:\n${etcd?.log() ?? ''}`, { cause: err });
   }
   const ours = runOnStore(store, step);
+  await (disk as MvccDisk).commit(++committedSteps);
   expect(ours, `${label}: ${describeStep(step)}\netcd: ${JSON.stringify(theirs)}`).toEqual(theirs);
   for (const k of outcomeKind(ours)) stats.set(k, (stats.get(k) ?? 0) + 1);
   return ours;
@@ -230,7 +251,7 @@ async function runSequence(specs: readonly OpSpec[]): Promise<void> {
 
 describe('Halyard MVCC vs a real etcd', () => {
   it('starts like etcd: revision 1 on an empty store, first write at 2', async () => {
-    store = new MvccStore();
+    store = freshStore();
     await both({ kind: 'command', command: { type: 'range', key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) } }, 'empty');
     expect(store.revision).toBe(1);
   });

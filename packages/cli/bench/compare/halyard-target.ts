@@ -5,10 +5,11 @@ import { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { freePorts } from '../../../kv/src/server/test-util.testutil.ts';
 import type { BenchTarget, StoreClient } from './target.ts';
 
-export async function startHalyard(dataDir: string, size: number): Promise<BenchTarget> {
+/** `extraArgs`: more flags for every member (e.g. `--mvcc-backend memory` to measure the in-memory MVCC design). */
+export async function startHalyard(dataDir: string, size: number, extraArgs: readonly string[] = []): Promise<BenchTarget> {
   const free = await freePorts(2 * size);
   const ports = Array.from({ length: size }, (_, i) => ({ client: free[2 * i]!, peer: free[2 * i + 1]! }));
-  const cluster = new LocalCluster({ size, dataDir, ports, tickMs: 100 });
+  const cluster = new LocalCluster({ size, dataDir, ports, tickMs: 100, extraArgs });
   await cluster.startAll();
   const names = Array.from({ length: size }, (_, i) => cluster.members[i]!.name);
   const nameOfPid = (pid: number): string => {

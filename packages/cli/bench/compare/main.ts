@@ -1,6 +1,6 @@
 // `pnpm bench`: Halyard and etcd side by side in one run, same machine, same workloads, same client shape
 // (one client object, N requests in flight). Prints a table with ratios and writes a JSON file.
-// Run: npx tsx packages/cli/bench/compare/main.ts [--smoke] [--keys 100000] [--trials 5] [--only halyard|etcd] [--out FILE]
+// Run: npx tsx packages/cli/bench/compare/main.ts [--smoke] [--keys 100000] [--trials 5] [--only halyard|etcd] [--mvcc-backend leveldb|memory] [--out FILE]
 // Not a test: figures vary with the machine's load and the disk's fsync latency.
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     ops: { type: 'string' },
     trials: { type: 'string' },
     only: { type: 'string' },
+    'mvcc-backend': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -35,6 +36,8 @@ const keys = intFlag('keys', values.keys, smoke ? 500 : 100_000, 10_000_000);
 const ops = intFlag('ops', values.ops, smoke ? 100 : 2_000, 1_000_000);
 const trials = intFlag('trials', values.trials, smoke ? 1 : 5, 100);
 if (values.only !== undefined && values.only !== 'halyard' && values.only !== 'etcd') throw new Error('--only takes halyard or etcd');
+const mvccBackend = values['mvcc-backend'];
+if (mvccBackend !== undefined && mvccBackend !== 'leveldb' && mvccBackend !== 'memory') throw new Error('--mvcc-backend takes leveldb or memory');
 const wanted = (values.only === undefined ? ['halyard', 'etcd'] : [values.only]) as ('halyard' | 'etcd')[];
 const DEADLINE_MS = 60_000;
 
@@ -109,7 +112,7 @@ try {
     }
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
-    const target = name === 'halyard' ? await startHalyard(dir, 3) : await startEtcd(dir, 3);
+    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend]) : await startEtcd(dir, 3);
     try {
       results[name] = await measure(target);
     } finally {

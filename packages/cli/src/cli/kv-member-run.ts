@@ -29,6 +29,7 @@ export interface MemberRunFlags extends TlsFlags {
   unsafeFaultInjection: boolean;
   unsafeBugStaleReads: boolean;
   autoCompactionRetention: number;
+  mvccBackend: 'leveldb' | 'memory';
   exitWithParent: boolean;
 }
 
@@ -67,6 +68,7 @@ export async function runMember(o: MemberRunFlags): Promise<void> {
         unsafeFaultInjection: o.unsafeFaultInjection,
         unsafeBugStaleReads: o.unsafeBugStaleReads,
         autoCompactionRetentionRevisions: o.autoCompactionRetention,
+        mvccBackend: o.mvccBackend,
         ...tlsConfig(o),
       },
       consoleLogger,

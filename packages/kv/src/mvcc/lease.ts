@@ -25,10 +25,24 @@ export interface LeaseTableSnapshot {
   readonly leases: readonly { id: number; grantedTtlSeconds: number; remainingTtlSeconds: number; keys: KeyString[] }[];
 }
 
+/** A lease without its keys: what a persistent backend stores (the keys are known from the keys' own leases). */
+export interface LeaseHeader {
+  readonly id: number;
+  readonly grantedTtlSeconds: number;
+  readonly remainingTtlSeconds: number;
+}
+
+export interface LeaseHeaders {
+  readonly nextId: number;
+  readonly leases: readonly LeaseHeader[];
+}
+
 export class LeaseTable {
   private readonly leases = new Map<number, Lease>();
   /** Next candidate for an allocated id; ids are handed out in increasing order, skipping taken ones. */
   private nextId = 1;
+  /** Bumped by every grant, removal and checkpoint (not by attach/detach): a persistent backend rewrites the headers when it moved. */
+  changes = 0;
 
   get(id: number): Lease | undefined {
     return this.leases.get(id);
@@ -59,6 +73,7 @@ export class LeaseTable {
     if (this.leases.has(id)) throw new MvccError('LeaseExists', 'lease already exists');
     const lease: Lease = { id, grantedTtlSeconds, remainingTtlSeconds: 0, keys: new Set() };
     this.leases.set(id, lease);
+    this.changes++;
     if (id >= this.nextId) this.nextId = id + 1;
     return lease;
   }
@@ -68,6 +83,7 @@ export class LeaseTable {
     const lease = this.leases.get(id);
     invariant(lease !== undefined && lease.keys.size === 0, 'lease removed while keys are attached');
     this.leases.delete(id);
+    this.changes++;
   }
 
   attach(id: number, key: KeyString): void {
@@ -85,6 +101,18 @@ export class LeaseTable {
   checkpoint(id: number, remainingTtlSeconds: number): void {
     const lease = this.leases.get(id);
     if (lease !== undefined) lease.remainingTtlSeconds = remainingTtlSeconds;
+    this.changes++;
+  }
+
+  /** Every lease without its keys, ascending by id, and the next id to allocate. */
+  headers(): LeaseHeaders {
+    return {
+      nextId: this.nextId,
+      leases: this.ids().map((id) => {
+        const l = this.leases.get(id) as Lease;
+        return { id, grantedTtlSeconds: l.grantedTtlSeconds, remainingTtlSeconds: l.remainingTtlSeconds };
+      }),
+    };
   }
 
   snapshot(): LeaseTableSnapshot {

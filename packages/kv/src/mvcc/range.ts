@@ -19,7 +19,7 @@ export function executeRange(state: MvccState, req: RangeRequest, currentRevisio
 
   if (req.countOnly === true) {
     let count = 0;
-    state.forEachKvAt(range, revision, () => count++);
+    state.forEachRecordAt(range, revision, () => count++);
     return { type: 'range', header, kvs: [], more: false, count };
   }
 
@@ -36,9 +36,10 @@ export function executeRange(state: MvccState, req: RangeRequest, currentRevisio
   const fetchAll = (req.sortOrder ?? 'none') !== 'none' || limit === 0;
   let kvs: KeyValue[] = [];
   let count = 0;
-  state.forEachKvAt(range, revision, (kv) => {
+  // Only the KeyValues returned are read from the backend; the rest are counted from the index.
+  state.forEachRecordAt(range, revision, (record) => {
     count++;
-    if (fetchAll || kvs.length <= limit) kvs.push(kv);
+    if (fetchAll || kvs.length <= limit) kvs.push(state.read(record));
   });
   if (order !== 'none') {
     // A stable sort over key-ascending input: ties stay in key order, for both directions. etcd's sort.Sort

@@ -1,22 +1,21 @@
 // Per-key history, the analogue of etcd's keyIndex: every change of one key as a record stamped with its
 // revision. A revision is (main, sub) as in etcd: `main` is the store revision of the write request, `sub`
 // orders the changes inside one request (a txn's ops). A tombstone record marks a delete; the records between
-// a create and its tombstone are one "generation" of the key in etcd's terms.
+// a create and its tombstone are one "generation" of the key in etcd's terms. Only revisions live here; the
+// KeyValue written at each is in the RevisionBackend (backend.ts), as etcd keeps values in bbolt.
 
 import { invariant } from './errors.ts';
-import type { KeyValue } from '@halyard/kv-client/protocol';
+import type { Revision } from './backend.ts';
 
-export interface KeyRecord {
-  readonly main: number;
-  readonly sub: number;
-  /** undefined = tombstone (the key was deleted at this revision). */
-  readonly kv: KeyValue | undefined;
+export interface KeyRecord extends Revision {
+  /** true = the key was deleted at this revision. */
+  readonly tombstone: boolean;
 }
 
 /** Records of one key, ascending by (main, sub). Never empty while the key is in the index. */
 export type KeyHistory = KeyRecord[];
 
-export function compareRevision(a: { main: number; sub: number }, b: { main: number; sub: number }): number {
+export function compareRevision(a: Revision, b: Revision): number {
   return a.main !== b.main ? a.main - b.main : a.sub - b.sub;
 }
 
@@ -38,14 +37,16 @@ function countAtOrBefore(history: KeyHistory, revision: number): number {
   return lo;
 }
 
-/** The key's value as of `revision` (undefined if absent then). */
-export function kvAt(history: KeyHistory, revision: number): KeyValue | undefined {
-  return recordAt(history, revision)?.kv;
+/** The key's live record as of `revision` (undefined if absent then). */
+export function liveRecordAt(history: KeyHistory, revision: number): KeyRecord | undefined {
+  const r = recordAt(history, revision);
+  return r === undefined || r.tombstone ? undefined : r;
 }
 
-/** The key's current value. */
-export function latestKv(history: KeyHistory | undefined): KeyValue | undefined {
-  return history === undefined ? undefined : history[history.length - 1]?.kv;
+/** The key's current live record. */
+export function latestLive(history: KeyHistory | undefined): KeyRecord | undefined {
+  const r = history === undefined ? undefined : history[history.length - 1];
+  return r === undefined || r.tombstone ? undefined : r;
 }
 
 export function appendRecord(history: KeyHistory, record: KeyRecord): void {
@@ -58,12 +59,11 @@ export function appendRecord(history: KeyHistory, record: KeyRecord): void {
  * What compaction at `revision` keeps of one key (etcd keyIndex.compact + keep): every record after
  * `revision`, plus the record in force at `revision` if it is a put (the key's value at the compact
  * revision stays readable); a tombstone in force at `revision` goes, and so does everything before.
- * Returns the retained records (possibly empty: then the key leaves the index).
+ * Returns the number of leading records that go (0: keep the history as it is; length: the key leaves).
  */
-export function compactHistory(history: KeyHistory, revision: number): KeyHistory {
+export function compactedPrefixLength(history: KeyHistory, revision: number): number {
   const lo = countAtOrBefore(history, revision);
   // history[lo - 1] is the record in force at `revision`.
   const inForce = history[lo - 1];
-  const keepFrom = inForce !== undefined && inForce.kv !== undefined ? lo - 1 : lo;
-  return keepFrom === 0 ? history : history.slice(keepFrom);
+  return inForce !== undefined && !inForce.tombstone ? lo - 1 : lo;
 }

@@ -1,14 +1,16 @@
 // The store's data and its two primitive operations: read a range at a revision, and write (put / delete) a
 // key within one revision being built. Everything above (txn, compaction, leases, the apply switch) is
-// expressed with these. Data structures: the key index (ordered keys) + one history per key (etcd's treeIndex
-// + keyIndex) holding the KeyValues themselves, + the event log for watchers, + the lease table.
+// expressed with these. Data structures: the key index (ordered keys) + one history of revisions per key
+// (etcd's treeIndex + keyIndex), the KeyValues themselves in the RevisionBackend (etcd's bbolt key bucket),
+// + the event log for watchers, + the lease table.
 
 import { invariant, MvccError } from './errors.ts';
-import { EventLog } from './event-log.ts';
+import { MemoryRevisionBackend, type RevisionBackend } from './backend.ts';
+import { EventLog, type Change } from './event-log.ts';
 import { KeyIndex } from './key-index.ts';
 import { keyString, type KeyRange, type KeyString } from './key-range.ts';
 import { LeaseTable } from './lease.ts';
-import { appendRecord, kvAt, latestKv, type KeyHistory } from './revision.ts';
+import { appendRecord, latestLive, liveRecordAt, type KeyHistory, type KeyRecord } from './revision.ts';
 import type { Event, KeyValue } from '@halyard/kv-client/protocol';
 
 const emptyBytes = new Uint8Array(0);
@@ -25,9 +27,24 @@ export class MvccState {
   /** True while a RevisionWriter has written records at currentRevision + 1 that are not committed yet. */
   pendingWrite = false;
 
+  constructor(readonly backend: RevisionBackend = new MemoryRevisionBackend()) {}
+
   /** The current value of a key, if live. */
   latest(key: KeyString): KeyValue | undefined {
-    return latestKv(this.histories.get(key));
+    const record = latestLive(this.histories.get(key));
+    return record === undefined ? undefined : this.read(record);
+  }
+
+  /** Whether the key is live now (no backend read). */
+  isLive(key: KeyString): boolean {
+    return latestLive(this.histories.get(key)) !== undefined;
+  }
+
+  /** The KeyValue a live record points at; its absence is a broken store. */
+  read(record: KeyRecord): KeyValue {
+    const kv = this.backend.read(record);
+    invariant(kv !== undefined, `revision ${record.main}.${record.sub} is in the key index but not in the backend`);
+    return kv;
   }
 
   /** etcd's rangeKeys checks: revision ≤ 0 means current; a future or compacted revision is an error. */
@@ -48,12 +65,15 @@ export class MvccState {
     return rev;
   }
 
-  /** Calls `visit` with each live KeyValue in `range` as of `revision` (already resolved), ascending by key. */
-  forEachKvAt(range: KeyRange, revision: number, visit: (kv: KeyValue) => void): void {
+  /**
+   * Calls `visit` with the live record of each key in `range` as of `revision` (already resolved), ascending
+   * by key. Touches only the index: counts need no values.
+   */
+  forEachRecordAt(range: KeyRange, revision: number, visit: (record: KeyRecord) => void): void {
     if (range.kind === 'single') {
       const history = this.histories.get(range.key);
-      const kv = history === undefined ? undefined : kvAt(history, revision);
-      if (kv !== undefined) visit(kv);
+      const record = history === undefined ? undefined : liveRecordAt(history, revision);
+      if (record !== undefined) visit(record);
       return;
     }
     // Reads at the head (the common case) take each key's last record without a search. The head is one
@@ -62,9 +82,14 @@ export class MvccState {
     const histories = this.histories;
     this.keys.forEachInRange(range.start, range.end, (key) => {
       const history = histories.get(key) as KeyHistory;
-      const kv = atHead ? history[history.length - 1]?.kv : kvAt(history, revision);
-      if (kv !== undefined) visit(kv);
+      const record = atHead ? latestLive(history) : liveRecordAt(history, revision);
+      if (record !== undefined) visit(record);
     });
+  }
+
+  /** Calls `visit` with each live KeyValue in `range` as of `revision` (already resolved), ascending by key. */
+  forEachKvAt(range: KeyRange, revision: number, visit: (kv: KeyValue) => void): void {
+    this.forEachRecordAt(range, revision, (record) => visit(this.read(record)));
   }
 
   /** Live KeyValues in `range` as of `revision`, ascending by key. */
@@ -83,7 +108,8 @@ export class MvccState {
 export class RevisionWriter {
   readonly main: number;
   private sub = 0;
-  private readonly changes: Event[] = [];
+  private readonly events: Event[] = [];
+  private readonly changes: Change[] = [];
   private finished = false;
 
   constructor(private readonly state: MvccState) {
@@ -108,7 +134,8 @@ export class RevisionWriter {
     invariant(!this.finished, 'write after finish');
     const key = keyString(keyBytes);
     let history = this.state.histories.get(key);
-    const prevKv = latestKv(history);
+    const prev = latestLive(history);
+    const prevKv = prev === undefined ? undefined : this.state.read(prev);
     invariant(value !== undefined || prevKv !== undefined, 'ignoreValue on a missing key');
     invariant(lease !== undefined || prevKv !== undefined, 'ignoreLease on a missing key');
     const newLease = lease ?? (prevKv as KeyValue).lease;
@@ -126,11 +153,14 @@ export class RevisionWriter {
       this.state.histories.set(key, history);
       this.state.keys.insert(key);
     }
-    appendRecord(history, { main: this.main, sub: this.sub++, kv });
+    const record: KeyRecord = { main: this.main, sub: this.sub++, tombstone: false };
+    appendRecord(history, record);
+    this.state.backend.write(record, { key: kv.key, kv });
     this.state.pendingWrite = true;
     if (prevKv !== undefined && prevKv.lease !== 0 && prevKv.lease !== newLease) this.state.leases.detach(prevKv.lease, key);
     if (newLease !== 0) this.state.leases.attach(newLease, key);
-    this.changes.push({ type: 'put', kv, prevKv });
+    this.events.push({ type: 'put', kv, prevKv });
+    this.changes.push({ type: 'put', key, sub: record.sub, prev });
     return { kv, prevKv };
   }
 
@@ -138,16 +168,23 @@ export class RevisionWriter {
   deleteRange(range: KeyRange): KeyValue[] {
     invariant(!this.finished, 'write after finish');
     // Collected first: deleting while walking the index would be walking a structure we change.
-    const victims = this.state.kvsAt(range, Number.MAX_SAFE_INTEGER);
-    for (const prevKv of victims) {
+    const victims: KeyRecord[] = [];
+    this.state.forEachRecordAt(range, Number.MAX_SAFE_INTEGER, (record) => victims.push(record));
+    const deleted: KeyValue[] = [];
+    for (const prev of victims) {
+      const prevKv = this.state.read(prev);
       const key = keyString(prevKv.key);
-      appendRecord(this.state.histories.get(key) as KeyHistory, { main: this.main, sub: this.sub++, kv: undefined });
+      const record: KeyRecord = { main: this.main, sub: this.sub++, tombstone: true };
+      appendRecord(this.state.histories.get(key) as KeyHistory, record);
+      this.state.backend.write(record, { key: prevKv.key, kv: undefined });
       this.state.pendingWrite = true;
       if (prevKv.lease !== 0) this.state.leases.detach(prevKv.lease, key);
       const kv: KeyValue = { key: prevKv.key, createRevision: 0, modRevision: this.main, version: 0, value: emptyBytes, lease: 0 };
-      this.changes.push({ type: 'delete', kv, prevKv });
+      this.events.push({ type: 'delete', kv, prevKv });
+      this.changes.push({ type: 'delete', key, sub: record.sub, prev });
+      deleted.push(prevKv);
     }
-    return victims;
+    return deleted;
   }
 
   /** Commits the revision if anything changed; returns its events (empty if nothing changed). */
@@ -155,10 +192,10 @@ export class RevisionWriter {
     invariant(!this.finished, 'finish twice');
     this.finished = true;
     this.state.pendingWrite = false;
-    if (this.changes.length === 0) return this.changes;
+    if (this.changes.length === 0) return this.events;
     invariant(this.state.currentRevision === this.main - 1, 'concurrent writers');
     this.state.currentRevision = this.main;
-    this.state.events.append({ revision: this.main, events: this.changes });
-    return this.changes;
+    this.state.events.append({ revision: this.main, changes: this.changes });
+    return this.events;
   }
 }

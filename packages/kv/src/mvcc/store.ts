@@ -1,12 +1,13 @@
 // The MVCC state machine: what Raft-committed commands are applied to. `apply` is a pure function of
-// (state, command): no clocks, no randomness, no I/O; the same log gives the same state and the same
-// responses on every replica. Errors are MvccErrors thrown before anything changed, so a refused command
+// (state, command): no clocks, no randomness, no I/O of its own; the same log gives the same state and the
+// same responses on every replica. Errors are MvccErrors thrown before anything changed, so a refused command
 // leaves the store exactly as it was (and every replica refuses it the same way).
 //
-// Persistence design (see docs/kv-mvcc.md): the whole state lives in memory (key index + per-key histories
-// + event log + leases) and is made durable by the Raft log plus snapshots (`serialize` / `restore`) that
-// the storage layer keeps in LevelDB. Each apply also hands its events to subscribers; they are exactly the
-// revision-keyed records an incremental LevelDB backend would write, should we need one later.
+// Persistence design (see docs/kv-mvcc.md): the key index, the event log's pointers and the leases live in
+// memory; the KeyValues live in a RevisionBackend (backend.ts), keyed by revision as in etcd's bbolt key
+// bucket: in memory for tests and the simulator, in LevelDB for a member (storage/mvcc-backend.ts), which
+// makes each apply batch durable together with the applied index. `serialize` / `restore` carry the whole
+// state for Raft snapshots and snapshot files. Each apply also hands its events to subscribers (watchers).
 
 import { compact, checkCompaction } from './compaction.ts';
 import { MvccError, invariant } from './errors.ts';
@@ -15,6 +16,8 @@ import type { EventsSince } from './event-log.ts';
 import { executeRange } from './range.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 import { MvccState, RevisionWriter } from './state.ts';
+import type { RevisionBackend } from './backend.ts';
+import { StateRebuilder, type StoredMvccMeta, type StoredRevision } from './rebuild.ts';
 import { executeDelete, executePut, checkPut, executeTxn } from './txn.ts';
 import { validateCommand } from './validate.ts';
 import type {
@@ -47,6 +50,8 @@ export interface MvccStoreOptions {
    * a new leader could even be elected. Part of the replicated configuration: every member must agree.
    */
   readonly leaseTtlMinSeconds?: number;
+  /** Where the KeyValues live; a fresh MemoryRevisionBackend when absent. Must hold nothing of another store. */
+  readonly backend?: RevisionBackend;
 }
 
 /** Called after each applied revision with its events, in revision order. Must not throw. */
@@ -63,7 +68,7 @@ export class MvccStore {
   private readonly leaseTtlMinSeconds: number;
 
   /** `state` is for `restore` only; callers pass options at most. */
-  constructor(options: MvccStoreOptions = {}, private readonly state: MvccState = new MvccState()) {
+  constructor(options: MvccStoreOptions = {}, private readonly state: MvccState = new MvccState(options.backend)) {
     this.leaseTtlMinSeconds = options.leaseTtlMinSeconds ?? 2;
     invariant(Number.isSafeInteger(this.leaseTtlMinSeconds) && this.leaseTtlMinSeconds >= 1, 'leaseTtlMinSeconds must be an integer ≥ 1');
   }
@@ -98,7 +103,7 @@ export class MvccStore {
    */
   eventsSince(startRevision: number, range?: WatchRange, revisionsMax?: number): EventsSince {
     const keys = range === undefined ? undefined : keyRange(range.key, range.rangeEnd);
-    return this.state.events.eventsSince(startRevision, keys, this.state.compactRevision, this.state.currentRevision, revisionsMax);
+    return this.state.events.eventsSince(this.state.backend, startRevision, keys, this.state.compactRevision, this.state.currentRevision, revisionsMax);
   }
 
   /** Subscribes to newly applied revisions; returns the unsubscribe function. */
@@ -125,9 +130,34 @@ export class MvccStore {
   }
 
   static restore(bytes: Uint8Array, options: MvccStoreOptions = {}): MvccStore {
-    const store = new MvccStore(options, decodeSnapshot(bytes));
+    const store = new MvccStore(options, decodeSnapshot(bytes, options.backend));
     store.assertInvariants();
     return store;
+  }
+
+  /**
+   * The store a persistent backend holds: `revisions` are every revision it stores, ascending, and `meta`
+   * what persistentMeta() returned when they were written. The backend is `options.backend`.
+   */
+  static rebuild(meta: StoredMvccMeta, revisions: Iterable<StoredRevision>, options: MvccStoreOptions & { readonly backend: RevisionBackend }): MvccStore {
+    const rebuilder = new StateRebuilder(meta, options.backend);
+    for (const r of revisions) rebuilder.add(r);
+    return new MvccStore(options, rebuilder.finish());
+  }
+
+  /** What a persistent backend stores beside the revisions (see rebuild). */
+  persistentMeta(): StoredMvccMeta {
+    return { currentRevision: this.state.currentRevision, compactRevision: this.state.compactRevision, leases: this.state.leases.headers() };
+  }
+
+  /** Revisions and compaction bounds only: what changes with every write (the lease headers change rarely). */
+  revisionMeta(): { readonly currentRevision: number; readonly compactRevision: number } {
+    return { currentRevision: this.state.currentRevision, compactRevision: this.state.compactRevision };
+  }
+
+  /** Counter that moves whenever the lease headers change. */
+  get leaseChanges(): number {
+    return this.state.leases.changes;
   }
 
   /** Checks the relationships between the store's structures. O(size): for tests and after restore. */
@@ -146,11 +176,12 @@ export class MvccStore {
         invariant(previous === undefined || r.main > previous.main || (r.main === previous.main && r.sub > previous.sub), 'history order');
         previous = r;
       }
-      const last = history[history.length - 1];
-      if (last?.kv !== undefined && last.kv.lease !== 0) {
-        const set = attached.get(last.kv.lease) ?? new Set<KeyString>();
+      for (const r of history) if (!r.tombstone) invariant(s.backend.read(r) !== undefined, `revision ${r.main}.${r.sub} missing from the backend`);
+      const lease = s.latest(key)?.lease ?? 0;
+      if (lease !== 0) {
+        const set = attached.get(lease) ?? new Set<KeyString>();
         set.add(key);
-        attached.set(last.kv.lease, set);
+        attached.set(lease, set);
       }
     }
     for (const id of s.leases.ids()) {

@@ -91,7 +91,7 @@ function* opsOnPath(txn: TxnRequest, path: TxnPath, cursor: { i: number }): Gene
 export function checkPut(state: MvccState, put: PutRequest, order: 'leaseFirst' | 'keyFirst' = 'leaseFirst'): void {
   const lease = put.lease ?? 0;
   const leaseMissing = lease !== 0 && !state.leases.has(lease);
-  const keyMissing = (put.ignoreValue === true || put.ignoreLease === true) && state.latest(keyString(put.key)) === undefined;
+  const keyMissing = (put.ignoreValue === true || put.ignoreLease === true) && !state.isLive(keyString(put.key));
   const leaseError = (): MvccError => new MvccError('LeaseNotFound', 'lease not found');
   const keyError = (): MvccError => new MvccError('KeyNotFound', 'key not found');
   if (order === 'leaseFirst') {

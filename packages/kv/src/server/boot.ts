@@ -8,6 +8,15 @@ import type { ClusterIds } from './config.ts';
 import { encodeMemberContext } from './payload.ts';
 import type { DurableWrite } from './seams.ts';
 import { KvStateMachine } from './state-machine.ts';
+import type { StateMachineDisk } from './state-machine-disk.ts';
+
+/** A state machine kept on disk (state-machine-disk.ts), as StateMachineDisk.open loaded it. */
+export interface PersistedStateMachine {
+  readonly stateMachine: KvStateMachine;
+  /** The applied index its durable state describes (etcd's consistent index); 0 = nothing applied. */
+  readonly consistentIndex: number;
+  readonly journal: StateMachineDisk;
+}
 
 /** A member's durable state as loaded at startup (storage/DiskStorage's LoadedState has this shape). */
 export interface DurableState {
@@ -41,16 +50,34 @@ export function bootstrapWrite(ids: ClusterIds): DurableWrite {
   return { hardState: { term: 1, vote: 0, commit: entries.length }, entries };
 }
 
-export function bootMember(state: DurableState, ids: ClusterIds, initialClusterState: 'new' | 'existing'): BootState {
+/**
+ * Without `persisted`, the state machine is rebuilt from the snapshot and the log after it is replayed.
+ * With it (a state machine on disk), the member starts from the state the disk holds at its consistent
+ * index and replays only the log after that, as etcd does: the Raft log always keeps the entries after the
+ * disk's last fsync'd commit (member.ts compacts only up to it). A snapshot newer than that index was
+ * received from the leader and not yet written to the state machine's disk before a crash: it is installed.
+ */
+export function bootMember(state: DurableState, ids: ClusterIds, initialClusterState: 'new' | 'existing', persisted?: PersistedStateMachine): BootState {
   const fresh = state.snapshot.metadata.index === 0 && state.entries.length === 0 && state.hardState.term === 0;
   const bootstrap = fresh && initialClusterState === 'new' ? bootstrapWrite(ids) : undefined;
   const memory = new MemoryStorage();
-  let stateMachine = new KvStateMachine();
-  if (state.snapshot.metadata.index > 0) {
-    memory.applySnapshot(state.snapshot);
-    stateMachine = KvStateMachine.restore(state.snapshot.data);
+  const snapshotIndex = state.snapshot.metadata.index;
+  let stateMachine = persisted?.stateMachine ?? new KvStateMachine();
+  let applied = persisted?.consistentIndex ?? 0;
+  if (snapshotIndex > 0) memory.applySnapshot(state.snapshot);
+  if (snapshotIndex > applied) {
+    if (persisted !== undefined && state.snapshot.data.byteLength === 0) {
+      throw new Error(`the state machine on disk is at index ${applied}, behind the snapshot at ${snapshotIndex}, which carries no data: the MVCC directory was lost or replaced`);
+    }
+    stateMachine = KvStateMachine.restore(state.snapshot.data, persisted?.journal);
+    applied = snapshotIndex;
   }
   memory.append(bootstrap?.entries ?? state.entries);
-  memory.setHardState(bootstrap?.hardState ?? state.hardState);
-  return { memory, stateMachine, applied: state.snapshot.metadata.index, bootstrap };
+  const hardState = bootstrap?.hardState ?? state.hardState;
+  if (applied > memory.lastIndex()) {
+    throw new Error(`the state machine on disk is at index ${applied}, past the Raft log's last index ${memory.lastIndex()}: the data directories do not belong together`);
+  }
+  // Entries the state machine applied were committed; a commit index that a crash lost is learned again.
+  memory.setHardState(applied > hardState.commit ? { ...hardState, commit: applied } : hardState);
+  return { memory, stateMachine, applied, bootstrap };
 }

@@ -55,7 +55,15 @@ export interface MemberConfig {
    * ReadIndex. Only tests and `halyard fuzz cluster --planted-bug stale-reads` set it.
    */
   readonly unsafeBugStaleReads: boolean;
+  /**
+   * Where the MVCC state lives: 'leveldb' (default) keeps revisions in LevelDB under <data-dir>/mvcc with
+   * only the key index in memory, and restarts from it; 'memory' keeps everything in memory and in Raft
+   * snapshots (the simulator's way).
+   */
+  readonly mvccBackend?: MvccBackendKind;
 }
+
+export type MvccBackendKind = 'leveldb' | 'memory';
 
 export const MEMBER_DEFAULTS = {
   initialClusterState: 'new',

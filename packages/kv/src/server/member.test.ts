@@ -179,8 +179,8 @@ describe('a 3-member cluster in one process', () => {
     leader.close();
   });
 
-  it('a follower far behind a compacted log catches up through a snapshot', async () => {
-    const { urls } = await startCluster(3, { snapshotCount: 20, catchUpEntries: 5 });
+  it('a follower far behind a compacted log catches up through a snapshot, and restarts from it', async () => {
+    const { urls, flags } = await startCluster(3, { snapshotCount: 20, catchUpEntries: 5 });
     await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
     const leaderIdx = running.findIndex((r) => r.member.isLeader());
     const leader = running[leaderIdx]!;
@@ -203,5 +203,26 @@ describe('a 3-member cluster in one process', () => {
     const installed = await lagging.member.registry.getSingleMetric('halyard_server_snapshots_installed_total')?.get();
     expect(installed?.values[0]?.value).toBeGreaterThanOrEqual(1);
     expect(lagging.member.sm.mvcc.range({ key: enc('s'), rangeEnd: enc('t'), countOnly: true }).count).toBe(100);
+    // Restarted, it comes back from its own disk (the installed state, then the log after it).
+    const laggingIdx = running.indexOf(lagging);
+    const revision = lagging.member.sm.mvcc.revision;
+    await lagging.stop();
+    running[laggingIdx] = await startMember(flags[laggingIdx]!, silentLogger);
+    const back = running[laggingIdx]!.member;
+    await waitFor(() => back.sm.mvcc.revision >= revision, 30_000, 'the restarted member to reach its revision');
+    expect(back.sm.mvcc.range({ key: enc('s'), rangeEnd: enc('t'), countOnly: true }).count).toBe(100);
+    back.sm.mvcc.assertInvariants();
+  });
+
+  it('with --mvcc-backend memory, restarts from Raft snapshots as before', async () => {
+    const { urls, flags } = await startCluster(3, { snapshotCount: 5, mvccBackend: 'memory' });
+    await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
+    const c = await RawClient.connect(urls[running.findIndex((r) => r.member.isLeader())]!);
+    for (let i = 0; i < 12; i++) expect((await c.call('put', { key: enc(`m${i}`), value: enc('v') })).type).toBe('response');
+    c.close();
+    await Promise.all(running.map((r) => r.stop()));
+    running = await Promise.all(flags.map((f) => startMember(f, silentLogger)));
+    await waitFor(() => running.every((r) => r.member.sm.mvcc.range({ key: enc('m'), rangeEnd: enc('n'), countOnly: true }).count === 12), 30_000, 'every member back with 12 keys');
+    expect(running[0]!.member.sm.disk).toBeUndefined();
   });
 });

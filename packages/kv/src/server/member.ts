@@ -95,6 +95,10 @@ export class KvMember implements PeerInbound {
   private stopAfterRemovalScheduled = false;
   private ticks = 0;
   private lastSnapshotIndex: number;
+  /** The index the state machine is at: the last entry applied or snapshot installed. */
+  private smApplied: number;
+  /** The index of the state machine's last commit to its disk (state-machine-disk.ts), if it has one. */
+  private smCommitted: number;
   private published = false;
   private nextPublishTick = 0;
   private lastCheckpointMs: number;
@@ -113,6 +117,8 @@ export class KvMember implements PeerInbound {
     this.observer = deps.observer ?? {};
     this.faults = deps.transportFaults;
     this.lastSnapshotIndex = deps.boot.applied;
+    this.smApplied = deps.boot.applied;
+    this.smCommitted = deps.boot.applied;
     this.lastCheckpointMs = this.clock.nowMs();
     this.lastAutoCompactionMs = this.clock.nowMs();
     this.requestPrefix = deps.random.requestIdPrefix();
@@ -149,7 +155,7 @@ export class KvMember implements PeerInbound {
       node: this.node,
       memory: this.memory,
       store: this.store,
-      send: (ms) => this.peers.sendAll(ms),
+      send: (ms) => this.peers.sendAll(this.sm.disk === undefined ? ms : this.withCurrentSnapshots(ms)),
       clock: this.clock,
       fatal: (e) => this.crash(e),
       applier: {
@@ -228,9 +234,10 @@ export class KvMember implements PeerInbound {
 
   private installSnapshot(snap: Snapshot): void {
     this.observer.installing?.(snap);
-    this.sm = KvStateMachine.restore(snap.data);
+    this.sm = KvStateMachine.restore(snap.data, this.sm.disk);
     this.watchHub.replaceStore(this.sm.mvcc);
     this.lastSnapshotIndex = snap.metadata.index;
+    this.smApplied = snap.metadata.index;
     this.syncPeers();
     this.metrics.snapshotsInstalled.inc();
     this.logger.info('installed snapshot', { index: snap.metadata.index });
@@ -238,6 +245,7 @@ export class KvMember implements PeerInbound {
 
   private applyEntry(e: Entry): void {
     this.observer.applying?.(e);
+    this.smApplied = e.index;
     if (e.type === 'confChange') {
       this.sm.applyConfChange(e.change);
       this.syncPeers();
@@ -307,7 +315,65 @@ export class KvMember implements PeerInbound {
 
   private afterAdvance(): void {
     this.appliedWaiters.applied(this.node.status().applied);
+    this.commitStateMachine();
     this.maybeSnapshot();
+  }
+
+  /**
+   * A state machine on disk commits what it applied, with the applied index, in one batch (etcd's consistent
+   * index). Only here, after the Ready's write: every entry applied so far is then in this member's own Raft
+   * log, so a crash before the commit lands is repaired by replaying the log from the last committed index.
+   * Not fsync'd (a process crash keeps it; the log covers a power loss); the snapshot path fsyncs.
+   */
+  private commitStateMachine(): void {
+    const disk = this.sm.disk;
+    if (disk === undefined || (this.smApplied === this.smCommitted && !disk.hasChanges)) return;
+    this.smCommitted = this.smApplied;
+    this.sm.commit(this.smApplied, false).catch((err: unknown) => this.crash(err));
+  }
+
+  /**
+   * With a state machine on disk, a snapshot is only a point the log can be compacted to: the state at its
+   * index is the disk's, fsync'd first, so the snapshot carries no data and costs nothing however large the
+   * state. (A follower that needs a snapshot gets the state as of the moment it is sent: withCurrentSnapshot.)
+   */
+  private snapshotOnDisk(applied: number, confState: RaftStatus['confState']): void {
+    this.lastSnapshotIndex = applied;
+    this.sm.commit(applied, true).then(
+      () => {
+        if (this.stopped || applied <= this.memory.snapshot().metadata.index) return;
+        const snap = this.memory.createSnapshot(applied, confState, new Uint8Array(0));
+        this.store.saveSnapshot(snap, (err) => this.failIf(err));
+        this.compactLog(applied);
+        this.metrics.snapshots.inc();
+      },
+      (err: unknown) => this.crash(err),
+    );
+  }
+
+  /**
+   * A snapshot message to a follower, when the state machine lives on disk, carries the state as applied now
+   * (a later index than the log's snapshot point, whose state is gone): index, term and configuration of the
+   * last applied entry. Snapshots go out after the Ready's apply and write (ready-loop.ts), so the state
+   * machine, the core's configuration and the log all stand at that index. The leader's progress accepts
+   * an acknowledgement at or past the index it recorded for the snapshot. The state is encoded once per
+   * send, not at every snapshot point: only a follower that fell behind the log pays for it.
+   */
+  private withCurrentSnapshots(ms: readonly Message[]): Message[] {
+    const out: Message[] = [];
+    let data: Uint8Array | undefined;
+    for (const m of ms) {
+      if (m.type !== 'snapshot') {
+        out.push(m);
+        continue;
+      }
+      const st = this.node.status();
+      // Never expected (see above); if it happens the message is dropped and the leader retries the snapshot.
+      if (st.applied !== this.smApplied) continue;
+      data ??= this.sm.serialize();
+      out.push({ ...m, snapshot: { metadata: { index: this.smApplied, term: this.memory.term(this.smApplied), confState: st.confState }, data } });
+    }
+    return out;
   }
 
   /**
@@ -318,15 +384,24 @@ export class KvMember implements PeerInbound {
   private maybeSnapshot(): void {
     const st = this.node.status();
     if (st.applied - this.lastSnapshotIndex < this.config.snapshotCount) return;
+    if (this.sm.disk !== undefined) {
+      this.snapshotOnDisk(st.applied, st.confState);
+      return;
+    }
     const snap = this.memory.createSnapshot(st.applied, st.confState, this.sm.serialize());
     this.lastSnapshotIndex = st.applied;
     this.store.saveSnapshot(snap, (err) => this.failIf(err));
-    const compactTo = st.applied - this.config.catchUpEntries;
+    this.compactLog(st.applied);
+    this.metrics.snapshots.inc();
+  }
+
+  /** Drop the log up to `snapshotIndex`, keeping `catchUpEntries` for followers a little behind. */
+  private compactLog(snapshotIndex: number): void {
+    const compactTo = snapshotIndex - this.config.catchUpEntries;
     if (compactTo > this.memory.firstIndex()) {
       this.memory.compact(compactTo);
       this.store.compact(compactTo, (err) => this.failIf(err));
     }
-    this.metrics.snapshots.inc();
   }
 
   private failIf(err: unknown): void {
@@ -577,6 +652,8 @@ export class KvMember implements PeerInbound {
       });
     });
     await this.store.close().catch(() => undefined);
+    // Commits already issued land; what was applied after the last one is replayed from the log at restart.
+    await this.sm.disk?.close().catch(() => undefined);
     for (const l of this.stopListeners) l();
   }
 }

@@ -7,12 +7,14 @@ import { Registry } from 'prom-client';
 import { join } from 'node:path';
 import { DiskStorage } from '../storage/index.ts';
 import { PeerTransport, type TransportLogger, consoleLogger } from '../transport/index.ts';
-import { bootMember } from './boot.ts';
+import { type PersistedStateMachine, bootMember } from './boot.ts';
 import { type MemberConfig, clusterIds, validateConfig } from './config.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { DiskLogStore } from './disk-log-store.ts';
 import { KvMember, toWsUrl } from './member.ts';
 import { realClock } from './real-clock.ts';
+import { KvStateMachine } from './state-machine.ts';
+import { StateMachineDisk } from './state-machine-disk.ts';
 import { loadTls } from './tls.ts';
 
 /** Open the member's data directory, start its peer port, and start it. */
@@ -21,7 +23,24 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
   const ids = clusterIds(config);
   await mkdir(config.dataDir, { recursive: true });
   const { storage: disk, state } = await DiskStorage.open(join(config.dataDir, 'raft'));
-  const boot = bootMember(state, ids, config.initialClusterState);
+  let persisted: PersistedStateMachine | undefined;
+  if ((config.mvccBackend ?? 'leveldb') === 'leveldb') {
+    try {
+      const o = await StateMachineDisk.open(join(config.dataDir, 'mvcc'));
+      persisted = { stateMachine: new KvStateMachine(o.mvcc, o.dedupe, o.members, o.removed, o.journal), consistentIndex: o.consistentIndex, journal: o.journal };
+    } catch (e) {
+      await disk.close();
+      throw e;
+    }
+  }
+  let boot;
+  try {
+    boot = bootMember(state, ids, config.initialClusterState, persisted);
+  } catch (e) {
+    await disk.close();
+    await persisted?.journal.close();
+    throw e;
+  }
   if (boot.bootstrap !== undefined) await disk.saveReady(boot.bootstrap);
   const peerUrl = new URL(config.peerUrl);
   const peerTls = loadTls(config.peerTls, 'peer');

@@ -1,5 +1,6 @@
 // The replicated state machine of a member: the MVCC store, the dedupe table and the member list. A pure
-// function of the applied log (no clock, no I/O), identical on every member at the same index.
+// function of the applied log (no clock), identical on every member at the same index. With a durable copy
+// (state-machine-disk.ts) it also tells that copy what changed, and `commit` writes it with the applied index.
 
 import { MvccStore } from '../mvcc/store.ts';
 import type { Command, Member } from '@halyard/kv-client/protocol';
@@ -7,6 +8,7 @@ import { toWireError } from './wire-errors.ts';
 import type { ConfChange } from '../raft/types.ts';
 import { DedupeTable, type Outcome } from './dedupe.ts';
 import { type EntryPayload, decodeMemberContext, packValue, unpackValue } from './payload.ts';
+import type { StateMachineDisk } from './state-machine-disk.ts';
 
 interface Serialized {
   readonly v: 1;
@@ -25,12 +27,29 @@ export class KvStateMachine {
   readonly removed = new Set<number>();
   /** Commands answered from the dedupe table at apply (a retried request already applied). Not replicated. */
   duplicatesIgnored = 0;
+  /** The durable copy, when the member keeps its state on disk; undefined = memory only (simulator, tests). */
+  readonly disk: StateMachineDisk | undefined;
 
-  constructor(mvcc = new MvccStore(), dedupe = new DedupeTable(), members: readonly Member[] = [], removed: readonly number[] = []) {
+  constructor(
+    mvcc = new MvccStore(),
+    dedupe = new DedupeTable(),
+    members: readonly Member[] = [],
+    removed: readonly number[] = [],
+    disk?: StateMachineDisk,
+  ) {
     this.mvcc = mvcc;
     this.dedupe = dedupe;
     for (const m of members) this.members.set(m.id, m);
     for (const id of removed) this.removed.add(id);
+    this.disk = disk;
+  }
+
+  /**
+   * Make everything applied so far durable together with `appliedIndex` (one batch); `sync` fsyncs it.
+   * Without a durable copy there is nothing to write.
+   */
+  commit(appliedIndex: number, sync: boolean): Promise<void> {
+    return this.disk === undefined ? Promise.resolve() : this.disk.commit(this, appliedIndex, sync);
   }
 
   /** Apply one normal entry's payload; returns the outcome of a command (undefined for bookkeeping). */
@@ -44,11 +63,13 @@ export class KvStateMachine {
         }
         const outcome = this.applyCommand(p.command);
         this.dedupe.record(p.requestId, outcome);
+        this.disk?.recorded(p.requestId, outcome);
         return outcome;
       }
       case 'publish': {
         const m = this.members.get(p.memberId);
         if (m !== undefined) this.members.set(p.memberId, { ...m, clientUrls: [...p.clientUrls] });
+        this.disk?.membersChanged();
         return undefined;
       }
       default: {
@@ -70,6 +91,7 @@ export class KvStateMachine {
   }
 
   applyConfChange(cc: ConfChange): void {
+    this.disk?.membersChanged();
     switch (cc.type) {
       case 'addVoter':
       case 'addLearner': {
@@ -110,12 +132,20 @@ export class KvStateMachine {
     return packValue(s);
   }
 
-  static restore(bytes: Uint8Array): KvStateMachine {
+  /**
+   * The state machine `bytes` (serialize()) describe. With `disk`, it replaces everything the disk held: a
+   * new generation, written by the next commit.
+   */
+  static restore(bytes: Uint8Array, disk?: StateMachineDisk): KvStateMachine {
     const s = unpackValue(bytes) as Partial<Serialized> | null;
     if (s === null || typeof s !== 'object' || s.v !== 1 || !(s.mvcc instanceof Uint8Array) || !Array.isArray(s.dedupe) || !Array.isArray(s.members)) {
       throw new Error('corrupt state machine snapshot');
     }
     const removed = Array.isArray(s.removed) ? s.removed.filter((id): id is number => typeof id === 'number') : [];
-    return new KvStateMachine(MvccStore.restore(s.mvcc), DedupeTable.from(s.dedupe), s.members, removed);
+    disk?.disk.reset();
+    const mvcc = MvccStore.restore(s.mvcc, disk === undefined ? {} : { backend: disk.disk });
+    const sm = new KvStateMachine(mvcc, DedupeTable.from(s.dedupe), s.members, removed, disk);
+    disk?.rewriteAll(sm);
+    return sm;
   }
 }

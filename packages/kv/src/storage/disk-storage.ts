@@ -24,8 +24,8 @@ import {
   snapshotChunkRange,
 } from './keys.ts';
 import { checkLoadedLog } from './log-check.ts';
-import { openRecord, sealRecord } from './record.ts';
-import { ShapeError, decodeEntry, decodeHardState, decodeSnapshotMetadata, expectBytes, expectObject, expectUint } from './shape.ts';
+import { decodeChecked, openRecord, sealRecord } from './record.ts';
+import { decodeEntry, decodeHardState, decodeSnapshotMetadata, expectBytes, expectObject, expectUint } from './shape.ts';
 
 /** Layout version stored under KEY_FORMAT; bump and migrate when the key or record layout changes. */
 export const STORAGE_FORMAT_VERSION = 1;
@@ -335,16 +335,6 @@ function checkHardStateTransition(prev: HardState, next: HardState, lastIndex: n
   }
   if (next.commit < prev.commit) throw new StorageError('Invalid', `commit goes back from ${prev.commit} to ${next.commit}`);
   if (next.commit > lastIndex) throw new StorageError('Invalid', `commit ${next.commit} past the last index ${lastIndex}`);
-}
-
-function decodeChecked<T>(path: string, key: Uint8Array, raw: Uint8Array, decode: (v: unknown) => T): T {
-  const value = openRecord(path, key, raw);
-  try {
-    return decode(value);
-  } catch (err) {
-    if (err instanceof ShapeError) throw new StorageCorruptError(path, describeKey(key), `bad record: ${err.message}`, { cause: err });
-    throw err;
-  }
 }
 
 /**

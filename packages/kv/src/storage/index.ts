@@ -6,3 +6,5 @@ export type { StorageErrorCode } from './errors.ts';
 export { SnapshotAssembler, SnapshotChunkError, chunkSnapshot, snapshotChunkAt, snapshotChunkCount, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT } from './snapshot-chunks.ts';
 export type { SnapshotChunk, SnapshotChunkErrorCode } from './snapshot-chunks.ts';
 export { crc32 } from './crc32.ts';
+export { MvccDisk, MVCC_FORMAT_VERSION, REMOVALS_PER_COMMIT_MAX } from './mvcc-disk.ts';
+export type { MvccDiskLoaded } from './mvcc-disk.ts';

@@ -14,13 +14,14 @@ export const KEY_HARD_STATE = Uint8Array.of(PREFIX_META, 0x01);
 export const KEY_SNAPSHOT_META = Uint8Array.of(PREFIX_META, 0x02);
 export const KEY_APPLIED = Uint8Array.of(PREFIX_META, 0x03);
 
-function writeU64(out: Uint8Array, at: number, n: number): void {
+/** `n` as 8 bytes big-endian at `at` (bytewise order = numeric order for n < 2^53). */
+export function writeU64(out: Uint8Array, at: number, n: number): void {
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(at, Math.floor(n / TWO_POW_32));
   view.setUint32(at + 4, n >>> 0);
 }
 
-function readU64(key: Uint8Array, at: number): number {
+export function readU64(key: Uint8Array, at: number): number {
   const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
   return view.getUint32(at) * TWO_POW_32 + view.getUint32(at + 4);
 }

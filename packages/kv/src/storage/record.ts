@@ -7,6 +7,7 @@ import { crc32 } from './crc32.ts';
 import { StorageCorruptError } from './errors.ts';
 import { describeKey } from './keys.ts';
 import { pack, unpack } from './msgpack.ts';
+import { ShapeError } from './shape.ts';
 
 export const RECORD_VERSION = 1;
 const HEADER_BYTES = 5;
@@ -38,5 +39,16 @@ export function openRecord(path: string, key: Uint8Array, raw: Uint8Array): unkn
     return unpack(payload);
   } catch (err) {
     throw new StorageCorruptError(path, describeKey(key), 'checksum ok but payload is not msgpack', { cause: err });
+  }
+}
+
+/** openRecord, then `decode` the value; a shape the decoder refuses is a StorageCorruptError naming the record. */
+export function decodeChecked<T>(path: string, key: Uint8Array, raw: Uint8Array, decode: (v: unknown) => T): T {
+  const value = openRecord(path, key, raw);
+  try {
+    return decode(value);
+  } catch (err) {
+    if (err instanceof ShapeError) throw new StorageCorruptError(path, describeKey(key), `bad record: ${err.message}`, { cause: err });
+    throw err;
   }
 }
