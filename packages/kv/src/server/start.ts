@@ -14,6 +14,7 @@ import { DiskLogStore } from './disk-log-store.ts';
 import { KvMember, toWsUrl } from './member.ts';
 import { realClock } from './real-clock.ts';
 import { loadTls } from './tls.ts';
+import { WriteTrace } from './write-trace.ts';
 
 /** Open the member's data directory, start its peer port, and start it. */
 export async function startKvMember(config: MemberConfig, logger: TransportLogger = consoleLogger): Promise<KvMember> {
@@ -26,6 +27,7 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
   const peerUrl = new URL(config.peerUrl);
   const peerTls = loadTls(config.peerTls, 'peer');
   const registry = new Registry();
+  const trace = WriteTrace.fromEnv(ids.memberId);
   // The transport delivers to the member, which is built next (nothing is delivered before start()).
   let member: KvMember | undefined;
   const transport = new PeerTransport({
@@ -42,6 +44,7 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
     onRemoved: (by) => member?.removedBy(by),
     onSnapshotSent: (id, _index, ok) => member?.snapshotSent(id, ok),
     advertisedUrl: toWsUrl(config.peerUrl),
+    ...(trace !== undefined ? { onMessagesWritten: (msgs) => trace.sent(msgs) } : {}),
   });
   member = new KvMember({
     config,
@@ -54,6 +57,7 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
     random: cryptoRandom,
     registry,
     transportFaults: transport,
+    ...(trace !== undefined ? { trace } : {}),
   });
   const started = member;
   // A failed fsync or a broken invariant stops the member; the process must not exit as if all were well.

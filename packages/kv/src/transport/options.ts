@@ -108,6 +108,8 @@ export interface PeerTransportOptions {
    * addRemoteFromRequest); without it a lagging member cannot answer a newer leader it needs to follow.
    */
   readonly advertisedUrl?: string;
+  /** A batch of messages was handed to a peer's socket (the write trace stamps appends and acks here). */
+  readonly onMessagesWritten?: (msgs: readonly Message[]) => void;
 }
 
 /** Runtime fault injection for one peer (tests, `halyard fuzz cluster`). */

@@ -26,6 +26,7 @@ export interface SenderContext {
   readonly onRemoved: ((byPeerId: NodeId) => void) | undefined;
   /** This member's advertised URL, sent in the hello frame. */
   readonly advertisedUrl: string | undefined;
+  readonly onMessagesWritten: ((msgs: readonly Message[]) => void) | undefined;
 }
 
 export interface PeerStatus {
@@ -162,6 +163,16 @@ export class PeerSender {
     if (msg.type === 'snapshot' && reason !== 'superseded') this.ctx.onSnapshotSent?.(this.peerId, msg.snapshot.metadata.index, false);
   }
 
+  /**
+   * Write the queued messages now (the transport calls it after queueing a batch) instead of on the next
+   * turn. Snapshot chunks still go on a later turn: streaming megabytes must not hold up the caller.
+   */
+  flushNow(): void {
+    const ws = this.socket;
+    if (this.closed || !this.ready || !ws || ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount < this.ctx.limits.socketBufferedBytesMax) this.flushMessages(ws);
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
     // setImmediate, not a microtask: everything the server sends while handling one Ready (and any
@@ -207,6 +218,7 @@ export class PeerSender {
     if (frame.byteLength <= this.ctx.limits.frameSizeBytesMax) {
       this.write(ws, frame);
       for (const m of msgs) this.ctx.metrics.messagesSent.inc({ peer: String(this.peerId), type: m.type });
+      this.ctx.onMessagesWritten?.(msgs);
       return;
     }
     if (msgs.length === 1) {

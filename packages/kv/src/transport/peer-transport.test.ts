@@ -108,6 +108,35 @@ describe('PeerTransport messaging', () => {
     expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(1);
   });
 
+  it('sendAll writes a batch before it returns, one frame per peer; appends that only carry a commit index wait for the next turn', async () => {
+    fresh();
+    const a = await net.add(1);
+    const b = await net.add(2);
+    net.connectAll();
+    await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+    const append = (index: number, withEntry: boolean): Message => ({
+      type: 'append',
+      from: 1,
+      to: 2,
+      term: 1,
+      prevLogIndex: index - 1,
+      prevLogTerm: 1,
+      commit: index - 1,
+      entries: withEntry ? [{ type: 'normal', index, term: 1, data: new Uint8Array(8) }] : [],
+    });
+    const framesBefore = await counterValue(a.transport.metrics.framesSent, { peer: '2' });
+    // An append with an entry and a heartbeat: on the socket before sendAll returns (the leader's own
+    // disk write comes next and must overlap it), together in one frame.
+    a.transport.sendAll([append(1, true), heartbeat(1, 2, 7)]);
+    expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(framesBefore + 1);
+    // Only a new commit index: nothing is written yet, the frame goes on a later turn.
+    a.transport.sendAll([append(2, false)]);
+    expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(framesBefore + 1);
+    await waitFor('3 delivered', () => b.received.length === 3);
+    expect(b.received.map((m) => m.type)).toEqual(['append', 'heartbeat', 'append']);
+    expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(framesBefore + 2);
+  });
+
   it('splits a batch over the message-count and frame-size limits, and drops a lone oversize message', async () => {
     fresh();
     const limits = { messagesPerFrameMax: 10, frameSizeBytesMax: 200 * 1024, snapshotChunkSizeBytes: 64 * 1024 };

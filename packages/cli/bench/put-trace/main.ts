@@ -1,0 +1,78 @@
+// Where a single put's time goes: a fresh local 3-member cluster whose members stamp each stage of a write
+// (HALYARD_WRITE_TRACE=1, server/write-trace.ts), N puts one at a time, then the median of each stage.
+// Run: npx tsx packages/cli/bench/put-trace/main.ts [--puts 300] [--warmup 50] [--cpu-prof DIR] [--json FILE]
+// With --cpu-prof every member writes a V8 CPU profile into DIR when it stops (open it in Chrome DevTools
+// or `npx speedscope`). Not a test: the figures vary with the machine's load.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KvClient } from '@halyard/kv-client';
+import { LocalCluster } from '../../src/cluster/local-cluster.ts';
+import { freePorts } from '../../../kv/src/server/test-util.testutil.ts';
+import { WRITE_TRACE_ENV, monotonicNs, type WriteTraceDump } from '../../../kv/src/server/write-trace.ts';
+import { type ClientPut, analysePuts, renderPutTrace } from './analyse.ts';
+
+const { values } = parseArgs({
+  options: {
+    puts: { type: 'string' },
+    warmup: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+function intFlag(name: string, v: string | undefined, dflt: number, max: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new Error(`--${name} must be an integer in 0..${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+const puts = intFlag('puts', values.puts, 300, 100_000);
+const warmup = intFlag('warmup', values.warmup, 50, 100_000);
+const VALUE = new Uint8Array(256).fill(120);
+
+async function fetchDump(clientUrl: string): Promise<WriteTraceDump> {
+  const res = await fetch(`${clientUrl.replace(/^ws/, 'http')}/debug/write-trace`);
+  if (!res.ok) throw new Error(`${clientUrl}: GET /debug/write-trace answered ${res.status} (is ${WRITE_TRACE_ENV} reaching the member?)`);
+  return (await res.json()) as WriteTraceDump;
+}
+
+async function main(): Promise<void> {
+  // Members inherit this process's environment: that is how the flag reaches them.
+  process.env[WRITE_TRACE_ENV] = '1';
+  const profDir = values['cpu-prof'];
+  const dataDir = await mkdtemp(join(tmpdir(), 'halyard-put-trace-'));
+  const free = await freePorts(6);
+  const ports = Array.from({ length: 3 }, (_, i) => ({ client: free[2 * i]!, peer: free[2 * i + 1]! }));
+  const cluster = new LocalCluster({
+    size: 3,
+    dataDir,
+    ports,
+    tickMs: 100,
+    ...(profDir !== undefined ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] } : {}),
+  });
+  const kv = new KvClient({ endpoints: cluster.endpoints() });
+  try {
+    await cluster.startAll();
+    for (let i = 0; i < warmup; i++) await kv.put(`warm/${i % 100}`, VALUE);
+    const client: ClientPut[] = [];
+    for (let i = 0; i < puts; i++) {
+      const sendNs = monotonicNs();
+      await kv.put(`trace/${i % 1000}`, VALUE);
+      client.push({ sendNs, recvNs: monotonicNs() });
+    }
+    const dumps = await Promise.all(cluster.endpoints().map(fetchDump));
+    const report = analysePuts(client, dumps);
+    const [l1, l5] = loadavg();
+    process.stdout.write(`load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min)\n${renderPutTrace(report)}\n`);
+    if (values.json !== undefined) await writeFile(values.json, JSON.stringify({ client, dumps, report }));
+  } finally {
+    await kv.close();
+    await cluster.stopAll();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  if (profDir !== undefined) process.stdout.write(`CPU profiles: ${resolve(profDir)}\n`);
+}
+
+await main();
