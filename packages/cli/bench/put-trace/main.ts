@@ -4,7 +4,7 @@
 // With --cpu-prof every member writes a V8 CPU profile into DIR when it stops (open it in Chrome DevTools
 // or `npx speedscope`). Not a test: the figures vary with the machine's load.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,17 @@ async function fetchDump(clientUrl: string): Promise<WriteTraceDump> {
   return (await res.json()) as WriteTraceDump;
 }
 
+/** CPU time (ms, user + system) and context switches of a process so far, from /proc (Linux). */
+async function processCost(pid: number): Promise<{ cpuMs: number; switches: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15, in clock ticks (100/s).
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuMs = (Number(f[11]) + Number(f[12])) * 10;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const num = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { cpuMs, switches: num('voluntary_ctxt_switches') + num('nonvoluntary_ctxt_switches') };
+}
+
 async function main(): Promise<void> {
   // Members inherit this process's environment: that is how the flag reaches them.
   process.env[WRITE_TRACE_ENV] = '1';
@@ -56,17 +67,25 @@ async function main(): Promise<void> {
   try {
     await cluster.startAll();
     for (let i = 0; i < warmup; i++) await kv.put(`warm/${i % 100}`, VALUE);
+    const pids = cluster.members.map((m) => cluster.pid(m.name)).filter((p): p is number => p !== undefined);
+    const costBefore = await Promise.all(pids.map(processCost));
     const client: ClientPut[] = [];
     for (let i = 0; i < puts; i++) {
       const sendNs = monotonicNs();
       await kv.put(`trace/${i % 1000}`, VALUE);
       client.push({ sendNs, recvNs: monotonicNs() });
     }
+    const costAfter = await Promise.all(pids.map(processCost));
     const dumps = await Promise.all(cluster.endpoints().map(fetchDump));
     const report = analysePuts(client, dumps);
     const [l1, l5] = loadavg();
-    process.stdout.write(`load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min)\n${renderPutTrace(report)}\n`);
-    if (values.json !== undefined) await writeFile(values.json, JSON.stringify({ client, dumps, report }));
+    const perPut = pids.map((_, i) => ({
+      cpuUs: ((costAfter[i]!.cpuMs - costBefore[i]!.cpuMs) * 1000) / puts,
+      switches: (costAfter[i]!.switches - costBefore[i]!.switches) / puts,
+    }));
+    const cost = perPut.map((c) => `${c.cpuUs.toFixed(0)} µs CPU, ${c.switches.toFixed(1)} context switches`).join('; ');
+    process.stdout.write(`load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min)\nper put, each member: ${cost}\n${renderPutTrace(report)}\n`);
+    if (values.json !== undefined) await writeFile(values.json, JSON.stringify({ client, dumps, report, perPut }));
   } finally {
     await kv.close();
     await cluster.stopAll();

@@ -51,7 +51,7 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
     ids,
     logger,
     boot,
-    store: new DiskLogStore(disk),
+    store: new DiskLogStore(disk, boot.bootstrap?.hardState ?? state.hardState),
     network: transport,
     clock: realClock,
     random: cryptoRandom,
