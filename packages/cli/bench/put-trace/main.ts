@@ -39,14 +39,15 @@ async function fetchDump(clientUrl: string): Promise<WriteTraceDump> {
 }
 
 /** CPU time (ms, user + system) and context switches of a process so far, from /proc (Linux). */
-async function processCost(pid: number): Promise<{ cpuMs: number; switches: number }> {
+async function processCost(pid: number): Promise<{ userMs: number; sysMs: number; switches: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15, in clock ticks (100/s).
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuMs = (Number(f[11]) + Number(f[12])) * 10;
+  const userMs = Number(f[11]) * 10;
+  const sysMs = Number(f[12]) * 10;
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const num = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { cpuMs, switches: num('voluntary_ctxt_switches') + num('nonvoluntary_ctxt_switches') };
+  return { userMs, sysMs, switches: num('voluntary_ctxt_switches') + num('nonvoluntary_ctxt_switches') };
 }
 
 async function main(): Promise<void> {
@@ -80,10 +81,11 @@ async function main(): Promise<void> {
     const report = analysePuts(client, dumps);
     const [l1, l5] = loadavg();
     const perPut = pids.map((_, i) => ({
-      cpuUs: ((costAfter[i]!.cpuMs - costBefore[i]!.cpuMs) * 1000) / puts,
+      userUs: ((costAfter[i]!.userMs - costBefore[i]!.userMs) * 1000) / puts,
+      sysUs: ((costAfter[i]!.sysMs - costBefore[i]!.sysMs) * 1000) / puts,
       switches: (costAfter[i]!.switches - costBefore[i]!.switches) / puts,
     }));
-    const cost = perPut.map((c) => `${c.cpuUs.toFixed(0)} µs CPU, ${c.switches.toFixed(1)} context switches`).join('; ');
+    const cost = perPut.map((c) => `${c.userUs.toFixed(0)} µs user + ${c.sysUs.toFixed(0)} µs system CPU, ${c.switches.toFixed(1)} context switches`).join('; ');
     process.stdout.write(`load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min)\nper put, each member: ${cost}\n${renderPutTrace(report)}\n`);
     if (values.json !== undefined) await writeFile(values.json, JSON.stringify({ client, dumps, report, perPut }));
   } finally {

@@ -80,6 +80,7 @@ export class PeerSender {
   private dueTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private flushScheduled: NodeJS.Immediate | undefined;
+  private lazyTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(peerId: NodeId, url: string, ctx: SenderContext) {
@@ -110,7 +111,11 @@ export class PeerSender {
     this.connect();
   }
 
-  enqueue(msg: Message, delayMs: number): void {
+  /**
+   * Queue `msg`; it goes out on the next turn, or — `lazy` — with whatever is sent next to this peer, at
+   * the latest after limits.commitOnlyDelayMs.
+   */
+  enqueue(msg: Message, delayMs: number, lazy = false): void {
     if (this.closed) return;
     if (msg.type === 'snapshot') {
       if (this.pendingSnapshot) this.drop(this.pendingSnapshot, 'superseded');
@@ -120,6 +125,13 @@ export class PeerSender {
       this.queue.push(item);
       this.queueBytes += item.sizeBytes;
       this.trimQueue();
+      if (lazy) {
+        this.lazyTimer ??= setTimeout(() => {
+          this.lazyTimer = undefined;
+          this.scheduleFlush();
+        }, this.ctx.limits.commitOnlyDelayMs);
+        return;
+      }
     }
     this.scheduleFlush();
   }
@@ -139,6 +151,7 @@ export class PeerSender {
     this.closed = true;
     this.clearReconnect();
     if (this.dueTimer) clearTimeout(this.dueTimer);
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
     if (this.flushScheduled) clearImmediate(this.flushScheduled);
     this.dropConnection('closed');
   }
@@ -196,6 +209,10 @@ export class PeerSender {
     let due = 0;
     while (due < this.queue.length && this.queue[due]!.dueAtMs <= now) due++;
     if (due > 0) {
+      if (due === this.queue.length && this.lazyTimer) {
+        clearTimeout(this.lazyTimer);
+        this.lazyTimer = undefined;
+      }
       const batch = this.queue.splice(0, due);
       for (const q of batch) this.queueBytes -= q.sizeBytes;
       const { messagesPerFrameMax } = this.ctx.limits;

@@ -108,7 +108,7 @@ describe('PeerTransport messaging', () => {
     expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(1);
   });
 
-  it('sendAll writes a batch before it returns, one frame per peer; appends that only carry a commit index wait for the next turn', async () => {
+  it('sendAll writes a batch before it returns, one frame per peer; an append carrying only a commit index waits for company', async () => {
     fresh();
     const a = await net.add(1);
     const b = await net.add(2);
@@ -124,17 +124,24 @@ describe('PeerTransport messaging', () => {
       commit: index - 1,
       entries: withEntry ? [{ type: 'normal', index, term: 1, data: new Uint8Array(8) }] : [],
     });
-    const framesBefore = await counterValue(a.transport.metrics.framesSent, { peer: '2' });
+    const frames = (): Promise<number> => counterValue(a.transport.metrics.framesSent, { peer: '2' });
+    const before = await frames();
     // An append with an entry and a heartbeat: on the socket before sendAll returns (the leader's own
     // disk write comes next and must overlap it), together in one frame.
     a.transport.sendAll([append(1, true), heartbeat(1, 2, 7)]);
-    expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(framesBefore + 1);
-    // Only a new commit index: nothing is written yet, the frame goes on a later turn.
+    expect(await frames()).toBe(before + 1);
+    // Only a new commit index: nothing is written yet…
     a.transport.sendAll([append(2, false)]);
-    expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(framesBefore + 1);
-    await waitFor('3 delivered', () => b.received.length === 3);
-    expect(b.received.map((m) => m.type)).toEqual(['append', 'heartbeat', 'append']);
-    expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(framesBefore + 2);
+    expect(await frames()).toBe(before + 1);
+    // …until the next message to that peer, which takes it along in its own frame, in order.
+    a.transport.sendAll([append(3, true)]);
+    expect(await frames()).toBe(before + 2);
+    await waitFor('4 delivered', () => b.received.length === 4);
+    expect(b.received.map((m) => (m.type === 'append' ? m.prevLogIndex + 1 : -1))).toEqual([1, -1, 2, 3]);
+    // Alone, it still goes, after limits.commitOnlyDelayMs.
+    a.transport.sendAll([append(4, false)]);
+    await waitFor('5 delivered', () => b.received.length === 5);
+    expect(await frames()).toBe(before + 3);
   });
 
   it('splits a batch over the message-count and frame-size limits, and drops a lone oversize message', async () => {

@@ -109,21 +109,24 @@ export class PeerTransport {
    * now rather than on a later turn, because the caller's next step is the leader's own disk write, which
    * the appends are meant to overlap (thesis §10.2.1), and a follower's acknowledgement is what the
    * leader's commit waits for; a turn of the event loop between them is pure latency. The exception is
-   * a batch of appends without entries (a new commit index, nothing to persist): those are written on the
-   * next turn, so the leader's replies to the writes it just applied go out first.
+   * an append without entries (a new commit index, nothing to persist, which etcd sends at once): it waits
+   * for the next message to that peer, or limits.commitOnlyDelayMs — so the leader's replies to the writes
+   * it just applied go out first, and with one write after another the commit index rides in the next
+   * write's append instead of costing each follower a wake-up, a disk write and an acknowledgement.
    */
   sendAll(msgs: readonly Message[]): void {
     if (this.closed) return;
     const urgent = new Set<PeerSender>();
     for (const m of msgs) {
-      const sender = this.enqueue(m);
-      if (sender !== undefined && !isCommitOnly(m)) urgent.add(sender);
+      const lazy = isCommitOnly(m);
+      const sender = this.enqueue(m, lazy);
+      if (sender !== undefined && !lazy) urgent.add(sender);
     }
     for (const sender of urgent) sender.flushNow();
   }
 
   /** Queue `msg` for its peer; the sender, or undefined when the message was dropped. */
-  private enqueue(msg: Message): PeerSender | undefined {
+  private enqueue(msg: Message, lazy = false): PeerSender | undefined {
     const peer = String(msg.to);
     if (this.faults.get(msg.to)?.dropOutgoing) {
       this.metrics.messagesDropped.inc({ peer, reason: 'faultOutgoing' });
@@ -135,7 +138,7 @@ export class PeerTransport {
       this.metrics.messagesDropped.inc({ peer, reason: 'unknownPeer' });
       return undefined;
     }
-    sender.enqueue(msg, this.faults.get(msg.to)?.delayMs ?? 0);
+    sender.enqueue(msg, this.faults.get(msg.to)?.delayMs ?? 0, lazy);
     return sender;
   }
 
