@@ -1,6 +1,6 @@
 // Turns the client's send/receive stamps and each member's per-entry stage stamps (server/write-trace.ts)
 // into one timeline per put, and the median of each stage over all puts: the table in docs/performance.md
-// "Where a put's time goes". Pure: no I/O, so it is tested on its own (analyse.test.ts).
+// "Where a put's time goes". Pure: no I/O, so it is tested on its own (test/bench/put-trace-analyse.test.ts).
 
 import type { WriteStage, WriteTraceDump } from '../../../kv/src/server/write-trace.ts';
 
@@ -15,7 +15,7 @@ export interface StageRow {
   readonly stage: string;
   /** Median of (stamp − client send) over the puts that have the stamp, µs. */
   readonly atUsP50: number;
-  /** Median of (stamp − previous row's stamp), µs: the cost of this step. */
+  /** Median of (stamp − the latest stamp it waits for), µs: the cost of this step. */
   readonly stepUsP50: number;
   readonly puts: number;
 }
@@ -31,23 +31,36 @@ export interface PutTraceReport {
 
 type Stamps = Partial<Record<WriteStage, number>>;
 
-/** The timeline a put walks: (member role, stage). The follower is the one whose ack came first (the quorum). */
-export const TIMELINE: readonly { readonly label: string; readonly role: 'client' | 'leader' | 'follower'; readonly stage: WriteStage | 'send' | 'recv' }[] = [
-  { label: 'client send', role: 'client', stage: 'send' },
-  { label: 'leader: request frame received', role: 'leader', stage: 'clientRecv' },
-  { label: 'leader: proposed', role: 'leader', stage: 'proposed' },
-  { label: 'leader: own persist started', role: 'leader', stage: 'persistStart' },
-  { label: 'leader: append handed to socket', role: 'leader', stage: 'appendSent' },
-  { label: 'follower: append received', role: 'follower', stage: 'appendRecv' },
-  { label: 'follower: persist started', role: 'follower', stage: 'persistStart' },
-  { label: 'follower: persist done (fsync)', role: 'follower', stage: 'persistEnd' },
-  { label: 'follower: ack handed to socket', role: 'follower', stage: 'ackSent' },
-  { label: 'leader: ack received', role: 'leader', stage: 'ackRecv' },
-  { label: 'leader: own persist done (fsync)', role: 'leader', stage: 'persistEnd' },
-  { label: 'leader: committed, apply starts', role: 'leader', stage: 'applyStart' },
-  { label: 'leader: applied', role: 'leader', stage: 'applied' },
-  { label: 'leader: reply handed to socket', role: 'leader', stage: 'replySent' },
-  { label: 'client: reply received', role: 'client', stage: 'recv' },
+/** A stamp of the timeline: whose, which stage, and the stamps it waits for (the latest of them). */
+interface TimelineStep {
+  readonly label: string;
+  readonly role: 'client' | 'leader' | 'follower';
+  readonly stage: WriteStage | 'send' | 'recv';
+  /** Indices into TIMELINE of what this step waits for; its cost is measured from the latest of them. */
+  readonly after: readonly number[];
+}
+
+/**
+ * The timeline a put walks: (member role, stage), each with what it waits for. The follower is the one
+ * whose acknowledgement left first (the one that completes the quorum). The leader's own persist runs beside
+ * replication (thesis §10.2.1); commit waits for both it and the acknowledgement.
+ */
+export const TIMELINE: readonly TimelineStep[] = [
+  { label: 'client send', role: 'client', stage: 'send', after: [] },
+  { label: 'leader: request frame received', role: 'leader', stage: 'clientRecv', after: [0] },
+  { label: 'leader: proposed', role: 'leader', stage: 'proposed', after: [1] },
+  { label: 'leader: append handed to socket', role: 'leader', stage: 'appendSent', after: [2] },
+  { label: 'leader: own persist started', role: 'leader', stage: 'persistStart', after: [2] },
+  { label: 'leader: own persist done (fsync)', role: 'leader', stage: 'persistEnd', after: [4] },
+  { label: 'follower: append received', role: 'follower', stage: 'appendRecv', after: [3] },
+  { label: 'follower: persist started', role: 'follower', stage: 'persistStart', after: [6] },
+  { label: 'follower: persist done (fsync)', role: 'follower', stage: 'persistEnd', after: [7] },
+  { label: 'follower: ack handed to socket', role: 'follower', stage: 'ackSent', after: [8] },
+  { label: 'leader: ack received', role: 'leader', stage: 'ackRecv', after: [9] },
+  { label: 'leader: committed, apply starts', role: 'leader', stage: 'applyStart', after: [5, 10] },
+  { label: 'leader: applied', role: 'leader', stage: 'applied', after: [11] },
+  { label: 'leader: reply handed to socket', role: 'leader', stage: 'replySent', after: [12] },
+  { label: 'client: reply received', role: 'client', stage: 'recv', after: [13] },
 ];
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -99,8 +112,8 @@ export function analysePuts(client: readonly ClientPut[], dumps: readonly WriteT
       const v = tl[i];
       if (v === undefined) continue;
       at.push((v - tl[0]!) / 1000);
-      const prev = tl.slice(0, i).reverse().find((x) => x !== undefined);
-      if (prev !== undefined) step.push((v - prev) / 1000);
+      const waited = t.after.map((j) => tl[j]);
+      if (waited.length > 0 && waited.every((x) => x !== undefined)) step.push((v - Math.max(...(waited as number[]))) / 1000);
     }
     return { stage: t.label, atUsP50: median(at), stepUsP50: i === 0 ? 0 : median(step), puts: at.length };
   });
@@ -112,7 +125,7 @@ export function renderPutTrace(r: PutTraceReport): string {
   const lines = [
     `${r.puts} puts, one in flight (${r.matched} matched to a leader entry): p50 ${(r.totalUsP50 / 1000).toFixed(2)} ms, p99 ${(r.totalUsP99 / 1000).toFixed(2)} ms`,
     '',
-    '| stage | median since client send (µs) | median step from the row above (µs) |',
+    '| stage | median since client send (µs) | median cost of this step (µs, from what it waits for) |',
     '|---|---:|---:|',
   ];
   for (const row of r.rows) lines.push(`| ${row.stage} | ${Number.isNaN(row.atUsP50) ? '–' : row.atUsP50.toFixed(0)} | ${Number.isNaN(row.stepUsP50) ? '–' : row.stepUsP50.toFixed(0)} |`);
