@@ -50,6 +50,21 @@ async function processCost(pid: number): Promise<{ userMs: number; sysMs: number
   return { userMs, sysMs, switches: num('voluntary_ctxt_switches') + num('nonvoluntary_ctxt_switches') };
 }
 
+/** Counters of a member that do not depend on the machine's load: peer frames and messages written, disk writes the Ready loop waited for (the fsync histogram's count). */
+const COUNTERS = { frames: 'halyard_peer_frames_sent_total', messages: 'halyard_peer_messages_sent_total', durableWrites: 'halyard_disk_wal_fsync_duration_seconds_count' } as const;
+type Counts = Record<keyof typeof COUNTERS, number>;
+
+async function memberCounts(clientUrl: string): Promise<Counts> {
+  const res = await fetch(`${clientUrl.replace(/^ws/, 'http')}/metrics`);
+  const text = await res.text();
+  const sum = (name: string): number =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .reduce((acc, l) => acc + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { frames: sum(COUNTERS.frames), messages: sum(COUNTERS.messages), durableWrites: sum(COUNTERS.durableWrites) };
+}
+
 async function main(): Promise<void> {
   // Members inherit this process's environment: that is how the flag reaches them.
   process.env[WRITE_TRACE_ENV] = '1';
@@ -70,6 +85,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < warmup; i++) await kv.put(`warm/${i % 100}`, VALUE);
     const pids = cluster.members.map((m) => cluster.pid(m.name)).filter((p): p is number => p !== undefined);
     const costBefore = await Promise.all(pids.map(processCost));
+    const countsBefore = await Promise.all(cluster.endpoints().map(memberCounts));
     const client: ClientPut[] = [];
     for (let i = 0; i < puts; i++) {
       const sendNs = monotonicNs();
@@ -77,6 +93,7 @@ async function main(): Promise<void> {
       client.push({ sendNs, recvNs: monotonicNs() });
     }
     const costAfter = await Promise.all(pids.map(processCost));
+    const countsAfter = await Promise.all(cluster.endpoints().map(memberCounts));
     const dumps = await Promise.all(cluster.endpoints().map(fetchDump));
     const report = analysePuts(client, dumps);
     const [l1, l5] = loadavg();
@@ -85,8 +102,14 @@ async function main(): Promise<void> {
       sysUs: ((costAfter[i]!.sysMs - costBefore[i]!.sysMs) * 1000) / puts,
       switches: (costAfter[i]!.switches - costBefore[i]!.switches) / puts,
     }));
+    const counts = countsAfter
+      .map((c, i) => {
+        const d = (k: keyof Counts): string => ((c[k] - countsBefore[i]![k]) / puts).toFixed(2);
+        return `${d('frames')} frames / ${d('messages')} messages written, ${d('durableWrites')} disk writes the Ready loop waited for`;
+      })
+      .join('; ');
     const cost = perPut.map((c) => `${c.userUs.toFixed(0)} µs user + ${c.sysUs.toFixed(0)} µs system CPU, ${c.switches.toFixed(1)} context switches`).join('; ');
-    process.stdout.write(`load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min)\nper put, each member: ${cost}\n${renderPutTrace(report)}\n`);
+    process.stdout.write(`load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min)\nper put, each member: ${cost}\nper put, each member: ${counts}\n${renderPutTrace(report)}\n`);
     if (values.json !== undefined) await writeFile(values.json, JSON.stringify({ client, dumps, report, perPut }));
   } finally {
     await kv.close();
