@@ -18,6 +18,8 @@ export class DiskLogStore implements LogStore {
   private issuedHardState: HardState;
   private deferred: { write: DurableWrite; done: Completion }[] = [];
   private deferTimer: NodeJS.Immediate | undefined;
+  /** The last write issued to the disk, settled either way (writes land in call order). */
+  private lastIssued: Promise<unknown> = Promise.resolve();
 
   /** `hardState`: what the disk holds now (the loaded state), which the first write is compared with. */
   constructor(
@@ -36,17 +38,22 @@ export class DiskLogStore implements LogStore {
       return;
     }
     this.issueDeferred();
-    this.disk.saveReady(write).then(() => done(), done);
+    this.issue(this.disk.saveReady(write), done);
   }
 
   saveSnapshot(snapshot: Snapshot, done: Completion): void {
     this.issueDeferred();
-    this.disk.saveSnapshot(snapshot).then(() => done(), done);
+    this.issue(this.disk.saveSnapshot(snapshot), done);
   }
 
   compact(index: number, done: Completion): void {
     this.issueDeferred();
-    this.disk.compact(index).then(() => done(), done);
+    this.issue(this.disk.compact(index), done);
+  }
+
+  private issue(write: Promise<void>, done: Completion): void {
+    write.then(() => done(), done);
+    this.lastIssued = write.catch(() => undefined);
   }
 
   private issueDeferred(): void {
@@ -55,7 +62,7 @@ export class DiskLogStore implements LogStore {
     const writes = this.deferred;
     if (writes.length === 0) return;
     this.deferred = [];
-    for (const { write, done } of writes) this.disk.saveReady(write).then(() => done(), done);
+    for (const { write, done } of writes) this.issue(this.disk.saveReady(write), done);
   }
 
   /** Bytes of the database files (etcd's dbSize is its backend file's size). */
@@ -75,8 +82,10 @@ export class DiskLogStore implements LogStore {
     return total;
   }
 
-  close(): Promise<void> {
+  /** Issues what waits for the next turn, lets every issued write land, then closes the disk. */
+  async close(): Promise<void> {
     this.issueDeferred();
-    return this.disk.close();
+    await this.lastIssued;
+    await this.disk.close();
   }
 }
