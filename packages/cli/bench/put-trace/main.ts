@@ -12,6 +12,7 @@ import { KvClient } from '@halyard/kv-client';
 import { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { freePorts } from '../../../kv/src/server/test-util.testutil.ts';
 import { WRITE_TRACE_ENV, monotonicNs, type WriteTraceDump } from '../../../kv/src/server/write-trace.ts';
+import { intFlag } from '../int-flag.ts';
 import { type ClientPut, analysePuts, renderPutTrace } from './analyse.ts';
 
 const { values } = parseArgs({
@@ -22,14 +23,8 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-function intFlag(name: string, v: string | undefined, dflt: number, max: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new Error(`--${name} must be an integer in 0..${max}, got ${JSON.stringify(v)}`);
-  return n;
-}
-const puts = intFlag('puts', values.puts, 300, 100_000);
-const warmup = intFlag('warmup', values.warmup, 50, 100_000);
+const puts = intFlag('puts', values.puts, 300, { min: 1, max: 100_000 });
+const warmup = intFlag('warmup', values.warmup, 50, { min: 0, max: 100_000 });
 const VALUE = new Uint8Array(256).fill(120);
 
 async function fetchDump(clientUrl: string): Promise<WriteTraceDump> {

@@ -20,6 +20,30 @@ function fresh(): TestNet {
   return net;
 }
 
+/** An append from 1 to 2 placing entry `index`: `entryBytes` of data, or no entry at all (only a commit index). */
+function append1to2(index: number, entryBytes: number | undefined, commit: number): Message {
+  return {
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 1,
+    prevLogIndex: index - 1,
+    prevLogTerm: 1,
+    commit,
+    entries: entryBytes === undefined ? [] : [{ type: 'normal', index, term: 1, data: new Uint8Array(entryBytes) }],
+  };
+}
+
+/** Members 1 and 2 of a fresh net, 1 connected to 2. */
+async function connectedPair(): Promise<[Awaited<ReturnType<TestNet['add']>>, Awaited<ReturnType<TestNet['add']>>]> {
+  fresh();
+  const a = await net.add(1);
+  const b = await net.add(2);
+  net.connectAll();
+  await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+  return [a, b];
+}
+
 /** A hand-driven peer connection, for sending what a correct transport never would. */
 class RawPeer {
   readonly frames: Frame[] = [];
@@ -97,11 +121,7 @@ describe('PeerTransport messaging', () => {
   });
 
   it('coalesces everything sent in one event-loop turn into one frame, in order', async () => {
-    fresh();
-    const a = await net.add(1);
-    const b = await net.add(2);
-    net.connectAll();
-    await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+    const [a, b] = await connectedPair();
     for (let i = 0; i < 200; i++) a.transport.send(heartbeat(1, 2, i));
     await waitFor('200 delivered', () => b.received.length === 200);
     expect(b.received.map((m) => (m.type === 'heartbeat' ? m.context : -1))).toEqual(Array.from({ length: 200 }, (_, i) => i));
@@ -109,21 +129,8 @@ describe('PeerTransport messaging', () => {
   });
 
   it('sendAll writes a batch before it returns, one frame per peer; an append carrying only a commit index waits for company', async () => {
-    fresh();
-    const a = await net.add(1);
-    const b = await net.add(2);
-    net.connectAll();
-    await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
-    const append = (index: number, withEntry: boolean): Message => ({
-      type: 'append',
-      from: 1,
-      to: 2,
-      term: 1,
-      prevLogIndex: index - 1,
-      prevLogTerm: 1,
-      commit: index - 1,
-      entries: withEntry ? [{ type: 'normal', index, term: 1, data: new Uint8Array(8) }] : [],
-    });
+    const [a, b] = await connectedPair();
+    const append = (index: number, withEntry: boolean): Message => append1to2(index, withEntry ? 8 : undefined, index - 1);
     const frames = (): Promise<number> => counterValue(a.transport.metrics.framesSent, { peer: '2' });
     const before = await frames();
     // An append with an entry and a heartbeat: on the socket before sendAll returns (the leader's own
@@ -155,16 +162,7 @@ describe('PeerTransport messaging', () => {
     await waitFor('25 delivered', () => b.received.length === 25);
     expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(3);
     // Ten 50 KiB appends cannot share one 200 KiB frame; one 300 KiB append cannot go at all.
-    const big = (index: number, size: number): Message => ({
-      type: 'append',
-      from: 1,
-      to: 2,
-      term: 1,
-      prevLogIndex: index - 1,
-      prevLogTerm: 1,
-      commit: 0,
-      entries: [{ type: 'normal', index, term: 1, data: new Uint8Array(size) }],
-    });
+    const big = (index: number, size: number): Message => append1to2(index, size, 0);
     for (let i = 1; i <= 10; i++) a.transport.send(big(i, 50 * 1024));
     a.transport.send(big(11, 300 * 1024));
     await waitFor('10 appends delivered', () => b.received.length === 35);
@@ -465,11 +463,7 @@ describe('PeerTransport fault hooks', () => {
   });
 
   it('adds a delay to outgoing messages, keeping their order', async () => {
-    fresh();
-    const a = await net.add(1);
-    const b = await net.add(2);
-    net.connectAll();
-    await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+    const [a, b] = await connectedPair();
     a.transport.setFault(2, { delayMs: 300 });
     const sentAt = Date.now();
     for (let i = 1; i <= 3; i++) a.transport.send(heartbeat(1, 2, i));
