@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { startEtcd, etcdInstalled, ETCD_BIN } from './etcd-target.ts';
 import { startHalyard } from './halyard-target.ts';
+import { intFlag } from '../int-flag.ts';
 import { type Row, renderTable } from './report.ts';
 import type { BenchTarget } from './target.ts';
 import { type LatencyFigures, type LoadFigures, VALUE_256, closedLoop, failoverMs, load, restartToFirstReadMs } from './workloads.ts';
@@ -25,16 +26,10 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-function intFlag(name: string, v: string | undefined, dflt: number, max: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer in 1..${max}, got ${JSON.stringify(v)}`);
-  return n;
-}
 const smoke = values.smoke === true;
-const keys = intFlag('keys', values.keys, smoke ? 500 : 100_000, 10_000_000);
-const ops = intFlag('ops', values.ops, smoke ? 100 : 2_000, 1_000_000);
-const trials = intFlag('trials', values.trials, smoke ? 1 : 5, 100);
+const keys = intFlag('keys', values.keys, smoke ? 500 : 100_000, { min: 1, max: 10_000_000 });
+const ops = intFlag('ops', values.ops, smoke ? 100 : 2_000, { min: 1, max: 1_000_000 });
+const trials = intFlag('trials', values.trials, smoke ? 1 : 5, { min: 1, max: 100 });
 if (values.only !== undefined && values.only !== 'halyard' && values.only !== 'etcd') throw new Error('--only takes halyard or etcd');
 const mvccBackend = values['mvcc-backend'];
 if (mvccBackend !== undefined && mvccBackend !== 'leveldb' && mvccBackend !== 'memory') throw new Error('--mvcc-backend takes leveldb or memory');

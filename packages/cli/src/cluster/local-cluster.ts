@@ -60,6 +60,8 @@ export interface LocalClusterOptions {
   readonly stdio?: 'inherit' | 'pipe' | 'ignore' | 'file';
   /** Extra flags for every member. */
   readonly extraArgs?: readonly string[];
+  /** Options for node itself in each member (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  readonly nodeArgs?: readonly string[];
   /** How long a member may take to print its ready line before start() gives up and kills it. */
   readonly readyTimeoutMs?: number;
 }
@@ -179,6 +181,7 @@ export class LocalCluster {
     await mkdir(m.dataDir, { recursive: true });
     const args = [
       ...NODE_ARGS,
+      ...(this.options.nodeArgs ?? []),
       CLI_MAIN,
       'kv',
       'member',

@@ -91,6 +91,11 @@ export class ClientService {
       await this.onFaults(req, res);
       return;
     }
+    if (req.method === 'GET' && path === '/debug/write-trace' && this.member.trace !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(this.member.trace.dump()));
+      return;
+    }
     if (req.method === 'GET' && path === '/version') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ halyard: VERSION }));
@@ -154,6 +159,8 @@ export class ClientService {
       bufferedBytes: () => ws.bufferedAmount,
     };
     ws.on('message', (data, isBinary) => {
+      const trace = this.member.trace;
+      trace?.requestArrived();
       let id: number | undefined;
       try {
         if (!isBinary) throw new KvError('BadFrame', 'frames must be binary msgpack');
@@ -166,8 +173,13 @@ export class ClientService {
         const req = decodeClientRequest(raw);
         if (inFlight >= CONNECTION_REQUESTS_IN_FLIGHT_MAX) throw new KvError('Unavailable', `more than ${CONNECTION_REQUESTS_IN_FLIGHT_MAX} requests in flight on this connection`);
         inFlight++;
-        void this.handle(req, sink)
-          .then((result) => this.succeed(ws, req.method, req.id, result))
+        const pending = this.handle(req, sink);
+        const tracedIndex = trace?.takeProposed();
+        void pending
+          .then((result) => {
+            this.succeed(ws, req.method, req.id, result);
+            if (tracedIndex !== undefined) trace?.mark(tracedIndex, 'replySent');
+          })
           .catch((e: unknown) => this.fail(ws, req.method, req.id, e))
           .finally(() => {
             inFlight--;

@@ -22,6 +22,7 @@ import type { Cancel, LogStore, MemberClock, MemberObserver, MemberRandom, PeerI
 import { KvStateMachine } from './state-machine.ts';
 import { AppliedWaiters, ProposalWaiters } from './waiters.ts';
 import { MemberWatches } from './watch-hub.ts';
+import type { WriteTrace } from './write-trace.ts';
 
 export const VERSION = '0.1.0';
 
@@ -57,6 +58,8 @@ export interface MemberDeps {
   readonly observer?: MemberObserver;
   /** Test-only fault hooks of the real transport. */
   readonly transportFaults?: TransportFaults;
+  /** Per-stage timestamps of writes (write-trace.ts), when the process asks for them. */
+  readonly trace?: WriteTrace;
 }
 
 export function toWsUrl(httpUrl: string): string {
@@ -74,6 +77,8 @@ export class KvMember implements PeerInbound {
   sm: KvStateMachine;
   readonly watchHub: MemberWatches;
   readonly lessor: Lessor;
+  /** Set when writes are traced (HALYARD_WRITE_TRACE); the client service serves the stamps. */
+  readonly trace: WriteTrace | undefined;
 
   private readonly node: RaftNode;
   private readonly memory: MemoryStorage;
@@ -116,6 +121,7 @@ export class KvMember implements PeerInbound {
     this.clock = deps.clock;
     this.observer = deps.observer ?? {};
     this.faults = deps.transportFaults;
+    this.trace = deps.trace;
     this.lastSnapshotIndex = deps.boot.applied;
     this.smApplied = deps.boot.applied;
     this.smCommitted = deps.boot.applied;
@@ -158,6 +164,7 @@ export class KvMember implements PeerInbound {
       send: (ms) => this.peers.sendAll(this.sm.disk === undefined ? ms : this.withCurrentSnapshots(ms)),
       clock: this.clock,
       fatal: (e) => this.crash(e),
+      ...(deps.trace !== undefined ? { trace: deps.trace } : {}),
       applier: {
         applyCommitted: (entries) => {
           for (const e of entries) this.applyEntry(e);
@@ -186,6 +193,7 @@ export class KvMember implements PeerInbound {
 
   receive(m: Message): void {
     if (this.stopped) return;
+    this.trace?.received(m);
     this.node.step(m);
     this.drain();
   }
@@ -550,7 +558,8 @@ export class KvMember implements PeerInbound {
     if (inFlight !== undefined) return inFlight;
     const outcome = this.proposals.wait(id, this.config.requestTimeoutMs);
     try {
-      this.node.propose(encodePayload({ kind: 'command', requestId: id, command }));
+      const { index } = this.node.propose(encodePayload({ kind: 'command', requestId: id, command }));
+      this.trace?.proposed(index);
     } catch (e) {
       this.proposals.reject(id, e instanceof Error ? e : new Error(String(e)));
     }

@@ -124,6 +124,50 @@ describe('the Ready loop keeps the Ready contract', () => {
     expect(t.memory.lastIndex()).toBe(2);
   });
 
+  it("a write that only moves the commit index (etcd's MustSync: no fsync) does not hold up the next Ready", () => {
+    const t = setup(2, [1, 2, 3]);
+    const e1: Entry = { type: 'normal', term: 1, index: 1, data: data('a') };
+    const e2: Entry = { type: 'normal', term: 1, index: 2, data: data('b') };
+    t.node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [e1], commit: 0 });
+    t.loop.pump();
+    t.store.complete();
+    t.sent.length = 0;
+    // The leader's commit broadcast: nothing new to store but the commit index.
+    t.node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 1, prevLogTerm: 1, entries: [], commit: 1 });
+    t.loop.pump();
+    expect(t.store.pending).toHaveLength(1);
+    expect(t.store.pending[0]!.write).toMatchObject({ entries: [], hardState: { commit: 1 } });
+    expect(t.loop.persisting).toBe(false);
+    expect(t.applied.map((e) => e.index)).toEqual([1]);
+    // Its acknowledgement promises only entry 1, durable already: it leaves at once.
+    expect(t.sent.map((m) => m.type)).toEqual(['appendResponse']);
+    // The next entry's write is issued behind it; its acknowledgement waits for that write.
+    t.sent.length = 0;
+    t.node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 1, prevLogTerm: 1, entries: [e2], commit: 1 });
+    t.loop.pump();
+    expect(t.store.pending.map((p) => p.write.entries.map((e) => e.index))).toEqual([[], [2]]);
+    expect(t.sent).toHaveLength(0);
+    t.store.complete();
+    expect(t.sent).toHaveLength(0);
+    t.store.complete();
+    expect(t.sent.map((m) => (m.type === 'appendResponse' ? m.index : -1))).toEqual([2]);
+  });
+
+  it('a failed unsynced write is fatal too', () => {
+    const t = setup(2, [1, 2, 3]);
+    t.node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [{ type: 'normal', term: 1, index: 1, data: data('a') }], commit: 0 });
+    t.loop.pump();
+    t.store.complete();
+    t.node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 1, prevLogTerm: 1, entries: [], commit: 1 });
+    t.loop.pump();
+    t.store.complete(new Error('disk gone'));
+    expect(t.fatal).toHaveLength(1);
+    t.sent.length = 0;
+    t.node.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 1, context: 0 });
+    t.loop.pump();
+    expect(t.sent).toHaveLength(0);
+  });
+
   it('a snapshot from the leader is installed only once it is durable', () => {
     const t = setup(2, [1, 2, 3]);
     const snapshot: Snapshot = { metadata: { index: 5, term: 1, confState: { voters: [1, 2, 3], learners: [] } }, data: data('image') };

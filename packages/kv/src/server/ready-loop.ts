@@ -12,15 +12,19 @@
 //      a quorum already (as etcd's apply runs beside its WAL write) — unless the Ready carries a snapshot,
 //      which is installed, and the entries after it applied, only once it is on disk;
 //   4. write snapshot, entries and hard state in one durable write (one fsync: group commit), then put
-//      them into the log the core reads (MemoryStorage);
+//      them into the log the core reads (MemoryStorage). A write that etcd's MustSync lets go unsynced
+//      (only the commit index moved) promises nothing to anyone, so the loop issues it and goes on at
+//      once instead of holding the next Ready behind it; the store still lands writes in call order;
 //   5. send everything else (votes, acknowledgements: each promises durability);
 //   6. advance(); then the next Ready. One write in flight at a time: ticks, messages and proposals that
 //      arrive meanwhile are stepped into the core and wait for the next Ready.
 
 import type { RaftNode } from '../raft/node.ts';
 import type { MemoryStorage } from '../raft/storage.ts';
-import type { Entry, Message, ReadState, Ready, Snapshot, SoftState } from '../raft/types.ts';
+import type { Entry, HardState, Message, ReadState, Ready, Snapshot, SoftState } from '../raft/types.ts';
+import { mustSync } from '../storage/disk-storage.ts';
 import type { DurableWrite, LogStore, MemberClock } from './seams.ts';
+import type { WriteTrace } from './write-trace.ts';
 
 /** The state machine side of the loop (hashicorp's FSM plus the member's bookkeeping around it). */
 export interface ReadyApplier {
@@ -48,6 +52,8 @@ export interface ReadyLoopDeps {
   readonly clock: MemberClock;
   /** A failed write or a broken invariant: the member must stop, not go on as if its state were durable. */
   readonly fatal: (e: unknown) => void;
+  /** Per-stage timestamps of entries (write-trace.ts); production only, and only when asked for. */
+  readonly trace?: WriteTrace;
 }
 
 /** Messages a leader may send before its own write is durable (the exception of the Ready contract). */
@@ -61,9 +67,12 @@ export class ReadyLoop {
   private stopped = false;
   private running = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /** The hard state of the last write issued (what MustSync compares a new one with). */
+  private issuedHardState: HardState;
 
   constructor(deps: ReadyLoopDeps) {
     this.d = deps;
+    this.issuedHardState = deps.memory.initialState().hardState;
   }
 
   /** Whether a durable write is in flight (inputs now wait for the next Ready). */
@@ -114,7 +123,17 @@ export class ReadyLoop {
       this.afterPersist(rd);
       return;
     }
+    const sync = mustSync(this.issuedHardState, write);
+    if (write.hardState !== undefined) this.issuedHardState = write.hardState;
+    if (!sync) {
+      this.d.store.saveReady(write, (err) => {
+        if (err !== undefined) this.fail(err);
+      });
+      this.afterPersist(rd);
+      return;
+    }
     this.inFlight = rd;
+    this.d.trace?.markEntries(rd.entries, 'persistStart');
     const startedMs = this.d.clock.nowMs();
     this.d.store.saveReady(write, (err) => this.onDurable(rd, startedMs, err));
   }
@@ -128,15 +147,21 @@ export class ReadyLoop {
     }
     try {
       if (err !== undefined) throw err;
+      this.d.trace?.markEntries(rd.entries, 'persistEnd');
       this.d.applier.persisted(this.d.clock.nowMs() - startedMs);
       this.afterPersist(rd);
     } catch (e) {
-      this.stopped = true;
-      this.notifyIdle();
-      this.d.fatal(e);
+      this.fail(e);
       return;
     }
     this.pump();
+  }
+
+  private fail(e: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.notifyIdle();
+    this.d.fatal(e);
   }
 
   /** Steps 4 (into the core's log), 5, the snapshot case of 3, and 6. */
@@ -156,7 +181,11 @@ export class ReadyLoop {
   }
 
   private applyReady(rd: Ready): void {
-    if (rd.committedEntries.length > 0) this.d.applier.applyCommitted(rd.committedEntries);
+    if (rd.committedEntries.length > 0) {
+      this.d.trace?.markEntries(rd.committedEntries, 'applyStart');
+      this.d.applier.applyCommitted(rd.committedEntries);
+      this.d.trace?.markEntries(rd.committedEntries, 'applied');
+    }
     if (rd.softState !== undefined) this.d.applier.softState(rd.softState);
     if (rd.readStates.length > 0) this.d.applier.readStates(rd.readStates);
   }

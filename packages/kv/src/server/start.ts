@@ -16,6 +16,7 @@ import { realClock } from './real-clock.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { StateMachineDisk } from './state-machine-disk.ts';
 import { loadTls } from './tls.ts';
+import { WriteTrace } from './write-trace.ts';
 
 /** Open the member's data directory, start its peer port, and start it. */
 export async function startKvMember(config: MemberConfig, logger: TransportLogger = consoleLogger): Promise<KvMember> {
@@ -45,6 +46,7 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
   const peerUrl = new URL(config.peerUrl);
   const peerTls = loadTls(config.peerTls, 'peer');
   const registry = new Registry();
+  const trace = WriteTrace.fromEnv(ids.memberId);
   // The transport delivers to the member, which is built next (nothing is delivered before start()).
   let member: KvMember | undefined;
   const transport = new PeerTransport({
@@ -61,18 +63,20 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
     onRemoved: (by) => member?.removedBy(by),
     onSnapshotSent: (id, _index, ok) => member?.snapshotSent(id, ok),
     advertisedUrl: toWsUrl(config.peerUrl),
+    ...(trace !== undefined ? { onMessagesWritten: (msgs) => trace.sent(msgs) } : {}),
   });
   member = new KvMember({
     config,
     ids,
     logger,
     boot,
-    store: new DiskLogStore(disk),
+    store: new DiskLogStore(disk, boot.bootstrap?.hardState ?? state.hardState),
     network: transport,
     clock: realClock,
     random: cryptoRandom,
     registry,
     transportFaults: transport,
+    ...(trace !== undefined ? { trace } : {}),
   });
   const started = member;
   // A failed fsync or a broken invariant stops the member; the process must not exit as if all were well.

@@ -33,6 +33,13 @@ export interface TransportLimits {
   readonly inboundIdleTimeoutMs: number;
   readonly backoffMsMin: number;
   readonly backoffMsMax: number;
+  /**
+   * How long an append that only carries a new commit index may wait for company (see PeerTransport.sendAll):
+   * anything else sent to that peer meanwhile takes it along in its frame. Nobody waits for such an append —
+   * a follower's linearizable read learns the commit index from its ReadIndex round — and sending it alone
+   * costs a write and a wake-up here, and a wake-up, a disk write and an acknowledgement on the follower.
+   */
+  readonly commitOnlyDelayMs: number;
 }
 
 export const FRAME_SIZE_BYTES_MAX_DEFAULT = 1.5 * 1024 * 1024;
@@ -53,6 +60,7 @@ export const DEFAULT_LIMITS: TransportLimits = {
   inboundIdleTimeoutMs: 15_000,
   backoffMsMin: 50,
   backoffMsMax: 5000,
+  commitOnlyDelayMs: 10,
 };
 
 /** PEM material. When `ca` is set, both sides require and verify the other's certificate (mutual TLS). */
@@ -108,6 +116,8 @@ export interface PeerTransportOptions {
    * addRemoteFromRequest); without it a lagging member cannot answer a newer leader it needs to follow.
    */
   readonly advertisedUrl?: string;
+  /** A batch of messages was handed to a peer's socket (the write trace stamps appends and acks here). */
+  readonly onMessagesWritten?: (msgs: readonly Message[]) => void;
 }
 
 /** Runtime fault injection for one peer (tests, `halyard fuzz cluster`). */

@@ -26,6 +26,7 @@ export interface SenderContext {
   readonly onRemoved: ((byPeerId: NodeId) => void) | undefined;
   /** This member's advertised URL, sent in the hello frame. */
   readonly advertisedUrl: string | undefined;
+  readonly onMessagesWritten: ((msgs: readonly Message[]) => void) | undefined;
 }
 
 export interface PeerStatus {
@@ -79,6 +80,7 @@ export class PeerSender {
   private dueTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private flushScheduled: NodeJS.Immediate | undefined;
+  private lazyTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(peerId: NodeId, url: string, ctx: SenderContext) {
@@ -109,7 +111,11 @@ export class PeerSender {
     this.connect();
   }
 
-  enqueue(msg: Message, delayMs: number): void {
+  /**
+   * Queue `msg`; it goes out on the next turn, or — `lazy` — with whatever is sent next to this peer, at
+   * the latest after limits.commitOnlyDelayMs.
+   */
+  enqueue(msg: Message, delayMs: number, lazy = false): void {
     if (this.closed) return;
     if (msg.type === 'snapshot') {
       if (this.pendingSnapshot) this.drop(this.pendingSnapshot, 'superseded');
@@ -119,6 +125,13 @@ export class PeerSender {
       this.queue.push(item);
       this.queueBytes += item.sizeBytes;
       this.trimQueue();
+      if (lazy) {
+        this.lazyTimer ??= setTimeout(() => {
+          this.lazyTimer = undefined;
+          this.scheduleFlush();
+        }, this.ctx.limits.commitOnlyDelayMs);
+        return;
+      }
     }
     this.scheduleFlush();
   }
@@ -138,6 +151,7 @@ export class PeerSender {
     this.closed = true;
     this.clearReconnect();
     if (this.dueTimer) clearTimeout(this.dueTimer);
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
     if (this.flushScheduled) clearImmediate(this.flushScheduled);
     this.dropConnection('closed');
   }
@@ -160,6 +174,16 @@ export class PeerSender {
   private drop(msg: Message, reason: 'queueFull' | 'superseded' | 'faultOutgoing' | 'removed' | 'tooLarge'): void {
     this.ctx.metrics.messagesDropped.inc({ peer: String(this.peerId), reason });
     if (msg.type === 'snapshot' && reason !== 'superseded') this.ctx.onSnapshotSent?.(this.peerId, msg.snapshot.metadata.index, false);
+  }
+
+  /**
+   * Write the queued messages now (the transport calls it after queueing a batch) instead of on the next
+   * turn. Snapshot chunks still go on a later turn: streaming megabytes must not hold up the caller.
+   */
+  flushNow(): void {
+    const ws = this.socket;
+    if (this.closed || !this.ready || !ws || ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount < this.ctx.limits.socketBufferedBytesMax) this.flushMessages(ws);
   }
 
   private scheduleFlush(): void {
@@ -185,6 +209,10 @@ export class PeerSender {
     let due = 0;
     while (due < this.queue.length && this.queue[due]!.dueAtMs <= now) due++;
     if (due > 0) {
+      if (due === this.queue.length && this.lazyTimer) {
+        clearTimeout(this.lazyTimer);
+        this.lazyTimer = undefined;
+      }
       const batch = this.queue.splice(0, due);
       for (const q of batch) this.queueBytes -= q.sizeBytes;
       const { messagesPerFrameMax } = this.ctx.limits;
@@ -207,6 +235,7 @@ export class PeerSender {
     if (frame.byteLength <= this.ctx.limits.frameSizeBytesMax) {
       this.write(ws, frame);
       for (const m of msgs) this.ctx.metrics.messagesSent.inc({ peer: String(this.peerId), type: m.type });
+      this.ctx.onMessagesWritten?.(msgs);
       return;
     }
     if (msgs.length === 1) {

@@ -20,6 +20,30 @@ function fresh(): TestNet {
   return net;
 }
 
+/** An append from 1 to 2 placing entry `index`: `entryBytes` of data, or no entry at all (only a commit index). */
+function append1to2(index: number, entryBytes: number | undefined, commit: number): Message {
+  return {
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 1,
+    prevLogIndex: index - 1,
+    prevLogTerm: 1,
+    commit,
+    entries: entryBytes === undefined ? [] : [{ type: 'normal', index, term: 1, data: new Uint8Array(entryBytes) }],
+  };
+}
+
+/** Members 1 and 2 of a fresh net, 1 connected to 2. */
+async function connectedPair(): Promise<[Awaited<ReturnType<TestNet['add']>>, Awaited<ReturnType<TestNet['add']>>]> {
+  fresh();
+  const a = await net.add(1);
+  const b = await net.add(2);
+  net.connectAll();
+  await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+  return [a, b];
+}
+
 /** A hand-driven peer connection, for sending what a correct transport never would. */
 class RawPeer {
   readonly frames: Frame[] = [];
@@ -97,15 +121,34 @@ describe('PeerTransport messaging', () => {
   });
 
   it('coalesces everything sent in one event-loop turn into one frame, in order', async () => {
-    fresh();
-    const a = await net.add(1);
-    const b = await net.add(2);
-    net.connectAll();
-    await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+    const [a, b] = await connectedPair();
     for (let i = 0; i < 200; i++) a.transport.send(heartbeat(1, 2, i));
     await waitFor('200 delivered', () => b.received.length === 200);
     expect(b.received.map((m) => (m.type === 'heartbeat' ? m.context : -1))).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(1);
+  });
+
+  it('sendAll writes a batch before it returns, one frame per peer; an append carrying only a commit index waits for company', async () => {
+    const [a, b] = await connectedPair();
+    const append = (index: number, withEntry: boolean): Message => append1to2(index, withEntry ? 8 : undefined, index - 1);
+    const frames = (): Promise<number> => counterValue(a.transport.metrics.framesSent, { peer: '2' });
+    const before = await frames();
+    // An append with an entry and a heartbeat: on the socket before sendAll returns (the leader's own
+    // disk write comes next and must overlap it), together in one frame.
+    a.transport.sendAll([append(1, true), heartbeat(1, 2, 7)]);
+    expect(await frames()).toBe(before + 1);
+    // Only a new commit index: nothing is written yet…
+    a.transport.sendAll([append(2, false)]);
+    expect(await frames()).toBe(before + 1);
+    // …until the next message to that peer, which takes it along in its own frame, in order.
+    a.transport.sendAll([append(3, true)]);
+    expect(await frames()).toBe(before + 2);
+    await waitFor('4 delivered', () => b.received.length === 4);
+    expect(b.received.map((m) => (m.type === 'append' ? m.prevLogIndex + 1 : -1))).toEqual([1, -1, 2, 3]);
+    // Alone, it still goes, after limits.commitOnlyDelayMs.
+    a.transport.sendAll([append(4, false)]);
+    await waitFor('5 delivered', () => b.received.length === 5);
+    expect(await frames()).toBe(before + 3);
   });
 
   it('splits a batch over the message-count and frame-size limits, and drops a lone oversize message', async () => {
@@ -119,16 +162,7 @@ describe('PeerTransport messaging', () => {
     await waitFor('25 delivered', () => b.received.length === 25);
     expect(await counterValue(a.transport.metrics.framesSent, { peer: '2' })).toBe(3);
     // Ten 50 KiB appends cannot share one 200 KiB frame; one 300 KiB append cannot go at all.
-    const big = (index: number, size: number): Message => ({
-      type: 'append',
-      from: 1,
-      to: 2,
-      term: 1,
-      prevLogIndex: index - 1,
-      prevLogTerm: 1,
-      commit: 0,
-      entries: [{ type: 'normal', index, term: 1, data: new Uint8Array(size) }],
-    });
+    const big = (index: number, size: number): Message => append1to2(index, size, 0);
     for (let i = 1; i <= 10; i++) a.transport.send(big(i, 50 * 1024));
     a.transport.send(big(11, 300 * 1024));
     await waitFor('10 appends delivered', () => b.received.length === 35);
@@ -429,11 +463,7 @@ describe('PeerTransport fault hooks', () => {
   });
 
   it('adds a delay to outgoing messages, keeping their order', async () => {
-    fresh();
-    const a = await net.add(1);
-    const b = await net.add(2);
-    net.connectAll();
-    await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+    const [a, b] = await connectedPair();
     a.transport.setFault(2, { delayMs: 300 });
     const sentAt = Date.now();
     for (let i = 1; i <= 3; i++) a.transport.send(heartbeat(1, 2, i));

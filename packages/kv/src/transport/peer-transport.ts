@@ -23,6 +23,11 @@ import {
 } from './options.ts';
 import { PeerSender, type PeerStatus, type SenderContext } from './peer-sender.ts';
 
+/** An append that only carries the commit index: nobody waits for it (see sendAll). */
+function isCommitOnly(m: Message): boolean {
+  return m.type === 'append' && m.entries.length === 0;
+}
+
 /** WebSocket close code "try again later" (RFC 6455 registry, 1013). */
 const CLOSE_TRY_AGAIN_LATER = 1013;
 
@@ -91,25 +96,50 @@ export class PeerTransport {
     return this.listenUrl;
   }
 
-  /** Queue one message for msg.to. Never throws, never blocks: a message that cannot go is dropped and counted. */
+  /**
+   * Queue one message for msg.to; everything queued in one event-loop turn goes out together, in as few
+   * frames as the limits allow. Never throws, never blocks: a message that cannot go is dropped and counted.
+   */
   send(msg: Message): void {
-    const peer = String(msg.to);
+    if (!this.closed) this.enqueue(msg);
+  }
+
+  /**
+   * Send a batch (a Ready's messages): queued per peer, then written at once, one frame per peer. Written
+   * now rather than on a later turn, because the caller's next step is the leader's own disk write, which
+   * the appends are meant to overlap (thesis §10.2.1), and a follower's acknowledgement is what the
+   * leader's commit waits for; a turn of the event loop between them is pure latency. The exception is
+   * an append without entries (a new commit index, nothing to persist, which etcd sends at once): it waits
+   * for the next message to that peer, or limits.commitOnlyDelayMs — so the leader's replies to the writes
+   * it just applied go out first, and with one write after another the commit index rides in the next
+   * write's append instead of costing each follower a wake-up, a disk write and an acknowledgement.
+   */
+  sendAll(msgs: readonly Message[]): void {
     if (this.closed) return;
+    const urgent = new Set<PeerSender>();
+    for (const m of msgs) {
+      const lazy = isCommitOnly(m);
+      const sender = this.enqueue(m, lazy);
+      if (sender !== undefined && !lazy) urgent.add(sender);
+    }
+    for (const sender of urgent) sender.flushNow();
+  }
+
+  /** Queue `msg` for its peer; the sender, or undefined when the message was dropped. */
+  private enqueue(msg: Message, lazy = false): PeerSender | undefined {
+    const peer = String(msg.to);
     if (this.faults.get(msg.to)?.dropOutgoing) {
       this.metrics.messagesDropped.inc({ peer, reason: 'faultOutgoing' });
       if (msg.type === 'snapshot') this.reportSnapshot(msg.to, msg.snapshot.metadata.index, false);
-      return;
+      return undefined;
     }
     const sender = this.senders.get(msg.to);
     if (!sender) {
       this.metrics.messagesDropped.inc({ peer, reason: 'unknownPeer' });
-      return;
+      return undefined;
     }
-    sender.enqueue(msg, this.faults.get(msg.to)?.delayMs ?? 0);
-  }
-
-  sendAll(msgs: readonly Message[]): void {
-    for (const m of msgs) this.send(m);
+    sender.enqueue(msg, this.faults.get(msg.to)?.delayMs ?? 0, lazy);
+    return sender;
   }
 
   /** Add a peer or change its URL (membership changes at runtime). */
@@ -258,6 +288,7 @@ export class PeerTransport {
       onSnapshotSent: (peerId, index, ok) => this.reportSnapshot(peerId, index, ok),
       onRemoved: this.opts.onRemoved,
       advertisedUrl: this.opts.advertisedUrl,
+      onMessagesWritten: this.opts.onMessagesWritten,
     };
   }
 }
