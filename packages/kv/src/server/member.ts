@@ -18,7 +18,7 @@ import { createMemberMetrics, type MemberMetrics } from './metrics.ts';
 import { decodePayload, encodePayload } from './payload.ts';
 import { ReadBarrier } from './read-barrier.ts';
 import { ReadyLoop } from './ready-loop.ts';
-import type { Cancel, LogStore, MemberClock, MemberObserver, MemberRandom, PeerInbound, PeerNetwork, TransportFaults } from './seams.ts';
+import { type ApplyBackend, type Cancel, IMMEDIATE_APPLY, type LogStore, type MemberClock, type MemberObserver, type MemberRandom, type PeerInbound, type PeerNetwork, type TransportFaults } from './seams.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { AppliedWaiters, ProposalWaiters } from './waiters.ts';
 import { MemberWatches } from './watch-hub.ts';
@@ -55,6 +55,8 @@ export interface MemberDeps {
   readonly random: MemberRandom;
   readonly raft?: RaftTuning;
   readonly observer?: MemberObserver;
+  /** Where applied batches settle; at once (the in-memory store) when absent. */
+  readonly applyBackend?: ApplyBackend;
   /** Test-only fault hooks of the real transport. */
   readonly transportFaults?: TransportFaults;
 }
@@ -145,6 +147,7 @@ export class KvMember implements PeerInbound {
       this.clock,
     );
     this.peers = deps.network;
+    const applyBackend = deps.applyBackend ?? IMMEDIATE_APPLY;
     this.loop = new ReadyLoop({
       node: this.node,
       memory: this.memory,
@@ -153,8 +156,9 @@ export class KvMember implements PeerInbound {
       clock: this.clock,
       fatal: (e) => this.crash(e),
       applier: {
-        applyCommitted: (entries) => {
+        applyCommitted: (entries, done) => {
           for (const e of entries) this.applyEntry(e);
+          applyBackend.settle(entries[entries.length - 1]!.index, done);
         },
         installSnapshot: (snap) => this.installSnapshot(snap),
         softState: (s) => this.onSoftState(s),
@@ -431,6 +435,11 @@ export class KvMember implements PeerInbound {
   /** Whether a durable write of the Ready loop is in flight (for the simulator's statistics). */
   isPersisting(): boolean {
     return this.loop.persisting;
+  }
+
+  /** Whether an apply of the Ready loop has not settled yet (for the simulator's checks). */
+  isApplying(): boolean {
+    return this.loop.applying;
   }
 
   header(revision = this.sm.mvcc.revision): Header {
