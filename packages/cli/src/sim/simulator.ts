@@ -8,12 +8,13 @@
 // Nothing here reads a real clock or does real I/O, so the interleaving is a function of the seed alone.
 
 import { checkHistory } from '../check/index.ts';
+import { checkLeases } from '../fuzz/lease-check.ts';
 import { applyConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Snapshot } from '@halyard/kv/raft';
 import { type ClusterIds, MEMBER_DEFAULTS, type MemberConfig, encodeMemberContext } from '@halyard/kv/server';
 import { SeededRng } from '@halyard/kv/util';
 import { EventQueue } from './clock.ts';
 import { ClientPool, type ClientConfig, type ClientEnv, type ClientWake } from './client.ts';
-import { FaultInjector, clockRateFactor, type FaultEnv, type FaultKind } from './faults.ts';
+import { CLOCK_RATE_MIN, FaultInjector, clockRateFactor, type FaultEnv, type FaultKind } from './faults.ts';
 import { findStaleReads } from './history-checks.ts';
 import { InvariantChecker, type MemberView } from './invariants.ts';
 import { Nemeses } from './nemesis.ts';
@@ -150,6 +151,9 @@ class Simulation {
       {
         partitionsOn: () => !this.faultsStopped && this.has('partition'),
         transfersOn: () => this.has('transfer'),
+        applyLagOn: () => !this.faultsStopped && this.has('applylag'),
+        applyLag: (id, msMax, untilMs) => this.members.get(id)?.applyBackend.lagUntil(msMax, untilMs),
+        nowMs: () => this.queue.nowMs,
         memberIds: () => this.memberIds(),
         status: (id) => this.members.get(id)?.status(),
         leader: () => this.leader(),
@@ -211,6 +215,9 @@ class Simulation {
       deleteProbability: t.deleteProbability,
       txnProbability: t.txnProbability,
       leaseProbability: t.leaseProbability,
+      leaseTtlSecondsMin: t.leaseTtlSecondsMin,
+      leaseTtlSecondsMax: t.leaseTtlSecondsMax,
+      leaseKeepAlivesMax: t.leaseKeepAlivesMax,
     };
   }
 
@@ -314,6 +321,7 @@ class Simulation {
         return match === null ? undefined : Number(match[1]);
       },
       internalError: (id, message) => this.checker.report('CoreError', id, `member answered a client with Internal: ${message}`),
+      leaseRenewed: (id) => this.nemeses.afterLeaseRenewal(id),
       checker: this.checker,
       trace: (line) => this.record(line),
     };
@@ -342,6 +350,7 @@ class Simulation {
       changeMembership: () => this.changeMembership(),
       slowApplier: (id, msPerEntry, untilMs) => this.slowApply.set(id, { msPerEntry, untilMs }),
       slowDisk: (id, fsyncMsMax, untilMs) => this.members.get(id)?.disk.slowDown(fsyncMsMax, untilMs),
+      applyLag: (id, msMax, untilMs) => this.members.get(id)?.applyBackend.lagUntil(msMax, untilMs),
       trace: (line) => this.record(line),
     };
   }
@@ -374,6 +383,7 @@ class Simulation {
     for (const s of this.checker.ok ? findStaleReads(this.clients.getHistory()) : []) {
       this.checker.report('StaleRead', undefined, `history: read op ${s.readOpId} of ${s.key} saw modRevision ${s.observedModRevision} at revision ${s.observedRevision}, missing write op ${s.missedWriteOpId} (revision ${s.missedRevision})`);
     }
+    if (this.checker.ok) this.checkLeases();
     if (this.options.checkLinearizability === true && this.checker.ok) this.checkLinearizability();
     return this.result();
   }
@@ -700,7 +710,10 @@ class Simulation {
     this.slowApply.clear();
     // Disks are fast again too: an fsync slower than the election timeout keeps any election from finishing
     // (a vote is sent only once durable), which is a configuration limit, not what liveness checks.
-    for (const m of this.members.values()) m.disk.slowDown(0, 0);
+    for (const m of this.members.values()) {
+      m.disk.slowDown(0, 0);
+      m.applyBackend.lagUntil(0, 0);
+    }
     // Frozen members wake now; input held for them still arrives at their old wake-up time, like a delay.
     this.pausedUntil.clear();
     this.wakeJitterMs.clear();
@@ -744,6 +757,19 @@ class Simulation {
    * The whole client history against the KV model. The checker's time budget is wall-clock (it lives
    * outside the simulation); an undecided check is not a failure.
    */
+  /**
+   * etcd's lease guarantee over what the clients saw: a lease lives at least its TTL after the last
+   * acknowledged renewal. With clock skew a member's clock may run up to 1 / CLOCK_RATE_MIN times fast
+   * and expire a lease that much sooner (a lease is only as good as the leader's clock), so then each TTL
+   * counts for that much less.
+   */
+  private checkLeases(): void {
+    const scale = this.has('skew') ? CLOCK_RATE_MIN : 1;
+    const records = this.clients.getLeaseRecords().map((r) => (r.kind === 'renewed' ? { ...r, ttlSeconds: r.ttlSeconds * scale } : r));
+    const c = checkLeases(records);
+    if (!c.ok) this.checker.report('LeaseExpiredEarly', undefined, c.problems.join('\n'));
+  }
+
   private checkLinearizability(): void {
     const c = checkHistory(this.clients.getHistory(), { timeBudgetMs: 30_000 });
     if (c.outcome === 'not-linearizable') {
@@ -771,6 +797,9 @@ class Simulation {
       membershipChanges: f.membershipChanges,
       slowAppliers: f.slowAppliers,
       slowDisks: f.slowDisks,
+      leaseRenewals: this.clients.getLeaseRecords().filter((r) => r.kind === 'renewed').length,
+      applyLags: f.applyLags,
+      applyBatchesLate: members.reduce((n, m) => n + m.applyBackend.lateBatches, 0),
       leaderTerms: cs.leadersSeen,
       inputsDuringPersist: members.reduce((n, m) => n + m.inputsDuringPersist, 0),
       diskWrites: members.reduce((n, m) => n + m.disk.writes, 0),

@@ -253,7 +253,18 @@ export class KvMember implements PeerInbound {
       if (e.change.type === 'removeNode' && e.change.nodeId === this.ids.memberId) this.stopAfterRemoval();
       return;
     }
-    if (e.data.byteLength === 0) return; // a new leader's empty entry
+    if (e.data.byteLength === 0) {
+      // A new leader's empty entry. Applying our own means every entry of earlier terms is applied too —
+      // among them checkpoints and keep-alives' cleared checkpoints the old leader committed but this
+      // member had not yet learned were committed when it won. Only now are the replicated remaining TTLs
+      // final, so only now does the lessor take over (etcd promotes the lessor here, in applyEntryNormal).
+      const st = this.node.status();
+      if (st.role === 'leader' && e.term === st.term && !this.lessor.isPrimary()) {
+        this.lessor.promote(this.sm.mvcc.leases());
+        this.lastCheckpointMs = this.clock.nowMs();
+      }
+      return;
+    }
     const p = decodePayload(e.data);
     const outcome = this.sm.applyPayload(p);
     this.metrics.appliedEntries.inc();
@@ -296,8 +307,7 @@ export class KvMember implements PeerInbound {
     this.soft = s;
     this.metrics.isLeader.set(s.role === 'leader' ? 1 : 0);
     if (s.role === 'leader' && !wasLeader) {
-      this.lessor.promote(this.sm.mvcc.leases());
-      this.lastCheckpointMs = this.clock.nowMs();
+      // The lessor is promoted once this leader applies its own empty entry (applyEntry), not here.
       this.logger.info('became leader', { term: this.node.status().term });
     } else if (s.role !== 'leader' && wasLeader) {
       this.lessor.demote();

@@ -68,7 +68,11 @@ export class ClientRequests {
         m.requireLeader();
         await m.linearizableBarrier();
         const info = m.sm.mvcc.leaseTimeToLive(req.params.id);
-        if (!m.lessor.renew(req.params.id, info.grantedTtlSeconds)) throw new KvError('LeaseNotFound', 'lease not found');
+        if (!m.lessor.renew(req.params.id, info.grantedTtlSeconds)) {
+          // A leader that has not taken over lease expiry yet (etcd's ErrNotPrimary): the client retries.
+          if (!m.lessor.isPrimary()) throw new KvError('Unavailable', 'this leader has not taken over the leases yet; retry');
+          throw new KvError('LeaseNotFound', 'lease not found');
+        }
         // The renewal must survive a leader change: clear a replicated checkpoint, and answer only once that
         // is applied (etcd's Renew waits for its checkpoint too), so an acknowledged keep-alive is durable.
         const clear = Lessor.checkpointClearedByRenewal(info);
