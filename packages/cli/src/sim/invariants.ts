@@ -33,6 +33,7 @@ export const VIOLATION_KINDS = [
   'Liveness',
   'Linearizability',
   'LeaseExpiredEarly',
+  'DuplicateApply',
   'MemberInvariant',
   'CoreError',
 ] as const;

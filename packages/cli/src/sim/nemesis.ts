@@ -93,7 +93,10 @@ export class Nemeses {
     const isNew = prev === undefined || prev.term !== v.term;
     const committed = !isNew && v.commit > prev.commit;
     this.leaderSeen.set(v.id, { term: v.term, commit: v.commit });
-    const p = isNew ? t.isolateNewLeaderProbability : committed ? t.isolateCommittingLeaderProbability : 0;
+    // A leader holding entries it has not committed (a client's write just appended): cut off, the client's
+    // retry lands on the next leader while the first attempt may still commit — the dedupe class.
+    const appended = !isNew && !committed && v.lastIndex > v.commit;
+    const p = isNew ? t.isolateNewLeaderProbability : committed ? t.isolateCommittingLeaderProbability : appended ? t.isolateAppendingLeaderProbability : 0;
     if (p === 0 || this.rng.float() >= p) return;
     this.env.healAll();
     for (const o of this.env.memberIds()) {
@@ -101,7 +104,7 @@ export class Nemeses {
       this.env.cutLink(o, v.id);
     }
     this.isolations++;
-    this.env.trace(`nemesis isolates ${isNew ? 'new' : 'committing'} leader n${v.id} (term ${v.term}, commit ${v.commit})`);
+    this.env.trace(`nemesis isolates ${isNew ? 'new' : committed ? 'committing' : 'appending'} leader n${v.id} (term ${v.term}, commit ${v.commit}, last ${v.lastIndex})`);
   }
 
   /**

@@ -99,6 +99,8 @@ export interface Tuning {
   /** Reactive nemesis (with the partition fault): isolate a leader right after its election / a commit. */
   readonly isolateNewLeaderProbability: number;
   readonly isolateCommittingLeaderProbability: number;
+  /** …and right after it appended entries it has not committed (a client's retry then races the first attempt). */
+  readonly isolateAppendingLeaderProbability: number;
 }
 
 const DEFAULT: Tuning = {
@@ -155,6 +157,7 @@ const DEFAULT: Tuning = {
   leaderChangeAfterLeaseRenewalProbability: 0.02,
   isolateNewLeaderProbability: 0.1,
   isolateCommittingLeaderProbability: 0.01,
+  isolateAppendingLeaderProbability: 0,
   splitOnUnappliedConfProbability: 0.02,
   lagOnUnappliedConfProbability: 0.02,
 };
@@ -182,6 +185,7 @@ const AGGRESSIVE: Tuning = {
   readProbability: 0.5,
   isolateNewLeaderProbability: 0.4,
   isolateCommittingLeaderProbability: 0.05,
+  isolateAppendingLeaderProbability: 0,
 };
 
 /**
@@ -210,6 +214,7 @@ const MEMBERSHIP: Tuning = {
   removeNewestProbability: 0.8,
   isolateNewLeaderProbability: 0.2,
   isolateCommittingLeaderProbability: 0.05,
+  isolateAppendingLeaderProbability: 0,
   splitOnUnappliedConfProbability: 0.5,
   lagOnUnappliedConfProbability: 0.8,
   slowDiskFsyncMsMax: 400,
@@ -238,9 +243,17 @@ const LEASE: Tuning = {
   leaderChangeAfterLeaseRenewalProbability: 0.15,
   isolateNewLeaderProbability: 0,
   isolateCommittingLeaderProbability: 0,
+  isolateAppendingLeaderProbability: 0,
 };
 
-export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP, lease: LEASE } as const;
+/**
+ * Client retries racing their first attempt (the dedupe class): the default knobs, plus a leader cut off
+ * right after it appended entries it has not committed, so a client's retry lands on the next leader while
+ * the first attempt may still commit — and a requestId commits at two indices.
+ */
+const RETRY: Tuning = { ...DEFAULT, isolateAppendingLeaderProbability: 0.01 };
+
+export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP, lease: LEASE, retry: RETRY } as const;
 export type ProfileName = keyof typeof PROFILES;
 
 export function parseProfile(name: string): ProfileName {

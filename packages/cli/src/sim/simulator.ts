@@ -10,7 +10,7 @@
 import { checkHistory } from '../check/index.ts';
 import { checkLeases } from '../fuzz/lease-check.ts';
 import { applyConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Snapshot } from '@halyard/kv/raft';
-import { type ClusterIds, MEMBER_DEFAULTS, type MemberConfig, encodeMemberContext } from '@halyard/kv/server';
+import { type ClusterIds, type KvStateMachine, MEMBER_DEFAULTS, type MemberConfig, decodePayload, encodeMemberContext } from '@halyard/kv/server';
 import { SeededRng } from '@halyard/kv/util';
 import { EventQueue } from './clock.ts';
 import { ClientPool, type ClientConfig, type ClientEnv, type ClientWake } from './client.ts';
@@ -98,6 +98,11 @@ class Simulation {
   private readonly tickIntervalMs = new Map<NodeId, number>();
   /** Slow appliers: milliseconds each applied entry blocks the member's event loop, until a deadline. */
   private readonly slowApply = new Map<NodeId, { msPerEntry: number; untilMs: number }>();
+  /** The first committed index of each client requestId, and those committed more than once (retries). */
+  private readonly requestIdFirstIndex = new Map<string, number>();
+  private readonly requestIdsCommittedTwice = new Set<string>();
+  /** Per member, the re-committed request it is applying now, checked once that apply is done. */
+  private readonly duplicateChecks = new Map<NodeId, { requestId: string; first: number; index: number; sm: KvStateMachine; ignoredBefore: number }>();
   /** Apply cost accumulated by the current event, per member. */
   private readonly applyCostMs = new Map<NodeId, number>();
   private readonly stats = {
@@ -517,6 +522,7 @@ class Simulation {
 
   /** Check every member the step touched; the checks of a step see its complete effect. */
   private afterStep(): void {
+    for (const id of [...this.duplicateChecks.keys()]) this.settleDuplicateCheck(id);
     for (const [id, costMs] of this.applyCostMs) {
       // A slow applier blocked its event loop: everything else it would have done waits (ticks are lost).
       if (costMs > 0 && this.members.get(id)?.alive === true) this.pause(id, this.queue.nowMs + Math.ceil(costMs));
@@ -606,9 +612,45 @@ class Simulation {
 
   private onApplying(id: NodeId, e: Entry): void {
     this.checker.onApply(id, e);
+    this.checkAppliedOnce(id, e);
     const slow = this.slowApply.get(id);
     if (slow !== undefined && slow.untilMs > this.queue.nowMs) this.applyCostMs.set(id, (this.applyCostMs.get(id) ?? 0) + slow.msPerEntry);
     if (e.type === 'confChange') this.onConfChangeApplied(id, e.index, e.change);
+  }
+
+  /**
+   * Exactly-once writes (the dedupe class of issue 13): a client retry may commit the same requestId a
+   * second time (the first attempt's leader cut off, the retry landing on the next leader, both entries
+   * committed). Every member must answer the later entry from its dedupe table, changing nothing: when a
+   * member applies a command whose requestId the committed log holds at an earlier index, its state
+   * machine's count of answered duplicates must grow by that apply (checked right after it: at the
+   * member's next apply or at the end of the step). Otherwise the write was applied twice.
+   */
+  private checkAppliedOnce(id: NodeId, e: Entry): void {
+    this.settleDuplicateCheck(id);
+    if (e.type !== 'normal' || e.data.byteLength === 0) return;
+    const p = decodePayload(e.data);
+    if (p.kind !== 'command') return;
+    const first = this.requestIdFirstIndex.get(p.requestId);
+    if (first === undefined) {
+      this.requestIdFirstIndex.set(p.requestId, e.index);
+      return;
+    }
+    if (first >= e.index) return;
+    this.requestIdsCommittedTwice.add(p.requestId);
+    const sm = this.members.get(id)?.running()?.sm;
+    if (sm !== undefined) this.duplicateChecks.set(id, { requestId: p.requestId, first, index: e.index, sm, ignoredBefore: sm.duplicatesIgnored });
+  }
+
+  private settleDuplicateCheck(id: NodeId): void {
+    const c = this.duplicateChecks.get(id);
+    if (c === undefined) return;
+    this.duplicateChecks.delete(id);
+    // A snapshot installed meanwhile replaced the state machine: nothing to compare.
+    if (this.members.get(id)?.running()?.sm !== c.sm) return;
+    if (c.sm.duplicatesIgnored <= c.ignoredBefore) {
+      this.checker.report('DuplicateApply', id, `requestId ${c.requestId} is committed at ${c.first} and at ${c.index}; n${id} applied it again instead of answering from its dedupe table`);
+    }
   }
 
   private onInstalling(id: NodeId, snap: Snapshot): void {
@@ -798,6 +840,7 @@ class Simulation {
       slowAppliers: f.slowAppliers,
       slowDisks: f.slowDisks,
       leaseRenewals: this.clients.getLeaseRecords().filter((r) => r.kind === 'renewed').length,
+      requestIdsCommittedTwice: this.requestIdsCommittedTwice.size,
       applyLags: f.applyLags,
       applyBatchesLate: members.reduce((n, m) => n + m.applyBackend.lateBatches, 0),
       leaderTerms: cs.leadersSeen,

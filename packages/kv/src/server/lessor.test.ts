@@ -204,3 +204,16 @@ describe('a keep-alive clears the replicated checkpoint (etcd lessor.Renew, PR #
     expect(Lessor.checkpointClearedByRenewal(lease(7, 60, 1))).toEqual({ type: 'leaseCheckpoint', checkpoints: [{ id: 7, remainingTtlSeconds: 0 }] });
   });
 });
+
+describe('an expired lease is not renewed (etcd lessor.Renew)', () => {
+  it('a keep-alive after the deadline is refused: the revoke already proposed would undo the renewal', () => {
+    const clock = new FakeClock();
+    const l = leader(clock, [lease(7, 5)]);
+    clock.advance(4_999);
+    expect(l.renew(7, 5)).toBe(true);
+    clock.advance(5_000);
+    expect(l.expired()).toEqual([7]);
+    expect(l.renew(7, 5)).toBe(false);
+    expect(l.expired()).toEqual([7]);
+  });
+});

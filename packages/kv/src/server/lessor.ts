@@ -53,9 +53,14 @@ export class Lessor {
     this.deadlines.delete(id);
   }
 
-  /** Keep-alive: returns false when the lease is unknown here. */
+  /**
+   * Keep-alive: returns false when the lease is unknown here — or already expired: its revoke may be on its
+   * way through Raft, and a renewal acknowledged now would be undone by it (etcd's Renew waits for such a
+   * revoke and answers LeaseNotFound).
+   */
   renew(id: number, ttlSeconds: number): boolean {
-    if (!this.primary || !this.deadlines.has(id)) return false;
+    const deadline = this.deadlines.get(id);
+    if (!this.primary || deadline === undefined || deadline <= this.clock.nowMs()) return false;
     this.deadlines.set(id, this.clock.nowMs() + ttlSeconds * 1000);
     return true;
   }
