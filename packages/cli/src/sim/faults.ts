@@ -278,14 +278,20 @@ export class FaultInjector {
    * so its ticks, messages and disk completions wait — while the leader keeps replicating to it.
    */
   private slowApply(): void {
-    const ids = this.env.memberIds();
-    if (ids.length === 0) return;
-    const id = ids[this.rng.int(ids.length)]!;
-    const msPerEntry = 1 + this.rng.int(this.timing.slowApplyMsPerEntryMax);
-    const forMs = 1 + this.rng.int(this.timing.slowApplyDurationMsMax);
-    this.env.slowApplier(id, msPerEntry, this.env.nowMs() + forMs);
+    const d = this.drawSlowdown(this.timing.slowApplyMsPerEntryMax, this.timing.slowApplyDurationMsMax);
+    if (d === undefined) return;
+    this.env.slowApplier(d.id, d.ms, this.env.nowMs() + d.forMs);
     this.counts.slowAppliers++;
-    this.env.trace(`fault slowapply n${id} ${msPerEntry}ms/entry for ${forMs}ms`);
+    this.env.trace(`fault slowapply n${d.id} ${d.ms}ms/entry for ${d.forMs}ms`);
+  }
+
+  /** A random member, 1..msMax milliseconds and 1..durationMsMax of them (undefined with no members). */
+  private drawSlowdown(msMax: number, durationMsMax: number): { id: NodeId; ms: number; forMs: number } | undefined {
+    const ids = this.env.memberIds();
+    if (ids.length === 0) return undefined;
+    const id = ids[this.rng.int(ids.length)]!;
+    const ms = 1 + this.rng.int(msMax);
+    return { id, ms, forMs: 1 + this.rng.int(durationMsMax) };
   }
 
   /**
@@ -294,15 +300,13 @@ export class FaultInjector {
    * and stepping messages — its core's applied index, and so its configuration, trails its commit index.
    */
   private applyLag(): void {
-    const ids = this.env.memberIds();
-    if (ids.length === 0) return;
-    const id = ids[this.rng.int(ids.length)]!;
-    const msMax = 1 + this.rng.int(this.timing.applyLagMsMax);
-    const forMs = 1 + this.rng.int(this.timing.applyLagDurationMsMax);
-    this.env.applyLag(id, msMax, this.env.nowMs() + forMs);
+    const d = this.drawSlowdown(this.timing.applyLagMsMax, this.timing.applyLagDurationMsMax);
+    if (d === undefined) return;
+    this.env.applyLag(d.id, d.ms, this.env.nowMs() + d.forMs);
     this.counts.applyLags++;
-    this.env.trace(`fault applylag n${id} ≤${msMax}ms/batch for ${forMs}ms`);
+    this.env.trace(`fault applylag n${d.id} ≤${d.ms}ms/batch for ${d.forMs}ms`);
   }
+
 
   /** A busy or failing device: one member's fsyncs take tens of milliseconds, so it falls behind the quorum. */
   private slowDisk(): void {
