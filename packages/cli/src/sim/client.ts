@@ -4,8 +4,11 @@
 // request handler (server/requests.ts) over a simulated client network. It retries as the KvClient does
 // (the client's own decideRetry): a NotLeader hint is followed, Unavailable/Timeout/lost connections move
 // on to another member. Linearizable reads on a follower go through its forwarded ReadIndex. Every
-// operation it cannot prove never happened goes into a History for the checkers; lease operations (keys
-// that expire by themselves) run beside it, outside the checked keys.
+// operation it cannot prove never happened goes into a History for the checkers. Lease operations run
+// beside it, outside the checked keys, as an etcd client keeps a lease: grant, attach a key, keep alive
+// every third to four fifths of the TTL, read the key; after a few keep-alives the lease is let go to
+// expire. What they saw is recorded for the lease check (fuzz/lease-check.ts): a lease must live at least
+// its TTL after the last acknowledged renewal.
 
 import type { History, HistoryOp, Op, Result } from '../check/history.ts';
 import type { NodeId } from '@halyard/kv/raft';
@@ -13,6 +16,7 @@ import { toWireError } from '@halyard/kv/server';
 import type { Rng } from '@halyard/kv/util';
 import { ConnectionLostError, KvError, decideRetry } from '@halyard/kv-client';
 import type { ClientRequest, Methods } from '@halyard/kv-client/protocol';
+import type { LeaseRecord } from '../fuzz/lease-check.ts';
 import type { InvariantChecker } from './invariants.ts';
 
 export interface ClientConfig {
@@ -35,8 +39,13 @@ export interface ClientConfig {
   readonly deleteProbability: number;
   /** Two-key transactions (all puts if both compares hold). */
   readonly txnProbability: number;
-  /** Lease grant / put with a lease / keep-alive, on keys outside the checked ones. */
+  /** Lease grant / put with a lease / read of the lease's key, on keys outside the checked ones. */
   readonly leaseProbability: number;
+  /** Granted lease TTLs (uniform); keep-alives come every third to four fifths of the TTL. */
+  readonly leaseTtlSecondsMin: number;
+  readonly leaseTtlSecondsMax: number;
+  /** Keep-alives before a client lets its lease expire. */
+  readonly leaseKeepAlivesMax: number;
 }
 
 /** Simulator events for the clients. */
@@ -68,12 +77,29 @@ export interface ClientEnv {
   endpointId(url: string): NodeId | undefined;
   /** A member answered with Internal: a bug. */
   internalError(id: NodeId, message: string): void;
+  /** A member acknowledged a lease grant or keep-alive (the lease nemesis may change the leader now). */
+  leaseRenewed(id: NodeId): void;
   readonly checker: InvariantChecker;
   trace(line: string): void;
 }
 
+/** A lease operation's part in the lease check. */
+type LeaseStep = 'grant' | 'attach' | 'keepAlive' | 'read';
+
 /** What a client is doing; `checked` ops go into the history, lease ops do not. */
-type Work = { readonly checked: true; readonly op: Op } | { readonly checked: false; readonly name: string; readonly request: (id: number) => ClientRequest };
+type Work =
+  | { readonly checked: true; readonly op: Op }
+  | { readonly checked: false; readonly name: string; readonly request: (id: number) => ClientRequest; readonly lease?: { readonly step: LeaseStep; readonly leaseId: number } };
+
+/** The lease a client keeps. */
+interface ClientLease {
+  readonly id: number;
+  readonly ttlSeconds: number;
+  /** Its key `lease/<id>` was put with it (acknowledged): reads of it observe the lease. */
+  attached: boolean;
+  nextKeepAliveMs: number;
+  keepAlivesLeft: number;
+}
 
 interface PendingOp {
   readonly opId: number;
@@ -91,8 +117,8 @@ interface ClientState {
   pending: PendingOp | undefined;
   leaderGuess: NodeId;
   readonly modRevisionSeen: Map<string, number>;
-  /** A lease this client granted (for its lease keys and keep-alives). */
-  leaseId: number;
+  /** The lease this client keeps, if any. */
+  lease: ClientLease | undefined;
 }
 
 const enc = new TextEncoder();
@@ -104,6 +130,7 @@ export class ClientPool {
   private readonly rng: Rng;
   private readonly clients: ClientState[] = [];
   private readonly history: HistoryOp[] = [];
+  private readonly leaseRecords: LeaseRecord[] = [];
   /** Requests delivered to a member and not yet answered, per member: a crash fails them. */
   private readonly inFlight = new Map<NodeId, Set<{ readonly clientId: number; readonly opId: number; readonly attempt: number }>>();
   private opIdNext = 1;
@@ -115,13 +142,18 @@ export class ClientPool {
     this.env = env;
     this.rng = rng;
     for (let id = 1; id <= cfg.clients; id++) {
-      this.clients.push({ id, pending: undefined, leaderGuess: 0, modRevisionSeen: new Map(), leaseId: 0 });
+      this.clients.push({ id, pending: undefined, leaderGuess: 0, modRevisionSeen: new Map(), lease: undefined });
       env.schedule(env.nowMs() + this.thinkMs(), { kind: 'start', clientId: id });
     }
   }
 
   getHistory(): History {
     return this.history;
+  }
+
+  /** What the lease operations saw, for checkLeases (times on the simulator's clock). */
+  getLeaseRecords(): readonly LeaseRecord[] {
+    return this.leaseRecords;
   }
 
   /** No new operations after this; those in flight still finish or time out. */
@@ -185,6 +217,8 @@ export class ClientPool {
     const key = (): string => `k${this.rng.int(this.cfg.keys)}`;
     const value = `v${c.id}.${opId}`;
     const cfg = this.cfg;
+    const lease = c.lease;
+    if (lease !== undefined && lease.attached && this.env.nowMs() >= lease.nextKeepAliveMs) return this.leaseWork(c, opId);
     let r = this.rng.float();
     if ((r -= cfg.leaseProbability) < 0) return this.leaseWork(c, opId);
     if ((r -= cfg.readProbability) < 0) return { checked: true, op: { type: 'get', key: key() } };
@@ -212,15 +246,80 @@ export class ClientPool {
     return { checked: true, op: { type: 'put', key: key(), value } };
   }
 
-  /** Lease traffic: grant, attach a key, keep alive or let it expire (the leader's lessor revokes it). */
+  /**
+   * Lease traffic: grant a lease, attach its key, keep it alive when due (or, after the last keep-alive,
+   * let it expire and grant another), and otherwise read its key.
+   */
   private leaseWork(c: ClientState, opId: number): Work {
     const requestId = `c${c.id}.${opId}`;
-    if (c.leaseId === 0 || this.rng.int(4) === 0) {
-      return { checked: false, name: 'leaseGrant', request: (id) => ({ id, method: 'leaseGrant', params: { ttlSeconds: 1 + this.rng.int(2) }, requestId }) };
+    const cfg = this.cfg;
+    let lease = c.lease;
+    if (lease !== undefined && lease.attached && this.env.nowMs() >= lease.nextKeepAliveMs && lease.keepAlivesLeft === 0) lease = c.lease = undefined;
+    if (lease === undefined) {
+      const ttlSeconds = cfg.leaseTtlSecondsMin + this.rng.int(cfg.leaseTtlSecondsMax - cfg.leaseTtlSecondsMin + 1);
+      return { checked: false, name: 'leaseGrant', request: (id) => ({ id, method: 'leaseGrant', params: { ttlSeconds }, requestId }), lease: { step: 'grant', leaseId: 0 } };
     }
-    const lease = c.leaseId;
-    if (this.rng.int(2) === 0) return { checked: false, name: 'leaseKeepAlive', request: (id) => ({ id, method: 'leaseKeepAlive', params: { id: lease } }) };
-    return { checked: false, name: 'leasePut', request: (id) => ({ id, method: 'put', params: { key: enc.encode(`lease/${c.id}`), value: enc.encode(`v${opId}`), lease }, requestId }) };
+    const leaseId = lease.id;
+    const key = enc.encode(`lease/${leaseId}`);
+    if (!lease.attached) {
+      return { checked: false, name: 'leasePut', request: (id) => ({ id, method: 'put', params: { key, value: enc.encode(`v${opId}`), lease: leaseId }, requestId }), lease: { step: 'attach', leaseId } };
+    }
+    if (this.env.nowMs() >= lease.nextKeepAliveMs) {
+      lease.keepAlivesLeft--;
+      return { checked: false, name: 'leaseKeepAlive', request: (id) => ({ id, method: 'leaseKeepAlive', params: { id: leaseId } }), lease: { step: 'keepAlive', leaseId } };
+    }
+    return { checked: false, name: 'leaseRead', request: (id) => ({ id, method: 'range', params: { key } }), lease: { step: 'read', leaseId } };
+  }
+
+  /** When a client keeps alive next: every third to four fifths of the TTL, as etcd clients do (TTL/3). */
+  private nextKeepAliveMs(ttlSeconds: number): number {
+    return this.env.nowMs() + Math.round((ttlSeconds * 1000 * (33 + this.rng.int(48))) / 100);
+  }
+
+  /** Record what a lease operation saw; `reply` undefined when it ended without an answer. */
+  private onLeaseOutcome(c: ClientState, p: PendingOp, reply: Reply | undefined): void {
+    if (p.work.checked || p.work.lease === undefined || reply === undefined) return;
+    const { step, leaseId } = p.work.lease;
+    const sentMs = p.invokeTimeMs;
+    const ackMs = this.env.nowMs();
+    if (!reply.ok) {
+      // The lease is gone (revoked by its expiry): an observation, as much as a read finding no key.
+      if (reply.error.code === 'LeaseNotFound' && leaseId !== 0) {
+        this.leaseRecords.push({ kind: 'observed', leaseId, sentMs, ackMs, alive: false, what: `${p.work.name} op${p.opId} (LeaseNotFound)` });
+        if (c.lease?.id === leaseId) c.lease = undefined;
+      }
+      return;
+    }
+    const r = reply.result as { id?: number; ttlSeconds?: number; kvs?: readonly unknown[] };
+    switch (step) {
+      case 'grant': {
+        if (typeof r.id !== 'number' || typeof r.ttlSeconds !== 'number') return;
+        // The lease may have been granted by an earlier attempt (the same requestId): from the first send.
+        this.leaseRecords.push({ kind: 'renewed', leaseId: r.id, sentMs, ackMs, ttlSeconds: r.ttlSeconds });
+        c.lease = { id: r.id, ttlSeconds: r.ttlSeconds, attached: false, nextKeepAliveMs: this.nextKeepAliveMs(r.ttlSeconds), keepAlivesLeft: 1 + this.rng.int(this.cfg.leaseKeepAlivesMax) };
+        this.env.leaseRenewed(p.target);
+        return;
+      }
+      case 'attach':
+        if (c.lease?.id === leaseId) c.lease.attached = true;
+        return;
+      case 'keepAlive':
+        if (typeof r.ttlSeconds !== 'number') return;
+        this.leaseRecords.push({ kind: 'renewed', leaseId, sentMs, ackMs, ttlSeconds: r.ttlSeconds });
+        if (c.lease?.id === leaseId) c.lease.nextKeepAliveMs = this.nextKeepAliveMs(r.ttlSeconds);
+        this.env.leaseRenewed(p.target);
+        return;
+      case 'read': {
+        const alive = (r.kvs?.length ?? 0) > 0;
+        this.leaseRecords.push({ kind: 'observed', leaseId, sentMs, ackMs, alive, what: `read of lease/${leaseId} op${p.opId}` });
+        if (!alive && c.lease?.id === leaseId) c.lease = undefined;
+        return;
+      }
+      default: {
+        const never: never = step;
+        throw new Error(`unknown lease step ${String(never)}`);
+      }
+    }
   }
 
   private request(p: PendingOp): ClientRequest {
@@ -332,6 +431,7 @@ export class ClientPool {
   }
 
   private onReply(c: ClientState, p: PendingOp, reply: Reply): void {
+    this.onLeaseOutcome(c, p, reply);
     if (reply.ok) {
       c.leaderGuess = p.target;
       this.finish(c, p, this.toResult(c, p, reply.result));
@@ -371,11 +471,7 @@ export class ClientPool {
 
   /** The wire result as a history result (undefined for unchecked lease operations). */
   private toResult(c: ClientState, p: PendingOp, raw: unknown): Result | undefined {
-    if (!p.work.checked) {
-      const r = raw as { id?: number };
-      if (p.work.name === 'leaseGrant' && typeof r.id === 'number') c.leaseId = r.id;
-      return undefined;
-    }
+    if (!p.work.checked) return undefined;
     const op = p.work.op;
     switch (op.type) {
       case 'get': {

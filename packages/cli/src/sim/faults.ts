@@ -6,12 +6,12 @@
 import type { NodeId } from '@halyard/kv/raft';
 import type { Rng } from '@halyard/kv/util';
 
-export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'pause', 'skew', 'transfer', 'membership', 'slowapply', 'slowdisk'] as const;
+export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'pause', 'skew', 'transfer', 'membership', 'slowapply', 'slowdisk', 'applylag'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultSet = ReadonlySet<FaultKind>;
 
 /** The default for fuzzing: every fault the simulator can inject without changing membership. */
-export const DEFAULT_FAULTS = 'partition,drop,dup,reorder,crash,pause,skew,transfer,slowapply,slowdisk';
+export const DEFAULT_FAULTS = 'partition,drop,dup,reorder,crash,pause,skew,transfer,slowapply,slowdisk,applylag';
 
 /** Parse "partition,drop,…", "all" or "none"/"" into a set; unknown names are an error, not ignored. */
 export function parseFaults(spec: string): FaultSet {
@@ -33,9 +33,12 @@ export function formatFaults(set: FaultSet): string {
   return s === '' ? 'none' : s;
 }
 
+/** The slowest clock rate factor the skew fault sets (a factor below 1 makes a clock run fast). */
+export const CLOCK_RATE_MIN = 0.5;
+
 /** A clock rate between half and one and a half times nominal. */
 export function clockRateFactor(rng: Rng): number {
-  return 0.5 + rng.int(101) / 100;
+  return CLOCK_RATE_MIN + rng.int(101) / 100;
 }
 
 /** What the fault injector may do to the cluster; the simulator implements it. */
@@ -61,6 +64,8 @@ export interface FaultEnv {
   slowApplier(id: NodeId, msPerEntry: number, untilMs: number): void;
   /** A member's disk becomes slow (each fsync takes up to fsyncMsMax) for a while. */
   slowDisk(id: NodeId, fsyncMsMax: number, untilMs: number): void;
+  /** A member's applied batches settle late (each after up to msMax) for a while; it keeps ticking. */
+  applyLag(id: NodeId, msMax: number, untilMs: number): void;
   trace(line: string): void;
 }
 
@@ -70,6 +75,9 @@ export interface FaultTiming {
   readonly slowDiskDurationMsMax: number;
   readonly slowApplyMsPerEntryMax: number;
   readonly slowApplyDurationMsMax: number;
+  readonly applyLagMsMax: number;
+  readonly applyLagDurationMsMax: number;
+  readonly applyLagWeight: number;
   readonly faultIntervalMsMin: number;
   readonly faultIntervalMsMax: number;
   readonly downtimeMsMin: number;
@@ -78,7 +86,7 @@ export interface FaultTiming {
   readonly pauseMsMax: number;
 }
 
-type Action = 'partition' | 'heal' | 'crash' | 'pause' | 'skew' | 'transfer' | 'membership' | 'slowapply' | 'slowdisk';
+type Action = 'partition' | 'heal' | 'crash' | 'pause' | 'skew' | 'transfer' | 'membership' | 'slowapply' | 'slowdisk' | 'applylag';
 
 export class FaultInjector {
   private readonly faults: FaultSet;
@@ -86,7 +94,7 @@ export class FaultInjector {
   private readonly rng: Rng;
   private readonly env: FaultEnv;
   private stopped = false;
-  readonly counts = { partitions: 0, heals: 0, crashes: 0, pauses: 0, skews: 0, transfers: 0, membershipChanges: 0, slowAppliers: 0, slowDisks: 0 };
+  readonly counts = { partitions: 0, heals: 0, crashes: 0, pauses: 0, skews: 0, transfers: 0, membershipChanges: 0, slowAppliers: 0, slowDisks: 0, applyLags: 0 };
 
   constructor(faults: FaultSet, timing: FaultTiming, env: FaultEnv, rng: Rng) {
     this.faults = faults;
@@ -118,6 +126,7 @@ export class FaultInjector {
     if (this.faults.has('membership')) for (let i = 0; i < this.timing.membershipWeight; i++) a.push('membership');
     if (this.faults.has('slowapply')) a.push('slowapply');
     if (this.faults.has('slowdisk')) a.push('slowdisk');
+    if (this.faults.has('applylag')) for (let i = 0; i < this.timing.applyLagWeight; i++) a.push('applylag');
     return a;
   }
 
@@ -161,6 +170,9 @@ export class FaultInjector {
         break;
       case 'slowdisk':
         this.slowDisk();
+        break;
+      case 'applylag':
+        this.applyLag();
         break;
       default: {
         const never: never = action;
@@ -266,15 +278,35 @@ export class FaultInjector {
    * so its ticks, messages and disk completions wait — while the leader keeps replicating to it.
    */
   private slowApply(): void {
-    const ids = this.env.memberIds();
-    if (ids.length === 0) return;
-    const id = ids[this.rng.int(ids.length)]!;
-    const msPerEntry = 1 + this.rng.int(this.timing.slowApplyMsPerEntryMax);
-    const forMs = 1 + this.rng.int(this.timing.slowApplyDurationMsMax);
-    this.env.slowApplier(id, msPerEntry, this.env.nowMs() + forMs);
+    const d = this.drawSlowdown(this.timing.slowApplyMsPerEntryMax, this.timing.slowApplyDurationMsMax);
+    if (d === undefined) return;
+    this.env.slowApplier(d.id, d.ms, this.env.nowMs() + d.forMs);
     this.counts.slowAppliers++;
-    this.env.trace(`fault slowapply n${id} ${msPerEntry}ms/entry for ${forMs}ms`);
+    this.env.trace(`fault slowapply n${d.id} ${d.ms}ms/entry for ${d.forMs}ms`);
   }
+
+  /** A random member, 1..msMax milliseconds and 1..durationMsMax of them (undefined with no members). */
+  private drawSlowdown(msMax: number, durationMsMax: number): { id: NodeId; ms: number; forMs: number } | undefined {
+    const ids = this.env.memberIds();
+    if (ids.length === 0) return undefined;
+    const id = ids[this.rng.int(ids.length)]!;
+    const ms = 1 + this.rng.int(msMax);
+    return { id, ms, forMs: 1 + this.rng.int(durationMsMax) };
+  }
+
+  /**
+   * A state machine that applies asynchronously and lags (a large batch, a slow disk under a disk-backed
+   * store): for a while each applied batch settles up to applyLagMsMax later, while the member keeps ticking
+   * and stepping messages — its core's applied index, and so its configuration, trails its commit index.
+   */
+  private applyLag(): void {
+    const d = this.drawSlowdown(this.timing.applyLagMsMax, this.timing.applyLagDurationMsMax);
+    if (d === undefined) return;
+    this.env.applyLag(d.id, d.ms, this.env.nowMs() + d.forMs);
+    this.counts.applyLags++;
+    this.env.trace(`fault applylag n${d.id} ≤${d.ms}ms/batch for ${d.forMs}ms`);
+  }
+
 
   /** A busy or failing device: one member's fsyncs take tens of milliseconds, so it falls behind the quorum. */
   private slowDisk(): void {

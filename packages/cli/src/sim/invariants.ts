@@ -32,6 +32,8 @@ export const VIOLATION_KINDS = [
   'StaleRead',
   'Liveness',
   'Linearizability',
+  'LeaseExpiredEarly',
+  'DuplicateApply',
   'MemberInvariant',
   'CoreError',
 ] as const;
@@ -60,6 +62,8 @@ export interface MemberView {
    * configuration and applied index then describe the same point of the log.
    */
   readonly settled?: boolean;
+  /** An apply of committed entries has not settled (its state machine lags; the core waits for it). */
+  readonly applying?: boolean;
   /** The member's log as the core reads it (volatile; includes writes whose fsync is pending). */
   readonly storage: MemoryStorage;
 }

@@ -13,6 +13,11 @@ export interface NemesisEnv {
   partitionsOn(): boolean;
   /** Leadership transfers may be injected now. */
   transfersOn(): boolean;
+  /** State machines may be made to lag now (the applylag fault is on and faults have not stopped). */
+  applyLagOn(): boolean;
+  /** From now until `untilMs`, each batch member `id` applies settles up to `msMax` later. */
+  applyLag(id: NodeId, msMax: number, untilMs: number): void;
+  nowMs(): number;
   memberIds(): NodeId[];
   status(id: NodeId): RaftStatus | undefined;
   leader(): NodeId | undefined;
@@ -35,11 +40,38 @@ export class Nemeses {
   private readonly leaderSeen = new Map<NodeId, { term: number; commit: number }>();
   /** The configuration nemesis acts once per change. */
   private lastConfSplitIndex = 0;
+  /** The apply-lag nemesis considers each change once. */
+  private lastLagIndex = 0;
 
   constructor(env: NemesisEnv, tuning: Tuning, rng: Rng) {
     this.env = env;
     this.tuning = tuning;
     this.rng = rng;
+  }
+
+  /**
+   * The lessor's window: right after leader `id` acknowledged a lease grant or keep-alive, sometimes hand
+   * its leadership to another voter or cut it off. The next leader must start each lease from no less than
+   * what is left of it (etcd lessor.Promote, and Renew clearing a stale checkpoint).
+   */
+  afterLeaseRenewal(id: NodeId): void {
+    const p = this.tuning.leaderChangeAfterLeaseRenewalProbability;
+    if (p === 0 || this.env.status(id)?.role !== 'leader' || this.rng.float() >= p) return;
+    const targets = this.env.voters().filter((o) => o !== id && this.env.status(o) !== undefined);
+    if (this.env.transfersOn() && targets.length > 0 && (this.rng.int(2) === 0 || !this.env.partitionsOn())) {
+      const to = targets[this.rng.int(targets.length)]!;
+      const refused = this.env.transferLeadership(id, to);
+      this.env.trace(refused === undefined ? `nemesis transfers leadership n${id} → n${to} after a lease renewal` : `nemesis transfer n${id} → n${to} refused: ${refused}`);
+      return;
+    }
+    if (!this.env.partitionsOn()) return;
+    this.env.healAll();
+    for (const o of this.env.memberIds()) {
+      this.env.cutLink(id, o);
+      this.env.cutLink(o, id);
+    }
+    this.isolations++;
+    this.env.trace(`nemesis isolates leader n${id} after a lease renewal`);
   }
 
   /** After a step, on the member it touched. */
@@ -61,7 +93,10 @@ export class Nemeses {
     const isNew = prev === undefined || prev.term !== v.term;
     const committed = !isNew && v.commit > prev.commit;
     this.leaderSeen.set(v.id, { term: v.term, commit: v.commit });
-    const p = isNew ? t.isolateNewLeaderProbability : committed ? t.isolateCommittingLeaderProbability : 0;
+    // A leader holding entries it has not committed (a client's write just appended): cut off, the client's
+    // retry lands on the next leader while the first attempt may still commit — the dedupe class.
+    const appended = !isNew && !committed && v.lastIndex > v.commit;
+    const p = isNew ? t.isolateNewLeaderProbability : committed ? t.isolateCommittingLeaderProbability : appended ? t.isolateAppendingLeaderProbability : 0;
     if (p === 0 || this.rng.float() >= p) return;
     this.env.healAll();
     for (const o of this.env.memberIds()) {
@@ -69,7 +104,24 @@ export class Nemeses {
       this.env.cutLink(o, v.id);
     }
     this.isolations++;
-    this.env.trace(`nemesis isolates ${isNew ? 'new' : 'committing'} leader n${v.id} (term ${v.term}, commit ${v.commit})`);
+    this.env.trace(`nemesis isolates ${isNew ? 'new' : committed ? 'committing' : 'appending'} leader n${v.id} (term ${v.term}, commit ${v.commit}, last ${v.lastIndex})`);
+  }
+
+  /**
+   * A member that learns of a committed configuration change it has not applied: sometimes its state
+   * machine starts to lag right then (a large batch, a slow disk), so the next change commits elsewhere
+   * before this member applies the first — the window the split below needs.
+   */
+  private lagOnUnappliedChange(v: MemberView, changeIndex: number | undefined): void {
+    const t = this.tuning;
+    // Not the leader: its lag would only hold back the next change (one at a time, each once applied).
+    if (changeIndex === undefined || v.role === 'leader' || v.applying === true || !this.env.applyLagOn() || this.lastLagIndex >= changeIndex) return;
+    this.lastLagIndex = changeIndex;
+    if (this.rng.float() >= t.lagOnUnappliedConfProbability) return;
+    const msMax = Math.ceil(t.applyLagMsMax / 2) + this.rng.int(Math.floor(t.applyLagMsMax / 2) + 1);
+    const forMs = 1 + this.rng.int(t.applyLagDurationMsMax);
+    this.env.applyLag(v.id, msMax, this.env.nowMs() + forMs);
+    this.env.trace(`nemesis applylag n${v.id} ≤${msMax}ms/batch for ${forMs}ms (committed change at ${changeIndex} unapplied)`);
   }
 
   /**
@@ -90,28 +142,43 @@ export class Nemeses {
     // One unapplied change is harmless (consecutive configurations' majorities overlap); two or more are not.
     const changes = s.entries(lo, hi + 1, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'confChange');
     const change = changes[0];
-    if (change === undefined || changes.length < 2 || this.lastConfSplitIndex >= change.index || this.rng.float() >= p) return;
-    this.lastConfSplitIndex = change.index;
-    // Sometimes the leader hands its leadership to exactly that member (an operator moving the leader).
+    this.lagOnUnappliedChange(v, change?.index);
+    // Only while its state machine lags (an apply in flight): the window then lasts for the apply, not
+    // just between two Readies.
+    if (change === undefined || changes.length < 2 || v.applying !== true || this.lastConfSplitIndex >= change.index || this.rng.float() >= p) return;
     const leaderId = this.env.leader();
-    if (this.env.transfersOn() && leaderId !== undefined && leaderId !== v.id && (v.voters ?? []).includes(v.id) && this.rng.int(2) === 0) {
+    // The stale side: v and just enough of its configuration's other voters for a majority of it (a vote
+    // does not depend on the voter's own configuration, so any of them will do); the other side: everyone
+    // else. Split only if that side holds a majority of the cluster's configuration too, so both may elect
+    // and commit. A few random choices of the stale side are tried.
+    const ids = this.env.memberIds();
+    const staleVoters = v.voters ?? [];
+    const majority = (voters: readonly NodeId[], side: readonly NodeId[]): boolean => side.filter((id) => voters.includes(id)).length > voters.length / 2;
+    const others = staleVoters.filter((id) => id !== v.id && ids.includes(id));
+    // The leader stays on the other side when it can, so the stale side has no leader from the start; and
+    // v's partners are members whose logs are no longer than v's, so they can vote for it.
+    const canVoteForV = (id: NodeId): boolean => (this.env.status(id)?.lastIndex ?? Infinity) <= v.lastIndex;
+    const partners = others.filter(canVoteForV);
+    const followers = partners.filter((id) => id !== leaderId);
+    const needed = Math.floor(staleVoters.length / 2) + 1 - (staleVoters.includes(v.id) ? 1 : 0);
+    let behind: NodeId[] | undefined;
+    for (let attempt = 0; attempt < 4 && behind === undefined && needed <= partners.length; attempt++) {
+      const pool = [...followers];
+      const side = [v.id];
+      for (let k = 0; k < needed; k++) side.push(pool.length > 0 ? pool.splice(this.rng.int(pool.length), 1)[0]! : leaderId!);
+      if (majority(staleVoters, side) && majority(this.env.voters(), ids.filter((id) => !side.includes(id)))) behind = side;
+    }
+    // Not yet: the cluster's majority may still overlap the stale one (its second change not applied yet).
+    if (behind === undefined) return;
+    this.lastConfSplitIndex = change.index;
+    // Sometimes the leader hands its leadership to exactly that member instead (an operator moving the leader).
+    if (this.env.transfersOn() && leaderId !== undefined && leaderId !== v.id && staleVoters.includes(v.id) && this.rng.int(3) === 0) {
       const refused = this.env.transferLeadership(leaderId, v.id);
       if (refused === undefined) this.env.trace(`nemesis transfers leadership n${leaderId} → n${v.id} (holding unapplied changes from ${change.index})`);
       else this.env.trace(`nemesis transfer n${leaderId} → n${v.id} refused: ${refused}`);
       return;
     }
-    // The stale side: members whose applied configuration is v's; the other side: everyone else. Split only
-    // if each side holds a majority of its own configuration, so both may elect and commit.
-    const ids = this.env.memberIds();
-    const staleVoters = v.voters ?? [];
-    const key = (voters: readonly NodeId[]): string => [...voters].sort((a, b) => a - b).join(',');
-    const behind = ids.filter((id) => {
-      const st = this.env.status(id);
-      return st !== undefined && key(st.confState.voters) === key(staleVoters);
-    });
     const ahead = ids.filter((id) => !behind.includes(id));
-    const majority = (voters: readonly NodeId[], side: readonly NodeId[]): boolean => side.filter((id) => voters.includes(id)).length > voters.length / 2;
-    if (!majority(staleVoters, behind) || !majority(this.env.voters(), ahead)) return;
     this.env.healAll();
     for (const a of behind) {
       for (const b of ahead) {

@@ -86,6 +86,13 @@ export interface SimStats {
   readonly inputsDuringPersist: number;
   readonly slowAppliers: number;
   readonly slowDisks: number;
+  /** Client requestIds committed at two indices (a retry and its first attempt both committed). */
+  readonly requestIdsCommittedTwice: number;
+  /** Lease grants and keep-alives acknowledged to clients (the lease check's renewals). */
+  readonly leaseRenewals: number;
+  /** applylag faults, and applied batches that settled late (the core advanced only after them). */
+  readonly applyLags: number;
+  readonly applyBatchesLate: number;
   /** Durable writes, and those MustSync let skip the fsync. */
   readonly diskWrites: number;
   readonly diskWritesUnsynced: number;

@@ -25,6 +25,14 @@ export interface Tuning {
   /** With the slowapply fault: an applier takes up to this long per applied entry, blocking its event loop. */
   readonly slowApplyMsPerEntryMax: number;
   readonly slowApplyDurationMsMax: number;
+  /**
+   * With the applylag fault: for up to applyLagDurationMsMax, a member's applied batches settle up to
+   * applyLagMsMax later (the state machine's backend is slow); unlike slowapply, the member keeps running.
+   */
+  readonly applyLagMsMax: number;
+  readonly applyLagDurationMsMax: number;
+  /** How many times more often than one other fault an applylag is injected. */
+  readonly applyLagWeight: number;
   readonly faultIntervalMsMin: number;
   readonly faultIntervalMsMax: number;
   readonly downtimeMsMin: number;
@@ -67,15 +75,32 @@ export interface Tuning {
   readonly deleteProbability: number;
   readonly txnProbability: number;
   readonly leaseProbability: number;
+  /** Lease TTLs clients ask for (uniform), and keep-alives before a client lets its lease expire. */
+  readonly leaseTtlSecondsMin: number;
+  readonly leaseTtlSecondsMax: number;
+  readonly leaseKeepAlivesMax: number;
+  /**
+   * Reactive nemesis for the lessor: right after a leader acknowledges a lease grant or keep-alive, hand its
+   * leadership to another voter or cut it off (with the transfer / partition fault) with this probability —
+   * the new leader must keep every lease at least its TTL after the acknowledged renewal.
+   */
+  readonly leaderChangeAfterLeaseRenewalProbability: number;
   /**
    * Reactive nemesis (with the partition fault) for configuration changes: when a member holds a committed
    * configuration change it has not applied, split the members that have not applied it from those that
    * have — the window where a member counts votes with a stale configuration.
    */
   readonly splitOnUnappliedConfProbability: number;
+  /**
+   * Reactive nemesis (with the applylag fault): when a member holds a committed configuration change it
+   * has not applied, make its state machine lag right then, with this probability.
+   */
+  readonly lagOnUnappliedConfProbability: number;
   /** Reactive nemesis (with the partition fault): isolate a leader right after its election / a commit. */
   readonly isolateNewLeaderProbability: number;
   readonly isolateCommittingLeaderProbability: number;
+  /** …and right after it appended entries it has not committed (a client's retry then races the first attempt). */
+  readonly isolateAppendingLeaderProbability: number;
 }
 
 const DEFAULT: Tuning = {
@@ -93,6 +118,9 @@ const DEFAULT: Tuning = {
   slowDiskDurationMsMax: 1500,
   slowApplyMsPerEntryMax: 5,
   slowApplyDurationMsMax: 1000,
+  applyLagMsMax: 200,
+  applyLagDurationMsMax: 2000,
+  applyLagWeight: 1,
   faultIntervalMsMin: 100,
   faultIntervalMsMax: 800,
   downtimeMsMin: 50,
@@ -123,9 +151,15 @@ const DEFAULT: Tuning = {
   deleteProbability: 0.05,
   txnProbability: 0.1,
   leaseProbability: 0.05,
+  leaseTtlSecondsMin: 2,
+  leaseTtlSecondsMax: 6,
+  leaseKeepAlivesMax: 4,
+  leaderChangeAfterLeaseRenewalProbability: 0.02,
   isolateNewLeaderProbability: 0.1,
   isolateCommittingLeaderProbability: 0.01,
+  isolateAppendingLeaderProbability: 0,
   splitOnUnappliedConfProbability: 0.02,
+  lagOnUnappliedConfProbability: 0.02,
 };
 
 /**
@@ -151,6 +185,7 @@ const AGGRESSIVE: Tuning = {
   readProbability: 0.5,
   isolateNewLeaderProbability: 0.4,
   isolateCommittingLeaderProbability: 0.05,
+  isolateAppendingLeaderProbability: 0,
 };
 
 /**
@@ -179,14 +214,46 @@ const MEMBERSHIP: Tuning = {
   removeNewestProbability: 0.8,
   isolateNewLeaderProbability: 0.2,
   isolateCommittingLeaderProbability: 0.05,
+  isolateAppendingLeaderProbability: 0,
   splitOnUnappliedConfProbability: 0.5,
+  lagOnUnappliedConfProbability: 0.8,
   slowDiskFsyncMsMax: 400,
   slowDiskDurationMsMax: 4000,
   slowApplyMsPerEntryMax: 20,
   slowApplyDurationMsMax: 3000,
+  applyLagMsMax: 1000,
+  applyLagDurationMsMax: 4000,
+  applyLagWeight: 1,
 };
 
-export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP } as const;
+/**
+ * The lessor under leader changes: lease-heavy clients, leaders stable long enough (seconds) for the
+ * leader's periodic checkpoints of remaining TTLs to be applied, and a leader change right after a lease
+ * grant or keep-alive — where a new leader restarting a lease from a stale checkpoint expires it early.
+ * Runs want several checkpoint intervals (5 s): 3000 ticks and more.
+ */
+const LEASE: Tuning = {
+  ...DEFAULT,
+  faultIntervalMsMin: 1500,
+  faultIntervalMsMax: 4000,
+  leaseProbability: 0.3,
+  leaseTtlSecondsMin: 4,
+  leaseTtlSecondsMax: 9,
+  leaseKeepAlivesMax: 6,
+  leaderChangeAfterLeaseRenewalProbability: 0.15,
+  isolateNewLeaderProbability: 0,
+  isolateCommittingLeaderProbability: 0,
+  isolateAppendingLeaderProbability: 0,
+};
+
+/**
+ * Client retries racing their first attempt (the dedupe class): the default knobs, plus a leader cut off
+ * right after it appended entries it has not committed, so a client's retry lands on the next leader while
+ * the first attempt may still commit — and a requestId commits at two indices.
+ */
+const RETRY: Tuning = { ...DEFAULT, isolateAppendingLeaderProbability: 0.01 };
+
+export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP, lease: LEASE, retry: RETRY } as const;
 export type ProfileName = keyof typeof PROFILES;
 
 export function parseProfile(name: string): ProfileName {

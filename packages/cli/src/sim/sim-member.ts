@@ -18,6 +18,7 @@ import {
 import type { TransportLogger } from '@halyard/kv/transport';
 import type { SeededRng } from '@halyard/kv/util';
 import type { ClientRequest, Methods } from '@halyard/kv-client/protocol';
+import { SimApplyBackend } from './apply-backend.ts';
 import { SimDisk, type DiskConfig } from './disk.ts';
 import type { InvariantChecker, MemberView } from './invariants.ts';
 import { VirtualMemberClock } from './member-clock.ts';
@@ -54,6 +55,8 @@ const NO_WATCHES = { send: () => undefined, bufferedBytes: () => 0 };
 export class SimMember {
   readonly id: NodeId;
   readonly disk: SimDisk;
+  /** Where this member's applied batches settle (the applylag fault makes that take time). */
+  readonly applyBackend: SimApplyBackend;
   private readonly cfg: SimMemberConfig;
   private readonly env: SimMemberEnv;
   private readonly rng: SeededRng;
@@ -79,6 +82,7 @@ export class SimMember {
     this.env = env;
     this.rng = rng;
     this.disk = new SimDisk(cfg.disk, rng.fork());
+    this.applyBackend = new SimApplyBackend(rng.fork());
     this.start();
   }
 
@@ -111,7 +115,8 @@ export class SimMember {
       lastIndex: st.lastIndex,
       voters: st.confState.voters,
       learners: st.confState.learners,
-      settled: !this.member!.isPersisting(),
+      settled: !this.member!.isPersisting() && !this.member!.isApplying(),
+      applying: this.member!.isApplying(),
       storage: this.memory,
     };
   }
@@ -233,6 +238,7 @@ export class SimMember {
       clock,
       random,
       raft: this.cfg.raft,
+      applyBackend: this.applyBackend.seam(clock, () => env.nowMs(), (line) => env.trace(`n${id} ${line}`)),
       observer: { applying: (e) => env.applying(id, e), installing: (s) => env.installing(id, s) },
     });
     member.onStopped(() => {

@@ -118,6 +118,8 @@ describe('the faults actually happen', () => {
       'membershipChanges',
       'slowAppliers',
       'slowDisks',
+      'applyLags',
+      'applyBatchesLate',
       'snapshotsInstalled',
       'inputsDuringPersist',
       'diskWritesUnsynced',

@@ -8,12 +8,13 @@
 // Nothing here reads a real clock or does real I/O, so the interleaving is a function of the seed alone.
 
 import { checkHistory } from '../check/index.ts';
+import { checkLeases } from '../fuzz/lease-check.ts';
 import { applyConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Snapshot } from '@halyard/kv/raft';
-import { type ClusterIds, MEMBER_DEFAULTS, type MemberConfig, encodeMemberContext } from '@halyard/kv/server';
+import { type ClusterIds, type KvStateMachine, MEMBER_DEFAULTS, type MemberConfig, decodePayload, encodeMemberContext } from '@halyard/kv/server';
 import { SeededRng } from '@halyard/kv/util';
 import { EventQueue } from './clock.ts';
 import { ClientPool, type ClientConfig, type ClientEnv, type ClientWake } from './client.ts';
-import { FaultInjector, clockRateFactor, type FaultEnv, type FaultKind } from './faults.ts';
+import { CLOCK_RATE_MIN, FaultInjector, clockRateFactor, type FaultEnv, type FaultKind } from './faults.ts';
 import { findStaleReads } from './history-checks.ts';
 import { InvariantChecker, type MemberView } from './invariants.ts';
 import { Nemeses } from './nemesis.ts';
@@ -97,6 +98,11 @@ class Simulation {
   private readonly tickIntervalMs = new Map<NodeId, number>();
   /** Slow appliers: milliseconds each applied entry blocks the member's event loop, until a deadline. */
   private readonly slowApply = new Map<NodeId, { msPerEntry: number; untilMs: number }>();
+  /** The first committed index of each client requestId, and those committed more than once (retries). */
+  private readonly requestIdFirstIndex = new Map<string, number>();
+  private readonly requestIdsCommittedTwice = new Set<string>();
+  /** Per member, the re-committed request it is applying now, checked once that apply is done. */
+  private readonly duplicateChecks = new Map<NodeId, { requestId: string; first: number; index: number; sm: KvStateMachine; ignoredBefore: number }>();
   /** Apply cost accumulated by the current event, per member. */
   private readonly applyCostMs = new Map<NodeId, number>();
   private readonly stats = {
@@ -150,6 +156,9 @@ class Simulation {
       {
         partitionsOn: () => !this.faultsStopped && this.has('partition'),
         transfersOn: () => this.has('transfer'),
+        applyLagOn: () => !this.faultsStopped && this.has('applylag'),
+        applyLag: (id, msMax, untilMs) => this.members.get(id)?.applyBackend.lagUntil(msMax, untilMs),
+        nowMs: () => this.queue.nowMs,
         memberIds: () => this.memberIds(),
         status: (id) => this.members.get(id)?.status(),
         leader: () => this.leader(),
@@ -211,6 +220,9 @@ class Simulation {
       deleteProbability: t.deleteProbability,
       txnProbability: t.txnProbability,
       leaseProbability: t.leaseProbability,
+      leaseTtlSecondsMin: t.leaseTtlSecondsMin,
+      leaseTtlSecondsMax: t.leaseTtlSecondsMax,
+      leaseKeepAlivesMax: t.leaseKeepAlivesMax,
     };
   }
 
@@ -314,6 +326,7 @@ class Simulation {
         return match === null ? undefined : Number(match[1]);
       },
       internalError: (id, message) => this.checker.report('CoreError', id, `member answered a client with Internal: ${message}`),
+      leaseRenewed: (id) => this.nemeses.afterLeaseRenewal(id),
       checker: this.checker,
       trace: (line) => this.record(line),
     };
@@ -342,6 +355,7 @@ class Simulation {
       changeMembership: () => this.changeMembership(),
       slowApplier: (id, msPerEntry, untilMs) => this.slowApply.set(id, { msPerEntry, untilMs }),
       slowDisk: (id, fsyncMsMax, untilMs) => this.members.get(id)?.disk.slowDown(fsyncMsMax, untilMs),
+      applyLag: (id, msMax, untilMs) => this.members.get(id)?.applyBackend.lagUntil(msMax, untilMs),
       trace: (line) => this.record(line),
     };
   }
@@ -374,6 +388,7 @@ class Simulation {
     for (const s of this.checker.ok ? findStaleReads(this.clients.getHistory()) : []) {
       this.checker.report('StaleRead', undefined, `history: read op ${s.readOpId} of ${s.key} saw modRevision ${s.observedModRevision} at revision ${s.observedRevision}, missing write op ${s.missedWriteOpId} (revision ${s.missedRevision})`);
     }
+    if (this.checker.ok) this.checkLeases();
     if (this.options.checkLinearizability === true && this.checker.ok) this.checkLinearizability();
     return this.result();
   }
@@ -507,6 +522,7 @@ class Simulation {
 
   /** Check every member the step touched; the checks of a step see its complete effect. */
   private afterStep(): void {
+    for (const id of [...this.duplicateChecks.keys()]) this.settleDuplicateCheck(id);
     for (const [id, costMs] of this.applyCostMs) {
       // A slow applier blocked its event loop: everything else it would have done waits (ticks are lost).
       if (costMs > 0 && this.members.get(id)?.alive === true) this.pause(id, this.queue.nowMs + Math.ceil(costMs));
@@ -596,9 +612,45 @@ class Simulation {
 
   private onApplying(id: NodeId, e: Entry): void {
     this.checker.onApply(id, e);
+    this.checkAppliedOnce(id, e);
     const slow = this.slowApply.get(id);
     if (slow !== undefined && slow.untilMs > this.queue.nowMs) this.applyCostMs.set(id, (this.applyCostMs.get(id) ?? 0) + slow.msPerEntry);
     if (e.type === 'confChange') this.onConfChangeApplied(id, e.index, e.change);
+  }
+
+  /**
+   * Exactly-once writes (the dedupe class of issue 13): a client retry may commit the same requestId a
+   * second time (the first attempt's leader cut off, the retry landing on the next leader, both entries
+   * committed). Every member must answer the later entry from its dedupe table, changing nothing: when a
+   * member applies a command whose requestId the committed log holds at an earlier index, its state
+   * machine's count of answered duplicates must grow by that apply (checked right after it: at the
+   * member's next apply or at the end of the step). Otherwise the write was applied twice.
+   */
+  private checkAppliedOnce(id: NodeId, e: Entry): void {
+    this.settleDuplicateCheck(id);
+    if (e.type !== 'normal' || e.data.byteLength === 0) return;
+    const p = decodePayload(e.data);
+    if (p.kind !== 'command') return;
+    const first = this.requestIdFirstIndex.get(p.requestId);
+    if (first === undefined) {
+      this.requestIdFirstIndex.set(p.requestId, e.index);
+      return;
+    }
+    if (first >= e.index) return;
+    this.requestIdsCommittedTwice.add(p.requestId);
+    const sm = this.members.get(id)?.running()?.sm;
+    if (sm !== undefined) this.duplicateChecks.set(id, { requestId: p.requestId, first, index: e.index, sm, ignoredBefore: sm.duplicatesIgnored });
+  }
+
+  private settleDuplicateCheck(id: NodeId): void {
+    const c = this.duplicateChecks.get(id);
+    if (c === undefined) return;
+    this.duplicateChecks.delete(id);
+    // A snapshot installed meanwhile replaced the state machine: nothing to compare.
+    if (this.members.get(id)?.running()?.sm !== c.sm) return;
+    if (c.sm.duplicatesIgnored <= c.ignoredBefore) {
+      this.checker.report('DuplicateApply', id, `requestId ${c.requestId} is committed at ${c.first} and at ${c.index}; n${id} applied it again instead of answering from its dedupe table`);
+    }
   }
 
   private onInstalling(id: NodeId, snap: Snapshot): void {
@@ -700,7 +752,10 @@ class Simulation {
     this.slowApply.clear();
     // Disks are fast again too: an fsync slower than the election timeout keeps any election from finishing
     // (a vote is sent only once durable), which is a configuration limit, not what liveness checks.
-    for (const m of this.members.values()) m.disk.slowDown(0, 0);
+    for (const m of this.members.values()) {
+      m.disk.slowDown(0, 0);
+      m.applyBackend.lagUntil(0, 0);
+    }
     // Frozen members wake now; input held for them still arrives at their old wake-up time, like a delay.
     this.pausedUntil.clear();
     this.wakeJitterMs.clear();
@@ -744,6 +799,19 @@ class Simulation {
    * The whole client history against the KV model. The checker's time budget is wall-clock (it lives
    * outside the simulation); an undecided check is not a failure.
    */
+  /**
+   * etcd's lease guarantee over what the clients saw: a lease lives at least its TTL after the last
+   * acknowledged renewal. With clock skew a member's clock may run up to 1 / CLOCK_RATE_MIN times fast
+   * and expire a lease that much sooner (a lease is only as good as the leader's clock), so then each TTL
+   * counts for that much less.
+   */
+  private checkLeases(): void {
+    const scale = this.has('skew') ? CLOCK_RATE_MIN : 1;
+    const records = this.clients.getLeaseRecords().map((r) => (r.kind === 'renewed' ? { ...r, ttlSeconds: r.ttlSeconds * scale } : r));
+    const c = checkLeases(records);
+    if (!c.ok) this.checker.report('LeaseExpiredEarly', undefined, c.problems.join('\n'));
+  }
+
   private checkLinearizability(): void {
     const c = checkHistory(this.clients.getHistory(), { timeBudgetMs: 30_000 });
     if (c.outcome === 'not-linearizable') {
@@ -771,6 +839,10 @@ class Simulation {
       membershipChanges: f.membershipChanges,
       slowAppliers: f.slowAppliers,
       slowDisks: f.slowDisks,
+      leaseRenewals: this.clients.getLeaseRecords().filter((r) => r.kind === 'renewed').length,
+      requestIdsCommittedTwice: this.requestIdsCommittedTwice.size,
+      applyLags: f.applyLags,
+      applyBatchesLate: members.reduce((n, m) => n + m.applyBackend.lateBatches, 0),
       leaderTerms: cs.leadersSeen,
       inputsDuringPersist: members.reduce((n, m) => n + m.inputsDuringPersist, 0),
       diskWrites: members.reduce((n, m) => n + m.disk.writes, 0),

@@ -13,6 +13,7 @@ export { ClientRequests } from './requests.ts';
 export { KvStateMachine } from './state-machine.ts';
 export { encodeMemberContext, decodePayload, type EntryPayload } from './payload.ts';
 export type * from './seams.ts';
+export { IMMEDIATE_APPLY } from './seams.ts';
 export type { ClusterIds } from './config.ts';
 export { ClientService } from './client-service.ts';
 export { type MemberConfig, type TlsFiles, MEMBER_DEFAULTS, ConfigError, parseInitialCluster, validateConfig, clusterIds } from './config.ts';

@@ -3,6 +3,7 @@
 // change never expires a lease early; expiry is oldest first and bounded per tick.
 import { describe, expect, it } from 'vitest';
 import type { LeaseInfo } from '@halyard/kv-client/protocol';
+import { MvccStore } from '../mvcc/store.ts';
 import { Lessor, REVOKES_PER_TICK_MAX, monotonicClock } from './lessor.ts';
 
 class FakeClock {
@@ -165,5 +166,54 @@ describe('remaining TTL and checkpoints', () => {
     const b = monotonicClock.nowMs();
     expect(b).toBeGreaterThanOrEqual(a);
     expect(Math.abs(a - performance.now())).toBeLessThan(1_000);
+  });
+});
+
+describe('a keep-alive clears the replicated checkpoint (etcd lessor.Renew, PR #9924)', () => {
+  // The rule: a keep-alive of a lease whose replicated remaining TTL is > 0 proposes a checkpoint of 0, so a
+  // leader elected right after the keep-alive restarts the lease from its full TTL, not from the older,
+  // smaller remainder checkpointed before the keep-alive. Driven through the real replicated lease table.
+  function checkpointedLease(remainingTtlSeconds: number): { store: MvccStore; id: number } {
+    const store = new MvccStore();
+    const g = store.apply({ type: 'leaseGrant', id: 0, ttlSeconds: 60 });
+    if (g.type !== 'leaseGrant') throw new Error('unexpected grant response');
+    store.apply({ type: 'leaseCheckpoint', checkpoints: [{ id: g.id, remainingTtlSeconds }] });
+    return { store, id: g.id };
+  }
+
+  it('renewing a checkpointed lease yields a checkpoint of 0; once applied, the next leader gives the full TTL', () => {
+    const { store, id } = checkpointedLease(4);
+    const clear = Lessor.checkpointClearedByRenewal(store.leaseTimeToLive(id));
+    expect(clear).toEqual({ type: 'leaseCheckpoint', checkpoints: [{ id, remainingTtlSeconds: 0 }] });
+    store.apply(clear!);
+    const next = leader(new FakeClock(), store.leases());
+    expect(next.remainingSeconds(id)).toBe(60);
+  });
+
+  it('without the cleared checkpoint the next leader would expire the renewed lease after the old remainder', () => {
+    // The failure the rule prevents: the same lease, renewed on the old leader only.
+    const { store, id } = checkpointedLease(4);
+    const clock = new FakeClock();
+    const next = leader(clock, store.leases());
+    clock.advance(4_000);
+    expect(next.expired()).toEqual([id]);
+  });
+
+  it('a lease never checkpointed needs no Raft entry for its renewal', () => {
+    expect(Lessor.checkpointClearedByRenewal(lease(7, 60, 0))).toBeUndefined();
+    expect(Lessor.checkpointClearedByRenewal(lease(7, 60, 1))).toEqual({ type: 'leaseCheckpoint', checkpoints: [{ id: 7, remainingTtlSeconds: 0 }] });
+  });
+});
+
+describe('an expired lease is not renewed (etcd lessor.Renew)', () => {
+  it('a keep-alive after the deadline is refused: the revoke already proposed would undo the renewal', () => {
+    const clock = new FakeClock();
+    const l = leader(clock, [lease(7, 5)]);
+    clock.advance(4_999);
+    expect(l.renew(7, 5)).toBe(true);
+    clock.advance(5_000);
+    expect(l.expired()).toEqual([7]);
+    expect(l.renew(7, 5)).toBe(false);
+    expect(l.expired()).toEqual([7]);
   });
 });

@@ -7,7 +7,7 @@
 // how late it can be, the leader checkpoints remaining TTLs through Raft every checkpoint interval, so a
 // lease survives a leader change with at most one interval of extra life, never an unbounded one.
 
-import type { LeaseInfo } from '@halyard/kv-client/protocol';
+import type { LeaseCheckpointRequest, LeaseInfo } from '@halyard/kv-client/protocol';
 
 export interface LessorClock {
   nowMs(): number;
@@ -53,11 +53,29 @@ export class Lessor {
     this.deadlines.delete(id);
   }
 
-  /** Keep-alive: returns false when the lease is unknown here. */
+  /**
+   * Keep-alive: returns false when the lease is unknown here — or already expired: its revoke may be on its
+   * way through Raft, and a renewal acknowledged now would be undone by it (etcd's Renew waits for such a
+   * revoke and answers LeaseNotFound).
+   */
   renew(id: number, ttlSeconds: number): boolean {
-    if (!this.primary || !this.deadlines.has(id)) return false;
+    const deadline = this.deadlines.get(id);
+    if (!this.primary || deadline === undefined || deadline <= this.clock.nowMs()) return false;
     this.deadlines.set(id, this.clock.nowMs() + ttlSeconds * 1000);
     return true;
+  }
+
+  /**
+   * What a keep-alive must replicate besides the renewal (etcd lessor.Renew, PR #9924). The renewal moves
+   * only this leader's deadline; a remaining TTL checkpointed earlier stays in the replicated lease table,
+   * and the next leader would promote the lease from that old, smaller remainder and expire it early. So a
+   * keep-alive of a lease with a checkpoint (`remainingTtlSeconds > 0`) proposes a checkpoint of 0, which
+   * clears it: the next promotion starts from the full TTL. A lease without one needs no Raft entry, which
+   * bounds the entries keep-alives write to two per lease and checkpoint interval.
+   */
+  static checkpointClearedByRenewal(lease: LeaseInfo): LeaseCheckpointRequest | undefined {
+    if (lease.remainingTtlSeconds <= 0) return undefined;
+    return { type: 'leaseCheckpoint', checkpoints: [{ id: lease.id, remainingTtlSeconds: 0 }] };
   }
 
   /** Remaining TTL in whole seconds (rounded up), or undefined if not tracked here. */

@@ -18,7 +18,7 @@ import { createMemberMetrics, type MemberMetrics } from './metrics.ts';
 import { decodePayload, encodePayload } from './payload.ts';
 import { ReadBarrier } from './read-barrier.ts';
 import { ReadyLoop } from './ready-loop.ts';
-import type { Cancel, LogStore, MemberClock, MemberObserver, MemberRandom, PeerInbound, PeerNetwork, TransportFaults } from './seams.ts';
+import { type ApplyBackend, type Cancel, IMMEDIATE_APPLY, type LogStore, type MemberClock, type MemberObserver, type MemberRandom, type PeerInbound, type PeerNetwork, type TransportFaults } from './seams.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { AppliedWaiters, ProposalWaiters } from './waiters.ts';
 import { MemberWatches } from './watch-hub.ts';
@@ -56,6 +56,8 @@ export interface MemberDeps {
   readonly random: MemberRandom;
   readonly raft?: RaftTuning;
   readonly observer?: MemberObserver;
+  /** Where applied batches settle; at once (the in-memory store) when absent. */
+  readonly applyBackend?: ApplyBackend;
   /** Test-only fault hooks of the real transport. */
   readonly transportFaults?: TransportFaults;
   /** Per-stage timestamps of writes (write-trace.ts), when the process asks for them. */
@@ -157,6 +159,7 @@ export class KvMember implements PeerInbound {
       this.clock,
     );
     this.peers = deps.network;
+    const applyBackend = deps.applyBackend ?? IMMEDIATE_APPLY;
     this.loop = new ReadyLoop({
       node: this.node,
       memory: this.memory,
@@ -166,8 +169,9 @@ export class KvMember implements PeerInbound {
       fatal: (e) => this.crash(e),
       ...(deps.trace !== undefined ? { trace: deps.trace } : {}),
       applier: {
-        applyCommitted: (entries) => {
+        applyCommitted: (entries, done) => {
           for (const e of entries) this.applyEntry(e);
+          applyBackend.settle(entries[entries.length - 1]!.index, done);
         },
         installSnapshot: (snap) => this.installSnapshot(snap),
         softState: (s) => this.onSoftState(s),
@@ -265,7 +269,18 @@ export class KvMember implements PeerInbound {
       if (e.change.type === 'removeNode' && e.change.nodeId === this.ids.memberId) this.stopAfterRemoval();
       return;
     }
-    if (e.data.byteLength === 0) return; // a new leader's empty entry
+    if (e.data.byteLength === 0) {
+      // A new leader's empty entry. Applying our own means every entry of earlier terms is applied too —
+      // among them checkpoints and keep-alives' cleared checkpoints the old leader committed but this
+      // member had not yet learned were committed when it won. Only now are the replicated remaining TTLs
+      // final, so only now does the lessor take over (etcd promotes the lessor here, in applyEntryNormal).
+      const st = this.node.status();
+      if (st.role === 'leader' && e.term === st.term && !this.lessor.isPrimary()) {
+        this.lessor.promote(this.sm.mvcc.leases());
+        this.lastCheckpointMs = this.clock.nowMs();
+      }
+      return;
+    }
     const p = decodePayload(e.data);
     const outcome = this.sm.applyPayload(p);
     this.metrics.appliedEntries.inc();
@@ -308,8 +323,7 @@ export class KvMember implements PeerInbound {
     this.soft = s;
     this.metrics.isLeader.set(s.role === 'leader' ? 1 : 0);
     if (s.role === 'leader' && !wasLeader) {
-      this.lessor.promote(this.sm.mvcc.leases());
-      this.lastCheckpointMs = this.clock.nowMs();
+      // The lessor is promoted once this leader applies its own empty entry (applyEntry), not here.
       this.logger.info('became leader', { term: this.node.status().term });
     } else if (s.role !== 'leader' && wasLeader) {
       this.lessor.demote();
@@ -514,6 +528,11 @@ export class KvMember implements PeerInbound {
   /** Whether a durable write of the Ready loop is in flight (for the simulator's statistics). */
   isPersisting(): boolean {
     return this.loop.persisting;
+  }
+
+  /** Whether an apply of the Ready loop has not settled yet (for the simulator's checks). */
+  isApplying(): boolean {
+    return this.loop.applying;
   }
 
   header(revision = this.sm.mvcc.revision): Header {

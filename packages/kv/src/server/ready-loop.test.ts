@@ -38,7 +38,8 @@ class ManualStore implements LogStore {
 
 const clock: MemberClock = { nowMs: () => 0, after: () => () => undefined, every: () => () => undefined };
 
-function setup(id: number, voters: number[]) {
+/** With `manualApply`, each apply stays in flight until the test completes it (a slow state machine). */
+function setup(id: number, voters: number[], opts: { manualApply?: boolean } = {}) {
   const memory = new MemoryStorage({ voters, learners: [] });
   const node = new RaftNode({ id, storage: memory, rng: new SeededRng(id), electionTicks: 10, heartbeatTicks: 1 });
   const store = new ManualStore();
@@ -46,6 +47,7 @@ function setup(id: number, voters: number[]) {
   const applied: Entry[] = [];
   const installed: Snapshot[] = [];
   const fatal: unknown[] = [];
+  const applies: Completion[] = [];
   const loop = new ReadyLoop({
     node,
     memory,
@@ -54,7 +56,11 @@ function setup(id: number, voters: number[]) {
     send: (ms) => sent.push(...ms),
     fatal: (e) => fatal.push(e),
     applier: {
-      applyCommitted: (es) => applied.push(...es),
+      applyCommitted: (es, done) => {
+        applied.push(...es);
+        if (opts.manualApply === true) applies.push(done);
+        else done();
+      },
       installSnapshot: (s) => installed.push(s),
       softState: () => undefined,
       readStates: () => undefined,
@@ -62,7 +68,7 @@ function setup(id: number, voters: number[]) {
       persisted: () => undefined,
     },
   });
-  return { node, memory, store, sent, applied, installed, fatal, loop };
+  return { node, memory, store, sent, applied, installed, fatal, loop, applies };
 }
 
 const data = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -191,5 +197,60 @@ describe('the Ready loop keeps the Ready contract', () => {
     t.loop.pump();
     expect(t.store.pending).toHaveLength(0);
     expect(t.sent).toHaveLength(0);
+  });
+});
+
+describe('an apply that completes later (a slow or disk-backed state machine)', () => {
+  const addVoter = (index: number, nodeId: number): Entry => ({ type: 'confChange', term: 1, index, change: { type: 'addVoter', nodeId } });
+
+  it('the core advances only once the apply completes; inputs meanwhile wait for the next Ready', () => {
+    const t = setup(2, [1, 2, 3], { manualApply: true });
+    const e1: Entry = { type: 'normal', term: 1, index: 1, data: data('a') };
+    t.node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [e1], commit: 1 });
+    t.loop.pump();
+    t.store.complete();
+    // Durable: the acknowledgement leaves; the apply has not completed, so the core has applied nothing.
+    expect(t.sent.map((m) => m.type)).toEqual(['appendResponse']);
+    expect(t.loop.applying).toBe(true);
+    expect(t.node.status().applied).toBe(0);
+    t.node.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 1, context: 0 });
+    t.loop.pump();
+    expect(t.sent).toHaveLength(1);
+    t.applies.shift()!();
+    expect(t.node.status().applied).toBe(1);
+    expect(t.sent.map((m) => m.type)).toEqual(['appendResponse', 'heartbeatResponse']);
+  });
+
+  it('no campaign while committed configuration changes are being applied (etcd: hup refuses; issue 7, bug 1)', () => {
+    // Votes are counted against the applied configuration: while addVoter(4) and addVoter(5) are applied,
+    // {1,2,3} is stale, and a majority of it need not overlap a majority of {1..5}.
+    const t = setup(2, [1, 2, 3], { manualApply: true });
+    t.node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [addVoter(1, 4), addVoter(2, 5)], commit: 2 });
+    t.loop.pump();
+    t.store.complete();
+    t.sent.length = 0;
+    for (let i = 0; i < 30; i++) {
+      t.node.tick();
+      t.loop.pump();
+    }
+    expect(t.node.status().role).toBe('follower');
+    expect(t.sent).toEqual([]);
+    t.applies.shift()!();
+    expect(t.node.status().confState.voters).toEqual([1, 2, 3, 4, 5]);
+    for (let i = 0; i < 30; i++) {
+      t.node.tick();
+      t.loop.pump();
+    }
+    expect(t.sent.map((m) => m.type)).toContain('preVote');
+  });
+
+  it('an apply that completes with an error is fatal', () => {
+    const t = setup(2, [1, 2, 3], { manualApply: true });
+    t.node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [{ type: 'normal', term: 1, index: 1, data: data('a') }], commit: 1 });
+    t.loop.pump();
+    t.store.complete();
+    t.applies.shift()!(new Error('backend write failed'));
+    expect(t.fatal).toHaveLength(1);
+    expect(t.node.status().applied).toBe(0);
   });
 });

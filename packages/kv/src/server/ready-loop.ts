@@ -10,26 +10,33 @@
 //      already on its disk and commit counts the leader's own copy only once it is durable;
 //   3. apply the committed entries while this Ready's own entries are being written: they are durable on
 //      a quorum already (as etcd's apply runs beside its WAL write) — unless the Ready carries a snapshot,
-//      which is installed, and the entries after it applied, only once it is on disk;
+//      which is installed, and the entries after it applied, only once it is on disk. An apply may complete
+//      later (a large batch, a slow or disk-backed state machine: `applyCommitted`'s completion); ticks and
+//      messages keep being stepped meanwhile, as etcd's server applies in its own goroutine while raft runs;
 //   4. write snapshot, entries and hard state in one durable write (one fsync: group commit), then put
 //      them into the log the core reads (MemoryStorage). A write that etcd's MustSync lets go unsynced
 //      (only the commit index moved) promises nothing to anyone, so the loop issues it and goes on at
 //      once instead of holding the next Ready behind it; the store still lands writes in call order;
 //   5. send everything else (votes, acknowledgements: each promises durability);
-//   6. advance(); then the next Ready. One write in flight at a time: ticks, messages and proposals that
-//      arrive meanwhile are stepped into the core and wait for the next Ready.
+//   6. advance() once the write is durable AND the apply complete — the core's applied index, which its
+//      configuration (votes, commit) and its refusal to campaign over unapplied configuration changes
+//      follow, never runs ahead of the state machine; then the next Ready. One Ready in flight at a time:
+//      ticks, messages and proposals that arrive meanwhile are stepped into the core and wait for the next.
 
 import type { RaftNode } from '../raft/node.ts';
 import type { MemoryStorage } from '../raft/storage.ts';
 import type { Entry, HardState, Message, ReadState, Ready, Snapshot, SoftState } from '../raft/types.ts';
 import { mustSync } from '../storage/disk-storage.ts';
-import type { DurableWrite, LogStore, MemberClock } from './seams.ts';
+import type { Completion, DurableWrite, LogStore, MemberClock } from './seams.ts';
 import type { WriteTrace } from './write-trace.ts';
 
 /** The state machine side of the loop (hashicorp's FSM plus the member's bookkeeping around it). */
 export interface ReadyApplier {
-  /** Committed entries, in log order, never applied before. */
-  applyCommitted(entries: readonly Entry[]): void;
+  /**
+   * Committed entries, in log order, never applied before. `done` once the state machine holds them (at
+   * once, or later: the loop advances the core only then), or with the error that makes the member stop.
+   */
+  applyCommitted(entries: readonly Entry[], done: Completion): void;
   /** Replace the state machine with a snapshot from the leader (already durable). */
   installSnapshot(snapshot: Snapshot): void;
   /** Role or leader changed. */
@@ -61,11 +68,22 @@ function sendsEarly(m: Message): boolean {
   return m.type === 'append' || m.type === 'heartbeat';
 }
 
+/** The Ready handed out and not yet advanced: its write and its apply may each still be in flight. */
+interface InFlight {
+  readonly rd: Ready;
+  persisting: boolean;
+  applying: boolean;
+  /** The error a synchronous apply completed with. */
+  applyError?: unknown;
+}
+
 export class ReadyLoop {
   private readonly d: ReadyLoopDeps;
-  private inFlight: Ready | undefined;
+  private inFlight: InFlight | undefined;
   private stopped = false;
   private running = false;
+  /** The Ready whose entries are being handed to the applier right now (a synchronous completion). */
+  private handingOut: InFlight | undefined;
   private readonly idleWaiters: (() => void)[] = [];
   /** The hard state of the last write issued (what MustSync compares a new one with). */
   private issuedHardState: HardState;
@@ -77,7 +95,12 @@ export class ReadyLoop {
 
   /** Whether a durable write is in flight (inputs now wait for the next Ready). */
   get persisting(): boolean {
-    return this.inFlight !== undefined;
+    return this.inFlight?.persisting === true;
+  }
+
+  /** Whether an apply of committed entries is in flight (the core's applied index waits for it). */
+  get applying(): boolean {
+    return this.inFlight?.applying === true;
   }
 
   /**
@@ -104,23 +127,27 @@ export class ReadyLoop {
     this.stopped = true;
   }
 
-  /** Runs `fn` once no write is in flight. */
+  /** Runs `fn` once no write or apply is in flight. */
   whenIdle(fn: () => void): void {
     if (this.inFlight === undefined) fn();
     else this.idleWaiters.push(fn);
   }
 
   private handOut(rd: Ready): void {
+    const f: InFlight = { rd, persisting: true, applying: false };
+    this.inFlight = f;
     const early = rd.messages.filter(sendsEarly);
     if (early.length > 0) this.d.send(early);
-    if (rd.snapshot === undefined) this.applyReady(rd);
+    if (rd.snapshot === undefined) this.applyReady(f);
     const write: DurableWrite = {
       ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
       entries: rd.entries,
       ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
     };
     if (write.hardState === undefined && write.entries.length === 0 && write.snapshot === undefined) {
-      this.afterPersist(rd);
+      f.persisting = false;
+      this.afterPersist(f);
+      this.advanceIfDone(f);
       return;
     }
     const sync = mustSync(this.issuedHardState, write);
@@ -129,27 +156,51 @@ export class ReadyLoop {
       this.d.store.saveReady(write, (err) => {
         if (err !== undefined) this.fail(err);
       });
-      this.afterPersist(rd);
+      f.persisting = false;
+      this.afterPersist(f);
+      this.advanceIfDone(f);
       return;
     }
-    this.inFlight = rd;
     this.d.trace?.markEntries(rd.entries, 'persistStart');
     const startedMs = this.d.clock.nowMs();
-    this.d.store.saveReady(write, (err) => this.onDurable(rd, startedMs, err));
+    this.d.store.saveReady(write, (err) => this.onDurable(f, startedMs, err));
   }
 
-  private onDurable(rd: Ready, startedMs: number, err: unknown): void {
-    if (this.inFlight !== rd) return;
-    this.inFlight = undefined;
+  private onDurable(f: InFlight, startedMs: number, err: unknown): void {
+    if (this.inFlight !== f || !f.persisting) return;
+    f.persisting = false;
+    this.afterStep(f, () => {
+      if (err !== undefined) throw err;
+      this.d.trace?.markEntries(f.rd.entries, 'persistEnd');
+      this.d.applier.persisted(this.d.clock.nowMs() - startedMs);
+      this.afterPersist(f);
+    });
+  }
+
+  private onApplied(f: InFlight, err: unknown): void {
+    if (this.inFlight !== f || !f.applying) return;
+    f.applying = false;
+    // Completed inside applyCommitted (a synchronous state machine): applyReady goes on from there.
+    if (this.handingOut === f) {
+      f.applyError = err;
+      return;
+    }
+    this.afterStep(f, () => {
+      if (err !== undefined) throw err;
+    });
+  }
+
+  /** After an asynchronous completion: run `step`, advance if the Ready is done, go on pumping. */
+  private afterStep(f: InFlight, step: () => void): void {
     if (this.stopped) {
+      if (f.persisting || f.applying) return;
+      this.inFlight = undefined;
       this.notifyIdle();
       return;
     }
     try {
-      if (err !== undefined) throw err;
-      this.d.trace?.markEntries(rd.entries, 'persistEnd');
-      this.d.applier.persisted(this.d.clock.nowMs() - startedMs);
-      this.afterPersist(rd);
+      step();
+      this.advanceIfDone(f);
     } catch (e) {
       this.fail(e);
       return;
@@ -157,15 +208,18 @@ export class ReadyLoop {
     this.pump();
   }
 
+  /** The member must stop: nothing more is handed out, and whoever waits for idleness is told. */
   private fail(e: unknown): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.inFlight = undefined;
     this.notifyIdle();
     this.d.fatal(e);
   }
 
-  /** Steps 4 (into the core's log), 5, the snapshot case of 3, and 6. */
-  private afterPersist(rd: Ready): void {
+  /** Steps 4 (into the core's log), 5 and the snapshot case of 3. */
+  private afterPersist(f: InFlight): void {
+    const rd = f.rd;
     const mem = this.d.memory;
     if (rd.snapshot !== undefined) mem.applySnapshot(rd.snapshot);
     mem.append(rd.entries);
@@ -174,17 +228,33 @@ export class ReadyLoop {
     if (late.length > 0) this.d.send(late);
     if (rd.snapshot !== undefined) {
       this.d.applier.installSnapshot(rd.snapshot);
-      this.applyReady(rd);
+      this.applyReady(f);
     }
+  }
+
+  /** Step 6, once the Ready's write is durable and its apply complete. */
+  private advanceIfDone(f: InFlight): void {
+    if (this.inFlight !== f || f.persisting || f.applying) return;
+    this.inFlight = undefined;
     this.d.node.advance();
     this.d.applier.advanced();
   }
 
-  private applyReady(rd: Ready): void {
+  private applyReady(f: InFlight): void {
+    const rd = f.rd;
     if (rd.committedEntries.length > 0) {
+      f.applying = true;
+      this.handingOut = f;
       this.d.trace?.markEntries(rd.committedEntries, 'applyStart');
-      this.d.applier.applyCommitted(rd.committedEntries);
-      this.d.trace?.markEntries(rd.committedEntries, 'applied');
+      try {
+        this.d.applier.applyCommitted(rd.committedEntries, (err) => {
+          this.d.trace?.markEntries(rd.committedEntries, 'applied');
+          this.onApplied(f, err);
+        });
+      } finally {
+        this.handingOut = undefined;
+      }
+      if (f.applyError !== undefined) throw f.applyError;
     }
     if (rd.softState !== undefined) this.d.applier.softState(rd.softState);
     if (rd.readStates.length > 0) this.d.applier.readStates(rd.readStates);

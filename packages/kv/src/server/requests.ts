@@ -6,6 +6,7 @@ import { KvError, type ClientRequest, type Command, type Header, type Methods, t
 import type { Outcome } from './dedupe.ts';
 import { type KvMember, VERSION } from './member.ts';
 import { memberAddIdOf } from './ids.ts';
+import { Lessor } from './lessor.ts';
 import { encodeMemberContext } from './payload.ts';
 import type { WatchSink } from './watch-hub.ts';
 import { hashKv } from './kv-hash.ts';
@@ -67,7 +68,15 @@ export class ClientRequests {
         m.requireLeader();
         await m.linearizableBarrier();
         const info = m.sm.mvcc.leaseTimeToLive(req.params.id);
-        if (!m.lessor.renew(req.params.id, info.grantedTtlSeconds)) throw new KvError('LeaseNotFound', 'lease not found');
+        if (!m.lessor.renew(req.params.id, info.grantedTtlSeconds)) {
+          // A leader that has not taken over lease expiry yet (etcd's ErrNotPrimary): the client retries.
+          if (!m.lessor.isPrimary()) throw new KvError('Unavailable', 'this leader has not taken over the leases yet; retry');
+          throw new KvError('LeaseNotFound', 'lease not found');
+        }
+        // The renewal must survive a leader change: clear a replicated checkpoint, and answer only once that
+        // is applied (etcd's Renew waits for its checkpoint too), so an acknowledged keep-alive is durable.
+        const clear = Lessor.checkpointClearedByRenewal(info);
+        if (clear !== undefined) await this.write(clear, undefined);
         return { header: this.header(), id: req.params.id, ttlSeconds: info.grantedTtlSeconds };
       }
       case 'leaseTimeToLive': {

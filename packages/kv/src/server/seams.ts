@@ -44,6 +44,22 @@ export interface LogStore {
   close(): Promise<void>;
 }
 
+/**
+ * Where applied state settles (hashicorp's FSM, etcd's backend): the member applies a batch of committed
+ * entries to its state machine, and the backend holds it once `done` runs. That may be at once (the
+ * in-memory MVCC store) or later: a large batch, a slow disk, a disk-backed store's batch write. Until then
+ * the member keeps ticking and stepping messages (etcd's server applies in its own goroutine while raft
+ * runs), but the core is not advanced: its applied index — and so its configuration and its refusal to
+ * campaign over committed, unapplied configuration changes — waits for the state machine.
+ */
+export interface ApplyBackend {
+  /** Entries through `lastIndex` were applied; `done` once they have settled, or with a fatal error. */
+  settle(lastIndex: number, done: Completion): void;
+}
+
+/** The in-memory state machine's backend: an applied batch has settled at once. */
+export const IMMEDIATE_APPLY: ApplyBackend = { settle: (_lastIndex, done) => done() };
+
 /** Outbound peer traffic (hashicorp's Transport). Losing, delaying or reordering messages is allowed. */
 export interface PeerNetwork {
   /** Never throws, never blocks. */
