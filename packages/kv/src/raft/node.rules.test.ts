@@ -1,0 +1,308 @@
+// Raft rules of RaftNode's inputs that the scenario tests (paper.test.ts, transcripts) did not pin down,
+// found by mutation testing (`pnpm mutate packages/kv/src/raft/node.ts`, docs/testing.md). Each test names
+// the rule; each drives the real node through its public inputs and reads only its outputs (messages,
+// Ready, status).
+import { describe, expect, it } from 'vitest';
+import { SeededRng } from '../util/rng.ts';
+import { Harness } from './harness.testutil.ts';
+import { type RaftConfig, RaftNode } from './node.ts';
+import { MemoryStorage } from './storage.ts';
+import { type Entry, type Message, NONE, RaftError } from './types.ts';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** A node of a {1,2,3} cluster with its own storage, persisted and drained by `drain`. */
+function standalone(id = 1, cfg: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng'>> = {}, storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] })): { node: RaftNode; storage: MemoryStorage } {
+  const node = new RaftNode({ electionTicks: 10, heartbeatTicks: 1, ...cfg, id, storage, rng: new SeededRng(id) });
+  return { node, storage };
+}
+
+/** Persists every pending Ready as the Ready contract says and returns the messages it carried. */
+function drain(n: { node: RaftNode; storage: MemoryStorage }): Message[] {
+  const out: Message[] = [];
+  while (n.node.hasReady()) {
+    const rd = n.node.ready();
+    if (rd.snapshot !== undefined) n.storage.applySnapshot(rd.snapshot);
+    n.storage.append(rd.entries);
+    if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
+    out.push(...rd.messages);
+    n.node.advance();
+  }
+  return out;
+}
+
+/** Node 1 as leader of {1,2,3} at term 1 (votes stepped in by hand), its first entry sent to both followers. */
+function leaderOf3(cfg: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng'>> = {}): { node: RaftNode; storage: MemoryStorage } {
+  const n = standalone(1, { preVote: false, checkQuorum: false, ...cfg });
+  n.node.campaign();
+  drain(n);
+  n.node.step({ type: 'voteResponse', from: 2, to: 1, term: 1, reject: false });
+  drain(n);
+  expect(n.node.status().role).toBe('leader');
+  return n;
+}
+
+function errorOf(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('configuration is validated at construction', () => {
+  const make = (cfg: Partial<RaftConfig> & { id?: number }) => () => new RaftNode({ id: 1, storage: new MemoryStorage({ voters: [1], learners: [] }), rng: new SeededRng(1), ...cfg });
+
+  it('a node id is a positive safe integer', () => {
+    for (const id of [0, -1, 1.5]) expect(make({ id }), `id ${id}`).toThrow(/node id must be a positive integer, got/);
+    expect(make({ id: 7 })).not.toThrow();
+  });
+
+  it('heartbeatTicks > 0 and electionTicks > heartbeatTicks (§5.2: followers must hear a heartbeat before they time out)', () => {
+    expect(make({ heartbeatTicks: 0, electionTicks: 10 })).toThrow(/electionTicks must exceed heartbeatTicks/);
+    expect(make({ heartbeatTicks: 3, electionTicks: 3 })).toThrow(/electionTicks must exceed heartbeatTicks/);
+    expect(make({ heartbeatTicks: 3, electionTicks: 4 })).not.toThrow();
+  });
+
+  it('maxReadsBeforeCommit is a positive integer', () => {
+    for (const n of [0, 1.5]) expect(make({ maxReadsBeforeCommit: n }), `${n}`).toThrow(/maxReadsBeforeCommit must be a positive integer/);
+    expect(make({ maxReadsBeforeCommit: 1 })).not.toThrow();
+  });
+});
+
+describe('restart', () => {
+  /** A log whose first entry adds voter 4 to {1,2,3}; the node restarts having applied `applied` entries. */
+  function restarted(applied: number): RaftNode {
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    const entries: Entry[] = [
+      { type: 'confChange', term: 1, index: 1, change: { type: 'addVoter', nodeId: 4 } },
+      { type: 'normal', term: 1, index: 2, data: enc('x') },
+    ];
+    storage.append(entries);
+    storage.setHardState({ term: 1, vote: 1, commit: 2 });
+    return standalone(1, { applied }, storage).node;
+  }
+
+  it('membership is the snapshot configuration plus every change up to the applied index, not the committed one (changes take effect on apply, thesis §4.1)', () => {
+    expect(restarted(1).status().confState.voters).toEqual([1, 2, 3, 4]);
+    expect(restarted(2).status().confState.voters).toEqual([1, 2, 3, 4]);
+    expect(restarted(0).status().confState.voters).toEqual([1, 2, 3]);
+  });
+
+  it('a freshly started node has nothing to hand out: its soft and hard state are what storage already holds', () => {
+    const { node } = standalone();
+    expect(node.hasReady()).toBe(false);
+  });
+});
+
+describe('step: messages not for us, and messages from older terms', () => {
+  it('a message addressed to another node is ignored', () => {
+    const n = standalone(1);
+    n.node.step({ type: 'append', from: 2, to: 3, term: 5, prevLogIndex: 0, prevLogTerm: 0, commit: 0, entries: [] });
+    expect(n.node.status().term).toBe(0);
+    expect(drain(n)).toEqual([]);
+  });
+
+  it('with CheckQuorum or PreVote, an append or heartbeat from an older term is answered with our term so the stale leader steps down (etcd raft: "stale leader learns the new term")', () => {
+    for (const cfg of [{ checkQuorum: true, preVote: false }, { checkQuorum: false, preVote: true }]) {
+      const n = standalone(1, cfg);
+      n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 5, commit: 0, context: 0 });
+      drain(n);
+      n.node.step({ type: 'append', from: 3, to: 1, term: 4, prevLogIndex: 0, prevLogTerm: 0, commit: 0, entries: [] });
+      n.node.step({ type: 'heartbeat', from: 3, to: 1, term: 4, commit: 0, context: 0 });
+      const sent = drain(n);
+      expect(sent.map((m) => `${m.type} ${m.to} term=${m.term}`), JSON.stringify(cfg)).toEqual(['appendResponse 3 term=5', 'appendResponse 3 term=5']);
+      expect(n.node.status()).toMatchObject({ term: 5, leaderId: 2 });
+    }
+  });
+
+  it('without CheckQuorum and PreVote, an older-term append is dropped unanswered (§5.1: stale requests are rejected)', () => {
+    const n = standalone(1, { checkQuorum: false, preVote: false });
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 5, commit: 0, context: 0 });
+    drain(n);
+    n.node.step({ type: 'append', from: 3, to: 1, term: 4, prevLogIndex: 0, prevLogTerm: 0, commit: 0, entries: [] });
+    expect(drain(n)).toEqual([]);
+  });
+
+  it('a PreVote from an older term is rejected at our term; other older-term messages change nothing', () => {
+    const n = standalone(1, { checkQuorum: false, preVote: true });
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 5, commit: 0, context: 0 });
+    drain(n);
+    n.node.step({ type: 'preVote', from: 3, to: 1, term: 4, lastLogIndex: 9, lastLogTerm: 4 });
+    n.node.step({ type: 'vote', from: 3, to: 1, term: 4, lastLogIndex: 9, lastLogTerm: 4, transfer: false });
+    n.node.step({ type: 'appendResponse', from: 3, to: 1, term: 4, reject: false, index: 0, rejectHint: 0, logTerm: 0 });
+    expect(drain(n).map((m) => (m.type === 'preVoteResponse' ? `${m.type} ${m.to} term=${m.term} reject=${m.reject}` : m.type))).toEqual(['preVoteResponse 3 term=5 reject=true']);
+    expect(n.node.status()).toMatchObject({ term: 5, vote: NONE, leaderId: 2 });
+  });
+
+  it('a stale vote response does not count toward a later election (§5.1)', () => {
+    const n = standalone(1, { checkQuorum: false, preVote: false });
+    n.node.campaign(); // term 1
+    drain(n);
+    n.node.tick();
+    for (let i = 0; i < 30 && n.node.status().term < 2; i++) n.node.tick(); // times out: term 2
+    drain(n);
+    expect(n.node.status()).toMatchObject({ role: 'candidate', term: 2 });
+    n.node.step({ type: 'voteResponse', from: 2, to: 1, term: 1, reject: false });
+    expect(n.node.status().role).toBe('candidate');
+    n.node.step({ type: 'voteResponse', from: 2, to: 1, term: 2, reject: false });
+    expect(n.node.status().role).toBe('leader');
+  });
+});
+
+describe('leader stickiness (thesis §4.2.3, with CheckQuorum)', () => {
+  /** Node 2 of {1,2,3}, following leader 1 at term 1 and hearing from it within the election timeout. */
+  function follower(): { node: RaftNode; storage: MemoryStorage } {
+    const n = standalone(2, { checkQuorum: true, preVote: false });
+    n.node.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 0, context: 0 });
+    drain(n);
+    return n;
+  }
+
+  it('a vote or PreVote request for a higher term is ignored while we hear from a leader', () => {
+    const n = follower();
+    n.node.step({ type: 'vote', from: 3, to: 2, term: 2, lastLogIndex: 5, lastLogTerm: 1, transfer: false });
+    n.node.step({ type: 'preVote', from: 3, to: 2, term: 2, lastLogIndex: 5, lastLogTerm: 1 });
+    expect(drain(n)).toEqual([]);
+    expect(n.node.status()).toMatchObject({ term: 1, vote: NONE, leaderId: 1 });
+  });
+
+  it('a leadership transfer\'s vote request is not ignored: the old leader asked for it', () => {
+    const n = follower();
+    n.node.step({ type: 'vote', from: 3, to: 2, term: 2, lastLogIndex: 5, lastLogTerm: 1, transfer: true });
+    expect(drain(n).map((m) => `${m.type} term=${m.term}${m.type === 'voteResponse' && m.reject ? ' reject' : ''}`)).toEqual(['voteResponse term=2']);
+    expect(n.node.status()).toMatchObject({ term: 2, vote: 3 });
+  });
+
+  it('an append of a higher term is still obeyed while in lease: stickiness only holds off candidates', () => {
+    const n = follower();
+    n.node.step({ type: 'append', from: 3, to: 2, term: 2, prevLogIndex: 0, prevLogTerm: 0, commit: 0, entries: [] });
+    expect(n.node.status()).toMatchObject({ term: 2, leaderId: 3 });
+  });
+
+  it('once an election timeout passes without the leader, a higher-term vote is granted', () => {
+    const n = follower();
+    for (let i = 0; i < 10; i++) n.node.tick();
+    drain(n);
+    n.node.step({ type: 'vote', from: 3, to: 2, term: 5, lastLogIndex: 5, lastLogTerm: 1, transfer: false });
+    expect(n.node.status()).toMatchObject({ term: 5, vote: 3 });
+  });
+});
+
+describe('proposals from any member (forwardProposal)', () => {
+  it('the leader appends the proposal; a follower forwards it to the leader, which appends it; with no leader it is dropped', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.get(1).forwardProposal(enc('from-leader'));
+    h.stabilize();
+    h.get(2).forwardProposal(enc('from-follower'));
+    h.stabilize();
+    expect(h.appliedTexts(3)).toEqual(['from-leader', 'from-follower']);
+    expect(h.delivered.filter((m) => m.type === 'propose').map((m) => `${m.from}->${m.to} term=${m.term}`)).toEqual(['2->1 term=1']);
+
+    const alone = standalone(1);
+    const err = errorOf(() => alone.node.forwardProposal(enc('x')));
+    expect(err).toBeInstanceOf(RaftError);
+    expect((err as RaftError).code).toBe('ProposalDropped');
+  });
+});
+
+describe('reads and transfers asked of the wrong node', () => {
+  it('a follower that knows no leader refuses a read index with NotLeader', () => {
+    const n = standalone(1);
+    const err = errorOf(() => n.node.readIndex('r1'));
+    expect((err as RaftError).code).toBe('NotLeader');
+    expect(drain(n)).toEqual([]);
+  });
+
+  it('transfer to self is a no-op; a transfer to a lagging voter sends it an append at once, a repeated one nothing more; a non-voter target is refused by what it is', () => {
+    const n = leaderOf3();
+    // Follower 2 acknowledged index 1 (replicate); index 2 is in flight to it.
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    n.node.propose(enc('x'));
+    drain(n);
+    n.node.transferLeadership(1);
+    expect(drain(n)).toEqual([]);
+    n.node.transferLeadership(2);
+    expect(drain(n).map((m) => (m.type === 'append' ? `append ${m.to} prev=${m.prevLogIndex} entries=${m.entries.length}` : m.type))).toEqual(['append 2 prev=2 entries=0']);
+    n.node.transferLeadership(2);
+    expect(drain(n)).toEqual([]);
+    const err = errorOf(() => n.node.transferLeadership(9));
+    expect((err as RaftError).code).toBe('TransferTargetNotVoter');
+    expect((err as RaftError).message).toMatch(/not a member/);
+  });
+});
+
+describe('campaign', () => {
+  it('a node that is not a voter does not campaign', () => {
+    const n = standalone(4);
+    n.node.campaign();
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 0 });
+    expect(drain(n)).toEqual([]);
+  });
+});
+
+describe('reportUnreachable and reportSnapshot', () => {
+  it('an unreachable follower in replicate state falls back to probe (its pipelined appends are probably lost); unknown ids and non-leaders ignore it', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.propose(1, 'x');
+    expect(h.get(1).status().progress.get(2)?.state).toBe('replicate');
+    h.get(1).reportUnreachable(2);
+    expect(h.get(1).status().progress.get(2)?.state).toBe('probe');
+    h.get(1).reportUnreachable(2); // already probing: stays
+    expect(h.get(1).status().progress.get(2)?.state).toBe('probe');
+    expect(() => h.get(1).reportUnreachable(9)).not.toThrow();
+    expect(() => h.get(2).reportUnreachable(3)).not.toThrow();
+    expect(h.get(1).status().progress.get(3)?.state).toBe('replicate');
+  });
+});
+
+describe('reportSnapshot (§7: the application tells the leader how sending a snapshot went)', () => {
+  /** Leader 1 whose follower 3 needs the snapshot at `snapIndex`; every snapshot message is dropped. */
+  function snapshotPending(): { h: Harness; snapIndex: number } {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.isolate(3);
+    for (let i = 0; i < 5; i++) h.propose(1, `v${i}`);
+    const leader = h.nodes.get(1)!;
+    const snapIndex = leader.node.status().applied;
+    leader.storage.createSnapshot(snapIndex, leader.node.status().confState, new Uint8Array([1]));
+    leader.storage.compact(snapIndex);
+    h.filter = (m) => m.type !== 'snapshot';
+    h.tickAll(2);
+    expect(h.get(1).status().progress.get(3)).toMatchObject({ state: 'snapshot', match: 1 });
+    return { h, snapIndex };
+  }
+
+  it('delivered: the follower is probed from just past the snapshot, and not before it answers', () => {
+    const { h, snapIndex } = snapshotPending();
+    h.get(1).reportSnapshot(3, true);
+    expect(h.get(1).status().progress.get(3)).toMatchObject({ state: 'probe', next: snapIndex + 1 });
+    const to3: Message[] = [];
+    h.filter = (m) => {
+      if (m.to === 3) to3.push(m);
+      return false;
+    };
+    h.get(1).propose(enc('y'));
+    h.stabilize();
+    // paused: the proposal went to 2 but nothing was sent to 3
+    expect(to3).toEqual([]);
+  });
+
+  it('failed: the follower is probed from its match index again, so the next probe finds it still needs the snapshot', () => {
+    const { h } = snapshotPending();
+    h.get(1).reportSnapshot(3, false);
+    expect(h.get(1).status().progress.get(3)).toMatchObject({ state: 'probe', next: 2 });
+  });
+
+  it('ignored when the follower is not waiting for a snapshot, for an unknown id, or on a non-leader', () => {
+    const { h } = snapshotPending();
+    h.get(1).reportSnapshot(2, false);
+    expect(h.get(1).status().progress.get(2)?.state).toBe('replicate');
+    expect(() => h.get(1).reportSnapshot(9, true)).not.toThrow();
+    h.get(2).reportSnapshot(3, false);
+    expect(h.get(1).status().progress.get(3)?.state).toBe('snapshot');
+  });
+});
