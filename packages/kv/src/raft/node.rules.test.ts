@@ -306,3 +306,112 @@ describe('reportSnapshot (§7: the application tells the leader how sending a sn
     expect(h.get(1).status().progress.get(3)?.state).toBe('snapshot');
   });
 });
+
+describe('the Ready contract (types.ts): what ready() hands out and when', () => {
+  it('hands out soft state, hard state and messages only when they changed, once per advance()', () => {
+    const n = standalone(1, { preVote: false });
+    n.node.campaign();
+    expect(n.node.hasReady()).toBe(true);
+    const rd = n.node.ready();
+    expect(rd.softState).toEqual({ leaderId: NONE, role: 'candidate' });
+    expect(rd.hardState).toEqual({ term: 1, vote: 1, commit: 0 });
+    expect(rd.messages.map((m) => `${m.type} ${m.to}`)).toEqual(['vote 2', 'vote 3']);
+    // Nothing more until the handout is acknowledged, and it cannot be taken twice.
+    expect(n.node.hasReady()).toBe(false);
+    expect(() => n.node.ready()).toThrow(/ready\(\) called again before advance\(\)/);
+    n.node.advance();
+    expect(n.node.hasReady()).toBe(false);
+    expect(() => n.node.advance()).toThrow(/advance\(\) without a ready\(\)/);
+    // A change of hard state alone (a vote) makes a Ready without soft state.
+    n.node.step({ type: 'voteResponse', from: 2, to: 1, term: 1, reject: true });
+    n.node.step({ type: 'voteResponse', from: 3, to: 1, term: 1, reject: true });
+    const lost = n.node.ready();
+    expect(lost.softState).toEqual({ leaderId: NONE, role: 'follower' });
+    expect(lost.hardState).toBeUndefined();
+    n.node.advance();
+  });
+
+  it('a step-down within the same term keeps the vote; a higher term clears it (§5.2: one vote per term)', () => {
+    const n = standalone(1, { preVote: false });
+    n.node.campaign();
+    drain(n);
+    n.node.step({ type: 'voteResponse', from: 2, to: 1, term: 1, reject: true });
+    n.node.step({ type: 'voteResponse', from: 3, to: 1, term: 1, reject: true });
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 1, vote: 1 });
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 2, commit: 0, context: 0 });
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 2, vote: NONE, leaderId: 2 });
+  });
+
+  it('a pre-candidate keeps its term and vote (thesis §9.6)', () => {
+    const n = standalone(1, { preVote: true });
+    n.node.campaign();
+    const rd = n.node.ready();
+    expect(rd.hardState).toBeUndefined();
+    expect(rd.softState).toEqual({ leaderId: NONE, role: 'preCandidate' });
+    expect(rd.messages.map((m) => `${m.type} term=${m.term}`)).toEqual(['preVote term=1', 'preVote term=1']);
+    n.node.advance();
+    expect(n.node.status()).toMatchObject({ term: 0, vote: NONE });
+  });
+
+  it('a single voter commits its entry only once the entry is durable, i.e. after the Ready that carried it is advanced', () => {
+    const n = standalone(1, {}, new MemoryStorage({ voters: [1], learners: [] }));
+    n.node.campaign();
+    drain(n);
+    expect(n.node.status()).toMatchObject({ role: 'leader', commit: 1 });
+    n.node.propose(enc('x'));
+    const rd = n.node.ready();
+    expect(rd.entries.map((e) => e.index)).toEqual([2]);
+    expect(rd.committedEntries).toEqual([]);
+    expect(rd.hardState).toBeUndefined();
+    n.storage.append(rd.entries);
+    n.node.advance();
+    expect(n.node.hasReady()).toBe(true);
+    const next = n.node.ready();
+    expect(next.committedEntries.map((e) => e.index)).toEqual([2]);
+    expect(next.hardState).toEqual({ term: 1, vote: 1, commit: 2 });
+    n.node.advance();
+    expect(n.node.status()).toMatchObject({ commit: 2, applied: 2 });
+    expect(n.node.hasReady()).toBe(false);
+  });
+
+  it('committed entries are handed out in batches of at most maxCommittedSizePerReadyBytes (at least one entry each)', () => {
+    const n = standalone(1, { maxCommittedSizePerReadyBytes: 1 }, new MemoryStorage({ voters: [1], learners: [] }));
+    n.node.campaign();
+    drain(n);
+    for (const t of ['a', 'b', 'c']) n.node.propose(enc(t));
+    const batches: number[][] = [];
+    while (n.node.hasReady()) {
+      const rd = n.node.ready();
+      n.storage.append(rd.entries);
+      if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
+      if (rd.committedEntries.length > 0) batches.push(rd.committedEntries.map((e) => e.index));
+      n.node.advance();
+    }
+    expect(batches).toEqual([[2], [3], [4]]);
+  });
+
+  it('a read answered locally alone makes a Ready (readStates)', () => {
+    const n = standalone(1, {}, new MemoryStorage({ voters: [1], learners: [] }));
+    n.node.campaign();
+    drain(n);
+    n.node.readIndex('r1');
+    expect(n.node.hasReady()).toBe(true);
+    const rd = n.node.ready();
+    expect(rd.readStates).toEqual([{ requestId: 'r1', index: 1 }]);
+    expect(rd.messages).toEqual([]);
+    n.node.advance();
+  });
+
+  it('status reports replication progress on the leader only', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.propose(1, 'x');
+    expect([...h.get(1).status().progress.entries()]).toEqual([
+      [1, { match: 2, next: 3, state: 'replicate' }],
+      [2, { match: 2, next: 3, state: 'replicate' }],
+      [3, { match: 2, next: 3, state: 'replicate' }],
+    ]);
+    expect(h.get(2).status().progress.size).toBe(0);
+    expect(h.get(2).status()).toMatchObject({ firstIndex: 1, lastIndex: 2, commit: 2, applied: 2 });
+  });
+});
