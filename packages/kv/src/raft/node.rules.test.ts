@@ -415,3 +415,26 @@ describe('the Ready contract (types.ts): what ready() hands out and when', () =>
     expect(h.get(2).status()).toMatchObject({ firstIndex: 1, lastIndex: 2, commit: 2, applied: 2 });
   });
 });
+
+describe('stepping down restarts the election timer (§5.2), except for a vote request', () => {
+  it('a leader deposed by a higher-term response waits a full election timeout before it campaigns', () => {
+    const n = leaderOf3();
+    for (let i = 0; i < 9; i++) n.node.tick();
+    drain(n);
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 5, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 5 });
+    for (let i = 0; i < 9; i++) n.node.tick();
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 5 });
+  });
+});
+
+describe('refusals say why', () => {
+  it('ConfChangeInProgress names the pending change; TransferTargetNotVoter says the target is a learner', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.get(1).proposeConfChange({ type: 'addLearner', nodeId: 4 });
+    expect(() => h.get(1).proposeConfChange({ type: 'addLearner', nodeId: 5 })).toThrow(/configuration change at 2 is not yet applied \(applied 1\)/);
+    h.stabilize();
+    expect(() => h.get(1).transferLeadership(4)).toThrow(/cannot transfer leadership to node 4: it is a learner, only a voter can lead/);
+  });
+});
