@@ -4,9 +4,12 @@
 // nothing answers every allowed read the same). They drive the store and its state through their seams.
 import { describe, expect, it } from 'vitest';
 import { checkCompaction, compact } from './compaction.ts';
-import { isMvccError, MvccError } from './errors.ts';
+import { isMvccError, MvccError, type MvccErrorCode } from './errors.ts';
+import { KeyIndex } from './key-index.ts';
+import { appendRecord, compareRevision, compactHistory, kvAt, recordAt, type KeyHistory } from './revision.ts';
 import { MvccState } from './state.ts';
 import { MvccStore } from './store.ts';
+import type { Command, KeyValue, TxnRequest } from '@halyard/kv-client/protocol';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -89,5 +92,170 @@ describe('compaction forgets history (etcd keyIndex.compact)', () => {
     expect(isMvccError(future, 'FutureRevision')).toBe(true);
     expect(future).toMatchObject({ currentRevision: 3 });
     expect((future as MvccError).message).toBe('FutureRevision: revision 4 is a future revision (current 3)');
+  });
+});
+
+function errorCode(f: () => unknown): MvccErrorCode | undefined {
+  const err = thrown(f);
+  if (err === undefined) return undefined;
+  if (isMvccError(err)) return err.code;
+  throw err;
+}
+
+describe('key index (etcd treeIndex)', () => {
+  it('a range walk stops as soon as the visitor returns false', () => {
+    const index = new KeyIndex();
+    for (const k of ['a', 'b', 'c', 'd']) index.insert(k);
+    const seen: string[] = [];
+    index.forEachInRange('a', undefined, (k) => {
+      seen.push(k);
+      return k !== 'b';
+    });
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  it('an empty or reversed range visits nothing; a start past every key visits nothing', () => {
+    const index = new KeyIndex();
+    for (const k of ['a', 'b', 'c']) index.insert(k);
+    expect(index.range('b', 'b')).toEqual([]);
+    expect(index.range('c', 'a')).toEqual([]);
+    expect(index.range('d', undefined)).toEqual([]);
+    expect(index.range('a\x00', 'c')).toEqual(['b']);
+  });
+
+  it('insert and delete say whether they changed anything; a key deleted from an empty or emptied index is absent', () => {
+    const index = new KeyIndex();
+    expect(index.delete('a')).toBe(false);
+    expect(index.has('a')).toBe(false);
+    expect(index.insert('a')).toBe(true);
+    expect(index.insert('a')).toBe(false);
+    expect(index.has('a')).toBe(true);
+    expect(index.delete('a')).toBe(true);
+    expect(index.delete('a')).toBe(false);
+    expect(index.size).toBe(0);
+    index.assertValid();
+    // The emptied chunk went away: the next key starts a fresh one.
+    expect(index.insert('b')).toBe(true);
+    expect([...index.keys()]).toEqual(['b']);
+    index.assertValid();
+  });
+});
+
+describe('revisions (etcd revision{main, sub})', () => {
+  const put = (main: number, sub: number, value: string): { main: number; sub: number; kv: KeyValue } => ({
+    main,
+    sub,
+    kv: { key: b('k'), createRevision: 2, modRevision: main, version: 1, value: b(value), lease: 0 },
+  });
+
+  it('order by main, then by sub', () => {
+    expect(compareRevision({ main: 2, sub: 9 }, { main: 3, sub: 0 })).toBeLessThan(0);
+    expect(compareRevision({ main: 3, sub: 1 }, { main: 3, sub: 0 })).toBeGreaterThan(0);
+    expect(compareRevision({ main: 3, sub: 1 }, { main: 3, sub: 1 })).toBe(0);
+  });
+
+  it('a history only grows in revision order: a record at or before the last one is a bug, refused', () => {
+    const history: KeyHistory = [];
+    appendRecord(history, put(2, 0, 'a'));
+    appendRecord(history, put(2, 1, 'b'));
+    expect(() => appendRecord(history, put(2, 1, 'c'))).toThrow(/key history must grow in revision order/);
+    expect(() => appendRecord(history, put(1, 5, 'c'))).toThrow(/key history must grow in revision order/);
+    expect(history).toHaveLength(2);
+  });
+
+  it('the record in force at a revision is the last with main ≤ revision (a read between two writes sees the earlier)', () => {
+    const history: KeyHistory = [put(2, 0, 'a'), put(4, 0, 'b'), { main: 6, sub: 0, kv: undefined }, put(8, 0, 'c')];
+    expect(recordAt(history, 1)).toBeUndefined();
+    expect(recordAt(history, 2)?.main).toBe(2);
+    expect(recordAt(history, 3)?.main).toBe(2);
+    expect(recordAt(history, 4)?.main).toBe(4);
+    expect(kvAt(history, 7)).toBeUndefined();
+    expect(recordAt(history, 7)?.main).toBe(6);
+    expect(recordAt(history, 100)?.main).toBe(8);
+  });
+
+  it('compacting a history returns it unchanged (the same array) when nothing goes', () => {
+    const history: KeyHistory = [put(2, 0, 'a'), put(4, 0, 'b')];
+    expect(compactHistory(history, 3)).toBe(history);
+    expect(compactHistory(history, 1)).toBe(history);
+    expect(compactHistory(history, 4).map((r) => r.main)).toEqual([4]);
+  });
+});
+
+describe('txn checks (etcd applierV3backend.Txn / checkRequestPut)', () => {
+  const txn = (success: TxnRequest['success']): Command => ({ type: 'txn', compare: [], success, failure: [] });
+
+  it('when a put lacks both its key (ignoreValue) and its lease, a plain put reports the lease, a put in a txn the key', () => {
+    const store = new MvccStore();
+    const bad = { type: 'put', key: b('a'), value: b(''), ignoreValue: true, lease: 7 } as const;
+    expect(errorCode(() => store.apply(bad))).toBe('LeaseNotFound');
+    expect(errorCode(() => store.apply(txn([bad])))).toBe('KeyNotFound');
+  });
+
+  it('a put with ignoreLease needs the key', () => {
+    const store = new MvccStore();
+    expect(errorCode(() => store.apply({ type: 'put', key: b('a'), value: b('1'), ignoreLease: true }))).toBe('KeyNotFound');
+    put(store, 'a', '1');
+    store.apply({ type: 'put', key: b('a'), value: b('2'), ignoreLease: true });
+    expect(store.range({ key: b('a') }).kvs[0]).toMatchObject({ version: 2, lease: 0 });
+  });
+
+  it('an ignoreValue put after a delete of another key in the same txn is allowed', () => {
+    const store = new MvccStore();
+    put(store, 'a', '1');
+    put(store, 'b', '1');
+    store.apply(txn([{ type: 'deleteRange', key: b('b') }, { type: 'put', key: b('a'), value: b(''), ignoreValue: true }]));
+    expect(store.range({ key: b('a') }).kvs[0]).toMatchObject({ version: 2, modRevision: 4 });
+  });
+
+  it('checks run on the branch taken only: a bad put on the branch not taken does not refuse the txn', () => {
+    const store = new MvccStore();
+    const r = store.apply({
+      type: 'txn',
+      compare: [{ key: b('a'), target: 'version', result: 'equal', operand: 0 }],
+      success: [{ type: 'put', key: b('x'), value: b('1') }],
+      failure: [{ type: 'put', key: b('y'), value: b('1'), lease: 99 }],
+    });
+    expect(r.succeeded).toBe(true);
+    expect(store.revision).toBe(2);
+  });
+
+  it('a put answers with the write\'s revision and prevKv only when asked; a delete with the txn\'s revision and prevKvs only when asked', () => {
+    const store = new MvccStore();
+    put(store, 'a', '1'); // 2
+    put(store, 'b', '1'); // 3
+    put(store, 'c', '1'); // 4
+    const r = store.apply(
+      txn([
+        { type: 'put', key: b('a'), value: b('2') },
+        { type: 'put', key: b('b'), value: b('2'), prevKv: true },
+        { type: 'deleteRange', key: b('c') },
+      ]),
+    );
+    expect(r.responses[0]).toEqual({ type: 'put', header: { revision: 5 } });
+    expect(r.responses[1]).toMatchObject({ type: 'put', header: { revision: 5 }, prevKv: { version: 1, modRevision: 3 } });
+    expect(r.responses[2]).toEqual({ type: 'deleteRange', header: { revision: 5 }, deleted: 1, prevKvs: [] });
+  });
+
+  it('compare results: less and greater on each numeric target', () => {
+    const store = new MvccStore();
+    store.apply({ type: 'leaseGrant', id: 5, ttlSeconds: 10 });
+    put(store, 'a', '1'); // 2
+    store.apply({ type: 'put', key: b('a'), value: b('2'), lease: 5 }); // 3
+    const cmp = (c: TxnRequest['compare'][number]): boolean => store.apply({ type: 'txn', compare: [c], success: [], failure: [] }).succeeded;
+    expect(cmp({ key: b('a'), target: 'version', result: 'less', operand: 3 })).toBe(true);
+    expect(cmp({ key: b('a'), target: 'version', result: 'less', operand: 2 })).toBe(false);
+    expect(cmp({ key: b('a'), target: 'createRevision', result: 'greater', operand: 1 })).toBe(true);
+    expect(cmp({ key: b('a'), target: 'createRevision', result: 'greater', operand: 2 })).toBe(false);
+    expect(cmp({ key: b('a'), target: 'modRevision', result: 'less', operand: 4 })).toBe(true);
+    expect(cmp({ key: b('a'), target: 'modRevision', result: 'greater', operand: 3 })).toBe(false);
+    expect(cmp({ key: b('a'), target: 'lease', result: 'greater', operand: 4 })).toBe(true);
+    expect(cmp({ key: b('a'), target: 'lease', result: 'less', operand: 5 })).toBe(false);
+    expect(cmp({ key: b('a'), target: 'value', result: 'greater', value: b('1') })).toBe(true);
+    expect(cmp({ key: b('a'), target: 'value', result: 'greater', value: b('2') })).toBe(false);
+    // a missing key compares as version 0
+    expect(cmp({ key: b('zz'), target: 'version', result: 'less', operand: 1 })).toBe(true);
+    expect(cmp({ key: b('zz'), target: 'lease', result: 'equal', operand: 0 })).toBe(true);
+    expect(cmp({ key: b('zz'), target: 'modRevision', result: 'equal', operand: 0 })).toBe(true);
   });
 });
