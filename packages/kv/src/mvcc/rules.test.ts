@@ -95,6 +95,8 @@ describe('compaction forgets history (etcd keyIndex.compact)', () => {
   });
 });
 
+const txn = (success: TxnRequest['success']): Command => ({ type: 'txn', compare: [], success, failure: [] });
+
 function errorCode(f: () => unknown): MvccErrorCode | undefined {
   const err = thrown(f);
   if (err === undefined) return undefined;
@@ -183,7 +185,6 @@ describe('revisions (etcd revision{main, sub})', () => {
 });
 
 describe('txn checks (etcd applierV3backend.Txn / checkRequestPut)', () => {
-  const txn = (success: TxnRequest['success']): Command => ({ type: 'txn', compare: [], success, failure: [] });
 
   it('when a put lacks both its key (ignoreValue) and its lease, a plain put reports the lease, a put in a txn the key', () => {
     const store = new MvccStore();
@@ -257,5 +258,67 @@ describe('txn checks (etcd applierV3backend.Txn / checkRequestPut)', () => {
     expect(cmp({ key: b('zz'), target: 'version', result: 'less', operand: 1 })).toBe(true);
     expect(cmp({ key: b('zz'), target: 'lease', result: 'equal', operand: 0 })).toBe(true);
     expect(cmp({ key: b('zz'), target: 'modRevision', result: 'equal', operand: 0 })).toBe(true);
+  });
+});
+
+// Three rules that, with the code broken, only the randomized model test noticed (issue 13): each was
+// applied by hand, store.test.ts and the other example tests passed, model.test.ts failed. They are
+// pinned here by name.
+describe('rules the model test alone used to catch', () => {
+  it('a delete inside a txn sees the txn\'s earlier writes (etcd storeTxnWrite reads at beginRev + 1 once it has changes)', () => {
+    const store = new MvccStore();
+    put(store, 'a', '1'); // 2
+    const r = store.apply(
+      txn([
+        { type: 'put', key: b('b'), value: b('1') },
+        // a "\0"-ended delete is not checked against the put above (as in etcd), and deletes it
+        { type: 'deleteRange', key: b('a'), rangeEnd: new Uint8Array([0]), prevKv: true },
+        // a second, overlapping delete finds nothing left to delete: no key is deleted twice
+        { type: 'deleteRange', key: b('a'), rangeEnd: new Uint8Array([0]) },
+      ]),
+    );
+    expect(r.responses[1]).toMatchObject({ deleted: 2 });
+    expect(r.responses[2]).toMatchObject({ deleted: 0 });
+    expect(store.range({ key: b('a'), rangeEnd: new Uint8Array([0]) }).count).toBe(0);
+    expect(store.eventsSince(3).events.map((e) => `${e.type} ${Buffer.from(e.kv.key).toString('latin1')}`)).toEqual(['put b', 'delete a', 'delete b']);
+  });
+
+  it('a txn checks the puts of nested txns on its path before writing anything (atomicity)', () => {
+    const store = new MvccStore();
+    const code = errorCode(() =>
+      store.apply(txn([{ type: 'put', key: b('a'), value: b('1') }, { type: 'txn', compare: [], success: [{ type: 'put', key: b('b'), value: b('1'), lease: 99 }], failure: [] }])),
+    );
+    expect(code).toBe('LeaseNotFound');
+    expect(store.revision).toBe(1);
+    expect(store.range({ key: b('a') }).count).toBe(0);
+  });
+
+  it('a txn checks the revisions of nested ranges on its path before writing anything (atomicity)', () => {
+    const store = new MvccStore();
+    put(store, 'a', '1'); // 2
+    put(store, 'a', '2'); // 3
+    store.apply({ type: 'compaction', revision: 3 });
+    const code = errorCode(() =>
+      store.apply(txn([{ type: 'put', key: b('x'), value: b('1') }, { type: 'txn', compare: [], success: [{ type: 'range', key: b('a'), revision: 2 }], failure: [] }])),
+    );
+    expect(code).toBe('Compacted');
+    expect(store.revision).toBe(3);
+  });
+});
+
+describe('rules no test protected', () => {
+  it('a lease revoke deletes its keys in key order, in one revision (etcd lessor.Revoke sorts them)', () => {
+    const store = new MvccStore();
+    store.apply({ type: 'leaseGrant', id: 1, ttlSeconds: 60 });
+    for (const k of ['c', 'a', 'b']) store.apply({ type: 'put', key: b(k), value: b(''), lease: 1 }); // 2..4
+    store.apply({ type: 'leaseRevoke', id: 1 }); // 5
+    expect(store.eventsSince(5).events.map((e) => `${e.type} ${Buffer.from(e.kv.key).toString('latin1')}@${e.kv.modRevision}`)).toEqual(['delete a@5', 'delete b@5', 'delete c@5']);
+  });
+
+  it('events from a start revision beyond the head say to continue from that start revision, never before it', () => {
+    const store = new MvccStore();
+    put(store, 'a', '1'); // 2
+    expect(store.eventsSince(7)).toEqual({ events: [], nextRevision: 7 });
+    expect(store.eventsSince(3)).toEqual({ events: [], nextRevision: 3 });
   });
 });
