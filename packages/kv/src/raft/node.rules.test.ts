@@ -438,3 +438,152 @@ describe('refusals say why', () => {
     expect(() => h.get(1).transferLeadership(4)).toThrow(/cannot transfer leadership to node 4: it is a learner, only a voter can lead/);
   });
 });
+
+describe('elections: who campaigns, when, and who may vote', () => {
+  it('campaign() on a leader is a no-op', () => {
+    const n = leaderOf3();
+    expect(() => n.node.campaign()).not.toThrow();
+    expect(n.node.status()).toMatchObject({ role: 'leader', term: 1 });
+  });
+
+  /** Node 1 restarted with entries 1..3 committed at term 1 and only `applied` of them applied. */
+  function withUnapplied(entries: Entry[], applied: number): RaftNode {
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    storage.append(entries);
+    storage.setHardState({ term: 1, vote: 0, commit: entries.length });
+    return standalone(1, { applied, preVote: false }, storage).node;
+  }
+
+  it('committed but unapplied normal entries do not hold back a campaign; an unapplied configuration change among them does (etcd raft hup)', () => {
+    const normal = (index: number): Entry => ({ type: 'normal', term: 1, index, data: enc('x') });
+    const plain = withUnapplied([normal(1), normal(2), normal(3)], 1);
+    plain.campaign();
+    expect(plain.status()).toMatchObject({ role: 'candidate', term: 2 });
+    const withChange = withUnapplied([normal(1), normal(2), { type: 'confChange', term: 1, index: 3, change: { type: 'addLearner', nodeId: 4 } }], 1);
+    withChange.campaign();
+    expect(withChange.status()).toMatchObject({ role: 'follower', term: 1 });
+  });
+
+  it('a follower campaigns when its randomized timeout, drawn from [electionTicks, 2·electionTicks), expires — at that tick, not later', () => {
+    const firstCampaign: number[] = [];
+    for (let id = 1; id <= 40; id++) {
+      const n = standalone(id, { preVote: false }, new MemoryStorage({ voters: Array.from({ length: 40 }, (_, i) => i + 1), learners: [] }));
+      let t = 0;
+      while (n.node.status().role === 'follower' && t < 100) {
+        n.node.tick();
+        t++;
+      }
+      firstCampaign.push(t);
+    }
+    expect(Math.min(...firstCampaign)).toBe(10);
+    expect(Math.max(...firstCampaign)).toBe(19);
+  });
+
+  it('CheckQuorum: a leader that hears from no majority for a whole election timeout steps down at its end, not a tick later', () => {
+    const n = leaderOf3({ checkQuorum: true });
+    // The first election timeout counts everyone active (a new leader assumes so); the second does not.
+    for (let i = 0; i < 19; i++) n.node.tick();
+    expect(n.node.status().role).toBe('leader');
+    n.node.tick();
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 1 });
+  });
+
+  it('without CheckQuorum a leader never steps down for silence', () => {
+    const n = leaderOf3({ checkQuorum: false });
+    for (let i = 0; i < 60; i++) n.node.tick();
+    expect(n.node.status().role).toBe('leader');
+  });
+
+  it('a leadership transfer not done within an election timeout is abandoned, and proposals are taken again (thesis §3.10)', () => {
+    const n = leaderOf3();
+    n.node.transferLeadership(2);
+    drain(n);
+    expect((errorOf(() => n.node.propose(enc('x'))) as RaftError).code).toBe('ProposalDropped');
+    for (let i = 0; i < 9; i++) n.node.tick();
+    expect((errorOf(() => n.node.propose(enc('x'))) as RaftError).code).toBe('ProposalDropped');
+    n.node.tick();
+    expect(n.node.propose(enc('x')).index).toBe(2);
+  });
+
+  it('heartbeats go out every heartbeatTicks ticks', () => {
+    const n = leaderOf3({ heartbeatTicks: 3 });
+    drain(n);
+    const beats: number[] = [];
+    for (let t = 1; t <= 9; t++) {
+      n.node.tick();
+      if (drain(n).some((m) => m.type === 'heartbeat')) beats.push(t);
+    }
+    expect(beats).toEqual([3, 6, 9]);
+  });
+
+  it('a vote request is granted again to the candidate already voted for (a retransmission), and refused to another (§5.2)', () => {
+    const n = standalone(1, { preVote: false, checkQuorum: false });
+    const ask = (from: number) => {
+      n.node.step({ type: 'vote', from, to: 1, term: 1, lastLogIndex: 0, lastLogTerm: 0, transfer: false });
+      return drain(n).map((m) => (m.type === 'voteResponse' ? `${m.to}:${m.reject ? 'reject' : 'grant'}` : m.type));
+    };
+    expect(ask(2)).toEqual(['2:grant']);
+    expect(ask(2)).toEqual(['2:grant']);
+    expect(ask(3)).toEqual(['3:reject']);
+  });
+
+  it('a node that knows this term\'s leader refuses votes and PreVotes of this term, though it has not voted', () => {
+    const n = standalone(1, { preVote: true, checkQuorum: false });
+    n.node.step({ type: 'append', from: 2, to: 1, term: 1, prevLogIndex: 0, prevLogTerm: 0, commit: 0, entries: [] });
+    drain(n);
+    n.node.step({ type: 'vote', from: 3, to: 1, term: 1, lastLogIndex: 5, lastLogTerm: 1, transfer: false });
+    n.node.step({ type: 'preVote', from: 3, to: 1, term: 1, lastLogIndex: 5, lastLogTerm: 1 });
+    expect(drain(n).map((m) => `${m.type}${'reject' in m && m.reject ? ' reject' : ''}`)).toEqual(['voteResponse reject', 'preVoteResponse reject']);
+    expect(n.node.status()).toMatchObject({ vote: NONE, leaderId: 2 });
+  });
+
+  it('a pre-candidate ignores vote responses, and a candidate PreVote responses: each counts only its own round', () => {
+    const pre = standalone(1, { preVote: true, checkQuorum: false });
+    pre.node.campaign();
+    drain(pre);
+    expect(() => pre.node.step({ type: 'voteResponse', from: 2, to: 1, term: 0, reject: false })).not.toThrow();
+    expect(pre.node.status().role).toBe('preCandidate');
+    const cand = standalone(1, { preVote: false, checkQuorum: false });
+    cand.node.campaign();
+    drain(cand);
+    cand.node.step({ type: 'preVoteResponse', from: 2, to: 1, term: 1, reject: false });
+    expect(cand.node.status().role).toBe('candidate');
+  });
+
+  it('a candidate that receives a heartbeat or a snapshot from a leader of its term becomes its follower (§5.2)', () => {
+    const a = standalone(1, { preVote: false });
+    a.node.campaign();
+    drain(a);
+    a.node.step({ type: 'heartbeat', from: 2, to: 1, term: 1, commit: 0, context: 0 });
+    expect(a.node.status()).toMatchObject({ role: 'follower', term: 1, leaderId: 2 });
+    const b = standalone(1, { preVote: false });
+    b.node.campaign();
+    drain(b);
+    b.node.step({ type: 'snapshot', from: 3, to: 1, term: 1, snapshot: { metadata: { index: 5, term: 1, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array([1]) } });
+    expect(b.node.status()).toMatchObject({ role: 'follower', term: 1, leaderId: 3, lastIndex: 5 });
+    expect(drain(b).map((m) => (m.type === 'appendResponse' ? `appendResponse ${m.to} index=${m.index}` : m.type))).toEqual(['appendResponse 3 index=5']);
+  });
+});
+
+describe('snapshot delivery never reported (§7)', () => {
+  it('a follower waiting for a snapshot is probed again after two election timeouts, not one', () => {
+    const h = new Harness([1, 2, 3], { checkQuorum: false });
+    h.elect(1);
+    h.isolate(3);
+    for (let i = 0; i < 5; i++) h.propose(1, `v${i}`);
+    const leader = h.nodes.get(1)!;
+    leader.storage.createSnapshot(leader.node.status().applied, leader.node.status().confState, new Uint8Array([1]));
+    leader.storage.compact(leader.node.status().applied);
+    let snapshotsSent = 0;
+    h.filter = (m) => {
+      if (m.type === 'snapshot') snapshotsSent++;
+      return m.type !== 'snapshot';
+    };
+    h.tickAll(2); // the heartbeat answer from 3 makes the leader send the snapshot (lost)
+    expect(snapshotsSent).toBe(1);
+    h.tickAll(8); // the leader's first election timeout ends: still waiting
+    expect(snapshotsSent).toBe(1);
+    h.tickAll(10); // the second: probe again, which sends the snapshot again
+    expect(snapshotsSent).toBe(2);
+  });
+});
