@@ -141,6 +141,43 @@ describe('key index (etcd treeIndex)', () => {
     expect([...index.keys()]).toEqual(['b']);
     index.assertValid();
   });
+  it('has() is true only for keys present, also for a key between two present ones', () => {
+    const index = new KeyIndex();
+    index.insert('a');
+    index.insert('c');
+    expect(index.has('b')).toBe(false);
+    expect(index.has('c')).toBe(true);
+    expect(index.has('d')).toBe(false);
+  });
+
+  it('assertValid detects each broken invariant: an empty or oversized chunk, keys out of order, a wrong count', () => {
+    // The public operations cannot produce these states (that is the point of the checker), so the test
+    // breaks the private structure directly.
+    type Insides = { chunks: string[][]; count: number };
+    const broken = (mutate: (i: Insides) => void): (() => void) => {
+      const index = new KeyIndex();
+      for (const k of ['a', 'b', 'c']) index.insert(k);
+      mutate(index as unknown as Insides);
+      return () => index.assertValid();
+    };
+    expect(broken(() => undefined)).not.toThrow();
+    expect(broken((i) => i.chunks.push([]))).toThrow(/key index chunk size out of bounds/);
+    expect(
+      broken((i) => {
+        i.chunks[0] = Array.from({ length: 513 }, (_, n) => String(n).padStart(4, '0'));
+        i.count = 513;
+      }),
+    ).toThrow(/key index chunk size out of bounds/);
+    expect(
+      broken((i) => {
+        i.chunks[0] = Array.from({ length: 512 }, (_, n) => String(n).padStart(4, '0'));
+        i.count = 512;
+      }),
+    ).not.toThrow();
+    expect(broken((i) => (i.chunks[0] = ['a', 'a', 'c']))).toThrow(/key index not strictly ascending/);
+    expect(broken((i) => (i.chunks[0] = ['b', 'a', 'c']))).toThrow(/key index not strictly ascending/);
+    expect(broken((i) => (i.count = 4))).toThrow(/key index count mismatch/);
+  });
 });
 
 describe('revisions (etcd revision{main, sub})', () => {
