@@ -42,6 +42,15 @@ function leaderOf3(cfg: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng'>> = {}
   return n;
 }
 
+/** Leader 1 of {1,2,3} has compacted its log past what follower 3 (cut off meanwhile) holds. */
+function followerBehindCompaction(opts: ConstructorParameters<typeof Harness>[1]): { h: Harness; snapIndex: number } {
+  const h = new Harness([1, 2, 3], opts);
+  h.elect(1);
+  h.isolate(3);
+  for (let i = 0; i < 5; i++) h.propose(1, `v${i}`);
+  return { h, snapIndex: h.compactLog(1) };
+}
+
 function errorOf(f: () => unknown): unknown {
   try {
     f();
@@ -262,14 +271,7 @@ describe('reportUnreachable and reportSnapshot', () => {
 describe('reportSnapshot (§7: the application tells the leader how sending a snapshot went)', () => {
   /** Leader 1 whose follower 3 needs the snapshot at `snapIndex`; every snapshot message is dropped. */
   function snapshotPending(): { h: Harness; snapIndex: number } {
-    const h = new Harness([1, 2, 3]);
-    h.elect(1);
-    h.isolate(3);
-    for (let i = 0; i < 5; i++) h.propose(1, `v${i}`);
-    const leader = h.nodes.get(1)!;
-    const snapIndex = leader.node.status().applied;
-    leader.storage.createSnapshot(snapIndex, leader.node.status().confState, new Uint8Array([1]));
-    leader.storage.compact(snapIndex);
+    const { h, snapIndex } = followerBehindCompaction({});
     h.filter = (m) => m.type !== 'snapshot';
     h.tickAll(2);
     expect(h.get(1).status().progress.get(3)).toMatchObject({ state: 'snapshot', match: 1 });
@@ -567,13 +569,7 @@ describe('elections: who campaigns, when, and who may vote', () => {
 
 describe('snapshot delivery never reported (§7)', () => {
   it('a follower waiting for a snapshot is probed again after two election timeouts, not one', () => {
-    const h = new Harness([1, 2, 3], { checkQuorum: false });
-    h.elect(1);
-    h.isolate(3);
-    for (let i = 0; i < 5; i++) h.propose(1, `v${i}`);
-    const leader = h.nodes.get(1)!;
-    leader.storage.createSnapshot(leader.node.status().applied, leader.node.status().confState, new Uint8Array([1]));
-    leader.storage.compact(leader.node.status().applied);
+    const { h } = followerBehindCompaction({ checkQuorum: false });
     let snapshotsSent = 0;
     h.filter = (m) => {
       if (m.type === 'snapshot') snapshotsSent++;
