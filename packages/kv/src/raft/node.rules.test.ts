@@ -583,3 +583,124 @@ describe('snapshot delivery never reported (§7)', () => {
     expect(snapshotsSent).toBe(2);
   });
 });
+
+describe('messages a role has no use for are ignored; a malformed one is a crash, not a silent drop', () => {
+  const sameTerm = (term: number): Message[] => [
+    { type: 'timeoutNow', from: 2, to: 1, term },
+    { type: 'readIndex', from: 2, to: 1, term, requestId: 'r' },
+    { type: 'readIndexResponse', from: 2, to: 1, term, requestId: 'r', index: 1, reject: false },
+    { type: 'appendResponse', from: 2, to: 1, term, reject: false, index: 0, rejectHint: 0, logTerm: 0 },
+    { type: 'heartbeatResponse', from: 2, to: 1, term, context: 0 },
+    { type: 'preVoteResponse', from: 2, to: 1, term, reject: true },
+    { type: 'voteResponse', from: 2, to: 1, term, reject: true },
+    { type: 'propose', from: 2, to: 1, term, data: enc('x') },
+  ];
+  const bogus = (term: number): Message => ({ type: 'bogus', from: 2, to: 1, term }) as unknown as Message;
+
+  it('a candidate', () => {
+    const n = standalone(1, { preVote: false });
+    n.node.campaign();
+    drain(n);
+    for (const m of sameTerm(1)) expect(() => n.node.step(m), m.type).not.toThrow();
+    expect(n.node.status()).toMatchObject({ role: 'candidate', term: 1 });
+    expect(() => n.node.step(bogus(1))).toThrow(/unhandled message/);
+  });
+
+  it('a follower', () => {
+    const n = standalone(1, { preVote: false });
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 1, commit: 0, context: 0 });
+    drain(n);
+    for (const m of sameTerm(1).filter((m) => m.type !== 'readIndex' && m.type !== 'timeoutNow' && m.type !== 'readIndexResponse')) expect(() => n.node.step(m), m.type).not.toThrow();
+    expect(drain(n)).toEqual([]);
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 1, leaderId: 2 });
+    expect(() => n.node.step(bogus(1))).toThrow(/unhandled message/);
+  });
+
+  it('a leader; and another leader of the same term is a broken Election Safety invariant (§5.2), so it throws', () => {
+    const n = leaderOf3();
+    for (const m of sameTerm(1).filter((m) => m.type === 'timeoutNow' || m.type === 'readIndexResponse' || m.type === 'preVoteResponse' || m.type === 'voteResponse')) {
+      expect(() => n.node.step(m), m.type).not.toThrow();
+    }
+    expect(n.node.status()).toMatchObject({ role: 'leader', term: 1 });
+    expect(() => n.node.step(bogus(1))).toThrow(/unhandled message/);
+    for (const m of [
+      { type: 'append', from: 2, to: 1, term: 1, prevLogIndex: 0, prevLogTerm: 0, commit: 0, entries: [] },
+      { type: 'heartbeat', from: 2, to: 1, term: 1, commit: 0, context: 0 },
+      { type: 'snapshot', from: 2, to: 1, term: 1, snapshot: { metadata: { index: 5, term: 1, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array(0) } },
+    ] satisfies Message[]) {
+      expect(() => n.node.step(m), m.type).toThrow(/two leaders in term 1: 1 and 2/);
+    }
+  });
+
+  it('a node that is not a voter ignores TimeoutNow (only a voter can lead)', () => {
+    const n = standalone(4);
+    n.node.step({ type: 'timeoutNow', from: 1, to: 4, term: 0 });
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 0 });
+  });
+});
+
+describe('snapshots a follower does not install (§7)', () => {
+  const snap = (index: number, term = 1) =>
+    ({ type: 'snapshot', from: 2, to: 1, term: 1, snapshot: { metadata: { index, term, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array([index]) } }) satisfies Message;
+  const acks = (msgs: Message[]) => msgs.map((m) => (m.type === 'appendResponse' ? `ack ${m.index}` : m.type));
+
+  it('a snapshot older than the commit index is acknowledged with the commit index and not installed, even below our own snapshot', () => {
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    storage.applySnapshot({ metadata: { index: 5, term: 1, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array([5]) });
+    storage.setHardState({ term: 1, vote: 0, commit: 5 });
+    const n = standalone(1, { applied: 5 }, storage);
+    n.node.step(snap(3));
+    expect(acks(drain(n))).toEqual(['ack 5']);
+    expect(n.node.status()).toMatchObject({ firstIndex: 6, lastIndex: 5, commit: 5 });
+  });
+
+  it('one snapshot at a time: a second one arriving before the first is persisted is ignored', () => {
+    const n = standalone(1);
+    n.node.step(snap(5));
+    n.node.step(snap(8));
+    expect(acks(drain(n))).toEqual(['ack 5']);
+    expect(n.node.status().lastIndex).toBe(5);
+    expect(n.storage.snapshot().metadata.index).toBe(5);
+  });
+});
+
+describe('the leader backs off on a rejected append (§5.3, with etcd raft\'s fast backtracking)', () => {
+  /** Leader 1 at term 3 over a log with terms [1,1,2,2,2] (+ its empty entry 6 at term 3). */
+  function leaderOverOldLog(): { node: RaftNode; storage: MemoryStorage } {
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    storage.append([1, 1, 2, 2, 2].map((term, i): Entry => ({ type: 'normal', term, index: i + 1, data: enc(`e${i + 1}`) })));
+    storage.setHardState({ term: 2, vote: 0, commit: 0 });
+    const n = standalone(1, { preVote: false, checkQuorum: false }, storage);
+    n.node.campaign();
+    drain(n);
+    n.node.step({ type: 'voteResponse', from: 2, to: 1, term: 3, reject: false });
+    drain(n);
+    return n;
+  }
+  const probes = (msgs: Message[]) => msgs.filter((m) => m.type === 'append' && m.to === 2).map((m) => (m.type === 'append' ? `prev=${m.prevLogIndex}/${m.prevLogTerm}` : ''));
+
+  it('a hint with the follower\'s term skips the leader\'s entries of later terms: probe at the last index whose term is ≤ it', () => {
+    const n = leaderOverOldLog();
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 3, reject: true, index: 5, rejectHint: 4, logTerm: 1 });
+    expect(probes(drain(n))).toEqual(['prev=2/1']);
+  });
+
+  it('a hint without a term (the follower\'s log is shorter) probes just past it', () => {
+    const n = leaderOverOldLog();
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 3, reject: true, index: 5, rejectHint: 3, logTerm: 0 });
+    expect(probes(drain(n))).toEqual(['prev=3/2']);
+  });
+
+  it('a follower in replicate state that rejects goes back to probe', () => {
+    const n = leaderOverOldLog();
+    // 2 holds entries 1..5: replicate from there; entries 6 and then 7 are pipelined to it.
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 3, reject: false, index: 5, rejectHint: 0, logTerm: 0 });
+    n.node.propose(enc('x'));
+    drain(n);
+    expect(n.node.status().progress.get(2)?.state).toBe('replicate');
+    // The append after 6 is refused (6 was lost on the way): probe again from 5.
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 3, reject: true, index: 6, rejectHint: 5, logTerm: 2 });
+    expect(n.node.status().progress.get(2)?.state).toBe('probe');
+    expect(probes(drain(n))).toEqual(['prev=5/2']);
+  });
+});
