@@ -439,6 +439,12 @@ describe('refusals say why', () => {
     h.stabilize();
     expect(() => h.get(1).transferLeadership(4)).toThrow(/cannot transfer leadership to node 4: it is a learner, only a voter can lead/);
   });
+
+  it('ReadQueueFull says which queue is full', () => {
+    const n = leaderOf3({ maxReadsBeforeCommit: 1 });
+    n.node.readIndex('early');
+    expect(() => n.node.readIndex('early2')).toThrow(/the leader holds its limit of pending reads \(0 awaiting a heartbeat round, 1 awaiting its first commit\)/);
+  });
 });
 
 describe('elections: who campaigns, when, and who may vote', () => {
