@@ -710,3 +710,39 @@ describe('the leader backs off on a rejected append (§5.3, with etcd raft\'s fa
     expect(probes(drain(n))).toEqual(['prev=5/2']);
   });
 });
+
+describe('the leader\'s replication duties (§5.3)', () => {
+  it('a heartbeat never tells a follower to commit past what it is known to hold (etcd raft: min(match, commit))', () => {
+    const n = leaderOf3();
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    drain(n);
+    expect(n.node.status().commit).toBe(1);
+    n.node.tick();
+    const beats = drain(n).flatMap((m) => (m.type === 'heartbeat' ? [`${m.to} commit=${m.commit}`] : []));
+    expect(beats).toEqual(['2 commit=1', '3 commit=0']);
+  });
+
+  it('a heartbeat answer from a follower that lacks entries gets it an append at once', () => {
+    const n = leaderOf3();
+    n.node.step({ type: 'heartbeatResponse', from: 3, to: 1, term: 1, context: 0 });
+    expect(drain(n).map((m) => (m.type === 'append' ? `append ${m.to} prev=${m.prevLogIndex} entries=${m.entries.length}` : m.type))).toEqual(['append 3 prev=0 entries=1']);
+    n.node.step({ type: 'appendResponse', from: 3, to: 1, term: 1, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    drain(n);
+    n.node.step({ type: 'heartbeatResponse', from: 3, to: 1, term: 1, context: 0 });
+    expect(drain(n)).toEqual([]);
+  });
+
+  it('the uncommitted tail limit frees up as entries are applied; one entry over the limit alone is TooLarge', () => {
+    const n = standalone(1, { maxUncommittedBytes: 100 }, new MemoryStorage({ voters: [1], learners: [] }));
+    n.node.campaign();
+    drain(n);
+    const data = new Uint8Array(60); // 84 bytes with the entry overhead
+    n.node.propose(data);
+    expect((errorOf(() => n.node.propose(data)) as RaftError).code).toBe('ProposalDropped');
+    drain(n); // persisted, committed, applied
+    expect(n.node.propose(data).index).toBe(3);
+    drain(n);
+    expect((errorOf(() => n.node.propose(new Uint8Array(77))) as RaftError).code).toBe('TooLarge');
+    expect(n.node.propose(new Uint8Array(76)).index).toBe(4);
+  });
+});
