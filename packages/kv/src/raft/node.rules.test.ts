@@ -190,6 +190,14 @@ describe('leader stickiness (thesis §4.2.3, with CheckQuorum)', () => {
     expect(n.node.status()).toMatchObject({ term: 2, leaderId: 3 });
   });
 
+  it('without CheckQuorum there is no stickiness: a higher-term vote request is heard at once', () => {
+    const n = standalone(2, { checkQuorum: false, preVote: false });
+    n.node.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 0, context: 0 });
+    drain(n);
+    n.node.step({ type: 'vote', from: 3, to: 2, term: 2, lastLogIndex: 5, lastLogTerm: 1, transfer: false });
+    expect(n.node.status()).toMatchObject({ term: 2, vote: 3 });
+  });
+
   it('once an election timeout passes without the leader, a higher-term vote is granted', () => {
     const n = follower();
     for (let i = 0; i < 10; i++) n.node.tick();
