@@ -7,8 +7,9 @@ import { checkCompaction, compact } from './compaction.ts';
 import { isMvccError, MvccError, type MvccErrorCode } from './errors.ts';
 import { KeyIndex } from './key-index.ts';
 import { appendRecord, compareRevision, compactHistory, kvAt, recordAt, type KeyHistory } from './revision.ts';
-import { MvccState } from './state.ts';
+import { MvccState, RevisionWriter } from './state.ts';
 import { MvccStore } from './store.ts';
+import { evaluateCompare, executeTxn } from './txn.ts';
 import type { Command, KeyValue, TxnRequest } from '@halyard/kv-client/protocol';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
@@ -19,8 +20,8 @@ function storeWithState(): { store: MvccStore; state: MvccState } {
   return { store: new MvccStore({}, state), state };
 }
 
-function put(store: MvccStore, key: string, value: string): void {
-  store.apply({ type: 'put', key: b(key), value: b(value) });
+function put(store: MvccStore, key: string, value: string, lease?: number): void {
+  store.apply({ type: 'put', key: b(key), value: b(value), ...(lease !== undefined ? { lease } : {}) });
 }
 
 /** Revisions (main) of the records a key's history holds; undefined when the key has left the index. */
@@ -357,5 +358,42 @@ describe('rules no test protected', () => {
     put(store, 'a', '1'); // 2
     expect(store.eventsSince(7)).toEqual({ events: [], nextRevision: 7 });
     expect(store.eventsSince(3)).toEqual({ events: [], nextRevision: 3 });
+  });
+});
+
+describe('txn details', () => {
+  const deleteAll = { type: 'deleteRange', key: b('a'), rangeEnd: new Uint8Array([0]) } as const;
+
+  it('D8 holds for ignoreValue as for ignoreLease; a plain put of a key deleted earlier in the txn is fine', () => {
+    const store = new MvccStore();
+    put(store, 'k', 'v'); // 2
+    const err = thrown(() => store.apply(txn([deleteAll, { type: 'put', key: b('k'), value: b(''), ignoreValue: true }])));
+    expect(isMvccError(err, 'KeyNotFound') && err.message).toBe('KeyNotFound: key not found: deleted earlier in the same txn');
+    store.apply(txn([deleteAll, { type: 'put', key: b('k'), value: b('w') }]));
+    expect(store.range({ key: b('k') }).kvs[0]).toMatchObject({ createRevision: 3, version: 1 });
+  });
+
+  it('refusals of a put carry etcd\'s messages', () => {
+    const store = new MvccStore();
+    expect((thrown(() => put(store, 'a', '1', 7)) as Error).message).toBe('LeaseNotFound: lease not found');
+    expect((thrown(() => store.apply({ type: 'put', key: b('a'), value: b(''), ignoreValue: true })) as Error).message).toBe('KeyNotFound: key not found');
+  });
+
+  it('a put asked for prevKv of a key that did not exist answers without a prevKv field', () => {
+    const store = new MvccStore();
+    const r = store.apply({ type: 'put', key: b('a'), value: b('1'), prevKv: true });
+    expect('prevKv' in r).toBe(false);
+  });
+
+  it('an unvalidated compare or op of an unknown kind is a crash, not a silent skip (validate.ts refuses them first)', () => {
+    const state = new MvccState();
+    const bad = (c: object) => () => evaluateCompare(state, { key: b('a'), ...c } as unknown as TxnRequest['compare'][number]);
+    state.histories.set('a', [{ main: 2, sub: 0, kv: { key: b('a'), createRevision: 2, modRevision: 2, version: 1, value: b(''), lease: 0 } }]);
+    state.keys.insert('a');
+    state.currentRevision = 2;
+    expect(bad({ target: 'colour', result: 'equal', operand: 1 })).toThrow(/unknown compare target/);
+    expect(bad({ target: 'version', result: 'about', operand: 1 })).toThrow(/unknown compare result about/);
+    const op = { type: 'bogus', key: b('a') } as unknown as TxnRequest['success'][number];
+    expect(() => executeTxn(state, new RevisionWriter(state), { type: 'txn', compare: [], success: [op], failure: [] })).toThrow(/unknown op/);
   });
 });
