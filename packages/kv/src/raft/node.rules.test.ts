@@ -754,3 +754,95 @@ describe('the leader\'s replication duties (§5.3)', () => {
     expect(n.node.propose(new Uint8Array(76)).index).toBe(4);
   });
 });
+
+describe('more leader bookkeeping', () => {
+  it('a vote alone (same term, same commit) is hard state to persist before the answer goes out (§5.2, figure 2)', () => {
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    storage.setHardState({ term: 1, vote: 0, commit: 0 });
+    const n = standalone(1, { preVote: false, checkQuorum: false }, storage);
+    n.node.step({ type: 'vote', from: 2, to: 1, term: 1, lastLogIndex: 0, lastLogTerm: 0, transfer: false });
+    const rd = n.node.ready();
+    expect(rd.hardState).toEqual({ term: 1, vote: 2, commit: 0 });
+    n.node.advance();
+  });
+
+  it('a follower that acknowledges the snapshot is probed next, not replicated to; an acknowledgement short of the snapshot keeps it waiting', () => {
+    const { h, snapIndex } = followerBehindCompaction({});
+    h.filter = (m) => m.type !== 'snapshot';
+    h.tickAll(2);
+    const leader = h.get(1);
+    leader.step({ type: 'appendResponse', from: 3, to: 1, term: 1, reject: false, index: 2, rejectHint: 0, logTerm: 0 });
+    expect(leader.status().progress.get(3)?.state).toBe('snapshot');
+    leader.step({ type: 'appendResponse', from: 3, to: 1, term: 1, reject: false, index: snapIndex, rejectHint: 0, logTerm: 0 });
+    expect(leader.status().progress.get(3)).toMatchObject({ state: 'probe', match: snapIndex });
+  });
+
+  it('an acknowledgement that commits nothing new, from a follower that was not paused, sends nothing', () => {
+    const n = leaderOf3();
+    for (const from of [2, 3]) n.node.step({ type: 'appendResponse', from, to: 1, term: 1, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    n.node.propose(enc('x'));
+    drain(n);
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index: 2, rejectHint: 0, logTerm: 0 });
+    drain(n); // commit 2 goes out
+    n.node.step({ type: 'appendResponse', from: 3, to: 1, term: 1, reject: false, index: 2, rejectHint: 0, logTerm: 0 });
+    expect(drain(n)).toEqual([]);
+  });
+
+  it('TimeoutNow goes to the transferee only once it holds the whole log', () => {
+    const n = leaderOf3();
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    n.node.propose(enc('x'));
+    n.node.propose(enc('y'));
+    drain(n);
+    n.node.transferLeadership(2);
+    drain(n);
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index: 2, rejectHint: 0, logTerm: 0 });
+    expect(drain(n).filter((m) => m.type === 'timeoutNow')).toEqual([]);
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index: 3, rejectHint: 0, logTerm: 0 });
+    expect(drain(n).filter((m) => m.type === 'timeoutNow').map((m) => m.to)).toEqual([2]);
+  });
+
+  it('a heartbeat answer from an unknown node is ignored', () => {
+    const n = leaderOf3();
+    expect(() => n.node.step({ type: 'heartbeatResponse', from: 9, to: 1, term: 1, context: 0 })).not.toThrow();
+  });
+
+  it('a heartbeat answer reopens the flow-control window only when it is full (a lost ack must not stall it)', () => {
+    const n = leaderOf3({ maxInflightMsgs: 2 });
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    n.node.propose(enc('a')); // one append in flight to 2: the window is not full
+    drain(n);
+    n.node.step({ type: 'heartbeatResponse', from: 2, to: 1, term: 1, context: 0 });
+    drain(n);
+    for (const t of ['b', 'c']) n.node.propose(enc(t));
+    const to2 = drain(n).filter((m) => m.type === 'append' && m.to === 2);
+    expect(to2).toHaveLength(1); // a, b in flight: full, c waits
+  });
+
+  it('a leader stepping down drops its own pending reads without sending itself anything', () => {
+    const n = leaderOf3();
+    for (const from of [2, 3]) n.node.step({ type: 'appendResponse', from, to: 1, term: 1, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    drain(n);
+    n.node.readIndex('mine');
+    drain(n);
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 2, commit: 1, context: 0 });
+    const rd = n.node.ready();
+    expect(rd.messages.filter((m) => m.to === 1)).toEqual([]);
+    expect(rd.readStates).toEqual([]);
+    n.node.advance();
+  });
+
+  it('proposal refusals say why', () => {
+    const n = leaderOf3({ maxUncommittedBytes: 108 });
+    n.node.propose(new Uint8Array(60)); // 84 bytes
+    expect(n.node.propose(new Uint8Array(0)).index).toBe(3); // 84 + 24 = 108: exactly the limit
+    expect(() => n.node.propose(new Uint8Array(0))).toThrow(/uncommitted tail is full \(108 bytes\)/);
+    expect(() => n.node.propose(new Uint8Array(85))).toThrow(/entry of 109 bytes exceeds the uncommitted limit of 108/);
+    n.node.transferLeadership(2);
+    expect(() => n.node.propose(new Uint8Array(0))).toThrow(/leadership is being transferred to 2/);
+    const f = standalone(2);
+    expect(() => f.node.propose(enc('x'))).toThrow(/^no leader$/);
+    f.node.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 0, context: 0 });
+    expect(() => f.node.propose(enc('x'))).toThrow(/not the leader; the leader is 1/);
+  });
+});
