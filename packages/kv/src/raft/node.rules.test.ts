@@ -222,6 +222,7 @@ describe('proposals from any member (forwardProposal)', () => {
     const err = errorOf(() => alone.node.forwardProposal(enc('x')));
     expect(err).toBeInstanceOf(RaftError);
     expect((err as RaftError).code).toBe('ProposalDropped');
+    expect((err as RaftError).message).toBe('no leader to forward the proposal to');
   });
 });
 
@@ -230,6 +231,7 @@ describe('reads and transfers asked of the wrong node', () => {
     const n = standalone(1);
     const err = errorOf(() => n.node.readIndex('r1'));
     expect((err as RaftError).code).toBe('NotLeader');
+    expect((err as RaftError).message).toBe('no leader to confirm a read index');
     expect(drain(n)).toEqual([]);
   });
 
@@ -305,6 +307,12 @@ describe('reportSnapshot (§7: the application tells the leader how sending a sn
     const { h } = snapshotPending();
     h.get(1).reportSnapshot(3, false);
     expect(h.get(1).status().progress.get(3)).toMatchObject({ state: 'probe', next: 2 });
+  });
+
+  it('an unreachable report does not abandon a snapshot in flight (only a replicating follower falls back to probe)', () => {
+    const { h } = snapshotPending();
+    h.get(1).reportUnreachable(3);
+    expect(h.get(1).status().progress.get(3)?.state).toBe('snapshot');
   });
 
   it('ignored when the follower is not waiting for a snapshot, for an unknown id, or on a non-leader', () => {
