@@ -854,3 +854,25 @@ describe('more leader bookkeeping', () => {
     expect(() => f.node.propose(enc('x'))).toThrow(/not the leader; the leader is 1/);
   });
 });
+
+describe('a few more role rules', () => {
+  it('a candidate that receives an append of its term follows and answers it as an append (entries appended)', () => {
+    const n = standalone(1, { preVote: false });
+    n.node.campaign();
+    drain(n);
+    n.node.step({ type: 'append', from: 2, to: 1, term: 1, prevLogIndex: 0, prevLogTerm: 0, commit: 0, entries: [{ type: 'normal', term: 1, index: 1, data: enc('x') }] });
+    expect(drain(n).map((m) => (m.type === 'appendResponse' ? `appendResponse index=${m.index}` : m.type))).toEqual(['appendResponse index=1']);
+    expect(n.node.status()).toMatchObject({ role: 'follower', leaderId: 2, lastIndex: 1 });
+  });
+
+  it('election timeouts do not disturb a replicating follower (only one waiting for a snapshot is timed out)', () => {
+    const n = leaderOf3({ checkQuorum: false });
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index: 1, rejectHint: 0, logTerm: 0 });
+    drain(n);
+    for (let t = 0; t < 25; t++) {
+      n.node.tick();
+      drain(n);
+      expect(n.node.status().progress.get(2)?.state, `tick ${t + 1}`).toBe('replicate');
+    }
+  });
+});
