@@ -96,7 +96,7 @@ describe('compaction forgets history (etcd keyIndex.compact)', () => {
   });
 });
 
-const txn = (success: TxnRequest['success']): Command => ({ type: 'txn', compare: [], success, failure: [] });
+const txn = (success: TxnRequest['success']): TxnRequest => ({ type: 'txn', compare: [], success, failure: [] });
 
 function errorCode(f: () => unknown): MvccErrorCode | undefined {
   const err = thrown(f);
