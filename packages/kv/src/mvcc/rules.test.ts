@@ -10,7 +10,7 @@ import { appendRecord, compareRevision, compactHistory, kvAt, recordAt, type Key
 import { MvccState, RevisionWriter } from './state.ts';
 import { MvccStore } from './store.ts';
 import { evaluateCompare, executeTxn } from './txn.ts';
-import type { Command, KeyValue, TxnRequest } from '@halyard/kv-client/protocol';
+import type { KeyValue, TxnRequest } from '@halyard/kv-client/protocol';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
