@@ -772,10 +772,11 @@ describe('more leader bookkeeping', () => {
     const rd = n.node.ready();
     expect(rd.hardState).toEqual({ term: 1, vote: 2, commit: 0 });
     n.node.advance();
-    // So is a new term alone (no vote in it yet).
-    n.node.step({ type: 'heartbeat', from: 3, to: 1, term: 2, commit: 0, context: 0 });
-    expect(n.node.ready().hardState).toEqual({ term: 2, vote: 0, commit: 0 });
-    n.node.advance();
+    // So is a new term alone (no vote before it or in it).
+    const m = standalone(1, { preVote: false, checkQuorum: false }, storage);
+    m.node.step({ type: 'heartbeat', from: 3, to: 1, term: 2, commit: 0, context: 0 });
+    expect(m.node.ready().hardState).toEqual({ term: 2, vote: 0, commit: 0 });
+    m.node.advance();
   });
 
   it('a follower that acknowledges the snapshot is probed next, not replicated to; an acknowledgement short of the snapshot keeps it waiting', () => {
