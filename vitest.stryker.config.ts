@@ -17,10 +17,13 @@ class FastestFirst extends BaseSequencer {
   }
 }
 
+/** Set by scripts/mutate.ts for targets whose mutants only their own package's tests should judge. */
+const testsIn = process.env.HALYARD_MUTATE_TESTS_IN;
+
 export default defineConfig({
   resolve: base.resolve,
   test: {
-    include: ['packages/*/src/**/*.test.ts'],
+    include: [testsIn !== undefined ? `${testsIn}/**/*.test.ts` : 'packages/*/src/**/*.test.ts'],
     exclude: [
       '**/node_modules/**',
       '**/dist/**',

@@ -126,6 +126,15 @@ export class Harness {
       .map((e) => (e.type === 'normal' ? new TextDecoder().decode(e.data) : ''));
   }
 
+  /** Snapshot node `id`'s state at its applied index and compact its log there (Raft §7); returns that index. */
+  compactLog(id: NodeId, data: Uint8Array = new Uint8Array([1])): number {
+    const h = this.nodes.get(id)!;
+    const index = h.node.status().applied;
+    h.storage.createSnapshot(index, h.node.status().confState, data);
+    h.storage.compact(index);
+    return index;
+  }
+
   isolate(id: NodeId): void {
     this.filter = (m) => m.from !== id && m.to !== id;
   }
