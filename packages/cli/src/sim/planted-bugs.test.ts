@@ -82,10 +82,11 @@ describe('planted bugs are found', () => {
     // batches settle late, as with a large batch or a disk-backed store, while the member keeps ticking)
     // holds committed configuration changes its core has not applied; with the bug it campaigns and counts
     // votes under the older configuration, whose majority need not overlap the one that commits under the
-    // newer one. Seeds 0..98 of this search do not find it (one seed in 200 did, 99, when this was written),
-    // so the budget starts at 96 to stay within CI time; the bound leaves room for small shifts.
+    // newer one. It is rare: seeds 0..799 of this search found it twice (202 and 526) when this was last
+    // measured, so the budget starts at 200 to stay within CI time; a change that shifts seeds needs a new
+    // window (docs/sim.md says how to find one).
     const base = { ticks: 1500, faults: 'all', profile: 'membership', bugs: { campaignWithUnappliedConfChanges: true } } as const;
-    const r = await firstFailure(base, 10, 96);
+    const r = await firstFailure(base, 10, 200);
     expect(r, describeFound(r)).toBeDefined();
     const kinds: ViolationKind[] = ['ConfigurationAgreement', 'StateMachineSafety', 'LeaderCompleteness', 'LogMatching', 'CommittedLost', 'ElectionSafety'];
     expect(kinds, describeFound(r)).toContain(r!.violations[0]!.kind);
