@@ -1,23 +1,42 @@
 // MVCC rules as example tests, beside the randomized model test (model.test.ts) and the behaviour tests
 // (store.test.ts). These pin what mutation testing (`pnpm mutate mvcc`, docs/testing.md) showed no example
 // test protected: mostly what the store keeps inside, which reads alone cannot see (compaction that forgets
-// nothing answers every allowed read the same). They drive the store and its state through their seams.
+// nothing answers every allowed read the same). They drive the store and its state through their seams,
+// the RevisionBackend included: the key index keeps revisions and tombstone flags, the KeyValues live in the
+// backend, and compaction hands the revisions the index forgot to the backend's `remove`.
 import { describe, expect, it } from 'vitest';
+import { MemoryRevisionBackend, type Revision } from './backend.ts';
 import { checkCompaction, compact } from './compaction.ts';
 import { isMvccError, MvccError, type MvccErrorCode } from './errors.ts';
 import { KeyIndex } from './key-index.ts';
-import { appendRecord, compareRevision, compactHistory, kvAt, recordAt, type KeyHistory } from './revision.ts';
+import { appendRecord, compactedPrefixLength, compareRevision, liveRecordAt, recordAt, type KeyHistory, type KeyRecord } from './revision.ts';
 import { MvccState, RevisionWriter } from './state.ts';
 import { MvccStore } from './store.ts';
 import { evaluateCompare, executeTxn } from './txn.ts';
-import type { KeyValue, TxnRequest } from '@halyard/kv-client/protocol';
+import type { TxnRequest } from '@halyard/kv-client/protocol';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
-/** A store and the state under it, so a test can look at what the store keeps. */
-function storeWithState(): { store: MvccStore; state: MvccState } {
-  const state = new MvccState();
-  return { store: new MvccStore({}, state), state };
+/** The in-memory backend, recording what compaction asks it to forget. */
+class RecordingBackend extends MemoryRevisionBackend {
+  readonly removed: Revision[] = [];
+
+  override remove(revisions: readonly Revision[]): void {
+    this.removed.push(...revisions);
+    super.remove(revisions);
+  }
+
+  /** The revisions removed so far, as "main.sub", ascending. */
+  removedRevisions(): string[] {
+    return [...this.removed].sort((x, y) => compareRevision(x, y)).map((r) => `${r.main}.${r.sub}`);
+  }
+}
+
+/** A store, the state under it and its backend, so a test can look at what the store keeps. */
+function storeWithState(): { store: MvccStore; state: MvccState; backend: RecordingBackend } {
+  const backend = new RecordingBackend();
+  const state = new MvccState(backend);
+  return { store: new MvccStore({}, state), state, backend };
 }
 
 function put(store: MvccStore, key: string, value: string, lease?: number): void {
@@ -27,7 +46,7 @@ function put(store: MvccStore, key: string, value: string, lease?: number): void
 /** Revisions (main) of the records a key's history holds; undefined when the key has left the index. */
 function recordRevisions(state: MvccState, key: string): string[] | undefined {
   const history = state.histories.get(key);
-  return history?.map((r) => `${r.main}${r.kv === undefined ? ' tombstone' : ''}`);
+  return history?.map((r) => `${r.main}${r.tombstone ? ' tombstone' : ''}`);
 }
 
 function thrown(f: () => unknown): unknown {
@@ -39,9 +58,11 @@ function thrown(f: () => unknown): unknown {
   return undefined;
 }
 
+// Since the RevisionBackend seam, compaction at R forgets what etcd's compaction at R - 1 would: the record
+// in force at R - 1 is the prevKv of an event at R, and a watch may start at R (compaction.ts).
 describe('compaction forgets history (etcd keyIndex.compact)', () => {
-  it('keeps, of each key, the record in force at the compact revision if it is a put, and every later record; the rest is gone', () => {
-    const { store, state } = storeWithState();
+  it('keeps, of each key, the record in force just before the compact revision if it is a put, and every later record; the rest leaves the index and the backend', () => {
+    const { store, state, backend } = storeWithState();
     put(store, 'a', '1'); // 2
     put(store, 'a', '2'); // 3
     put(store, 'b', '1'); // 4
@@ -50,16 +71,32 @@ describe('compaction forgets history (etcd keyIndex.compact)', () => {
     put(store, 'd', '1'); // 7
     store.apply({ type: 'deleteRange', key: b('d') }); // 8
     put(store, 'a', '3'); // 9
+    put(store, 'e', '1'); // 10
+    put(store, 'e', '2'); // 11
+    expect(backend.size).toBe(10);
     compact(state, 6);
     expect(recordRevisions(state, 'a')).toEqual(['3', '9']);
     expect(recordRevisions(state, 'c')).toEqual(['6']);
     // d was deleted after the compact revision: its put (in force at 6) and its tombstone both stay.
     expect(recordRevisions(state, 'd')).toEqual(['7', '8 tombstone']);
     expect(state.compactRevision).toBe(6);
+    // What the index forgot, and only that, went to the backend: a's 2, b's put and tombstone.
+    expect(backend.removedRevisions()).toEqual(['2.0', '4.0', '5.0']);
+    expect(backend.size).toBe(7);
+    expect(backend.read({ main: 2, sub: 0 })).toBeUndefined();
+    expect(backend.read({ main: 3, sub: 0 })?.value).toEqual(b('2'));
+    // Compacting at 11 keeps e's put at 10: it is the prevKv of the event at 11.
+    compact(state, 11);
+    expect(recordRevisions(state, 'e')).toEqual(['10', '11']);
+    expect(recordRevisions(state, 'a')).toEqual(['9']);
+    expect(recordRevisions(state, 'd')).toBeUndefined();
+    expect(backend.removedRevisions()).toEqual(['2.0', '3.0', '4.0', '5.0', '7.0', '8.0']);
+    expect(backend.size).toBe(4);
+    store.assertInvariants();
   });
 
-  it('a key whose tombstone is in force at the compact revision leaves the history map and the key index', () => {
-    const { store, state } = storeWithState();
+  it('a key whose tombstone is in force before the compact revision leaves the history map, the key index and the backend', () => {
+    const { store, state, backend } = storeWithState();
     put(store, 'a', '1'); // 2
     put(store, 'b', '1'); // 3
     store.apply({ type: 'deleteRange', key: b('b') }); // 4
@@ -67,8 +104,17 @@ describe('compaction forgets history (etcd keyIndex.compact)', () => {
     store.apply({ type: 'deleteRange', key: b('c') }); // 6
     compact(state, 6);
     expect(recordRevisions(state, 'b')).toBeUndefined();
+    // c was deleted at the compact revision itself: the delete event at 6 still needs its prevKv (5).
+    expect(recordRevisions(state, 'c')).toEqual(['5', '6 tombstone']);
+    expect([...state.keys.keys()]).toEqual(['a', 'c']);
+    expect(backend.removedRevisions()).toEqual(['3.0', '4.0']);
+    store.assertInvariants();
+    put(store, 'd', '1'); // 7
+    compact(state, 7);
     expect(recordRevisions(state, 'c')).toBeUndefined();
-    expect([...state.keys.keys()]).toEqual(['a']);
+    expect([...state.keys.keys()]).toEqual(['a', 'd']);
+    expect(backend.removedRevisions()).toEqual(['3.0', '4.0', '5.0', '6.0']);
+    expect(backend.size).toBe(2);
     store.assertInvariants();
   });
 
@@ -77,7 +123,10 @@ describe('compaction forgets history (etcd keyIndex.compact)', () => {
     for (const v of ['1', '2', '3', '4']) put(store, 'a', v); // 2..5
     compact(state, 4);
     expect(state.events.all().map((e) => e.revision)).toEqual([4, 5]);
-    expect(store.eventsSince(4).events.map((e) => e.kv.modRevision)).toEqual([4, 5]);
+    expect(store.eventsSince(4).events.map((e) => `${e.kv.modRevision} prev=${e.prevKv ? Buffer.from(e.prevKv.value).toString('latin1') : '-'}`)).toEqual([
+      '4 prev=2',
+      '5 prev=3',
+    ]);
   });
 
   it('refusals name the revisions: Compacted carries the compact and current revisions, FutureRevision the current one', () => {
@@ -182,11 +231,8 @@ describe('key index (etcd treeIndex)', () => {
 });
 
 describe('revisions (etcd revision{main, sub})', () => {
-  const put = (main: number, sub: number, value: string): { main: number; sub: number; kv: KeyValue } => ({
-    main,
-    sub,
-    kv: { key: b('k'), createRevision: 2, modRevision: main, version: 1, value: b(value), lease: 0 },
-  });
+  const putAt = (main: number, sub: number): KeyRecord => ({ main, sub, tombstone: false });
+  const tombstoneAt = (main: number, sub: number): KeyRecord => ({ main, sub, tombstone: true });
 
   it('order by main, then by sub', () => {
     expect(compareRevision({ main: 2, sub: 9 }, { main: 3, sub: 0 })).toBeLessThan(0);
@@ -196,29 +242,43 @@ describe('revisions (etcd revision{main, sub})', () => {
 
   it('a history only grows in revision order: a record at or before the last one is a bug, refused', () => {
     const history: KeyHistory = [];
-    appendRecord(history, put(2, 0, 'a'));
-    appendRecord(history, put(2, 1, 'b'));
-    expect(() => appendRecord(history, put(2, 1, 'c'))).toThrow(/key history must grow in revision order/);
-    expect(() => appendRecord(history, put(1, 5, 'c'))).toThrow(/key history must grow in revision order/);
+    appendRecord(history, putAt(2, 0));
+    appendRecord(history, putAt(2, 1));
+    expect(() => appendRecord(history, putAt(2, 1))).toThrow(/key history must grow in revision order/);
+    expect(() => appendRecord(history, putAt(1, 5))).toThrow(/key history must grow in revision order/);
     expect(history).toHaveLength(2);
   });
 
   it('the record in force at a revision is the last with main ≤ revision (a read between two writes sees the earlier)', () => {
-    const history: KeyHistory = [put(2, 0, 'a'), put(4, 0, 'b'), { main: 6, sub: 0, kv: undefined }, put(8, 0, 'c')];
+    const history: KeyHistory = [putAt(2, 0), putAt(4, 0), tombstoneAt(6, 0), putAt(8, 0)];
     expect(recordAt(history, 1)).toBeUndefined();
     expect(recordAt(history, 2)?.main).toBe(2);
     expect(recordAt(history, 3)?.main).toBe(2);
     expect(recordAt(history, 4)?.main).toBe(4);
-    expect(kvAt(history, 7)).toBeUndefined();
+    // A tombstone in force: the key is absent, though a record is in force.
+    expect(liveRecordAt(history, 7)).toBeUndefined();
     expect(recordAt(history, 7)?.main).toBe(6);
+    expect(liveRecordAt(history, 5)?.main).toBe(4);
     expect(recordAt(history, 100)?.main).toBe(8);
   });
 
-  it('compacting a history returns it unchanged (the same array) when nothing goes', () => {
-    const history: KeyHistory = [put(2, 0, 'a'), put(4, 0, 'b')];
-    expect(compactHistory(history, 3)).toBe(history);
-    expect(compactHistory(history, 1)).toBe(history);
-    expect(compactHistory(history, 4).map((r) => r.main)).toEqual([4]);
+  it('compacting a history leaves it unchanged (the same array) when nothing goes', () => {
+    const history: KeyHistory = [putAt(2, 0), putAt(4, 0)];
+    expect(compactedPrefixLength(history, 3)).toBe(0);
+    expect(compactedPrefixLength(history, 1)).toBe(0);
+    expect(compactedPrefixLength(history, 4)).toBe(1);
+    expect(compactedPrefixLength([putAt(2, 0), tombstoneAt(4, 0)], 4)).toBe(2);
+    // Through compact(): a key with nothing to forget keeps its array; one with something gets a shorter one.
+    const { store, state } = storeWithState();
+    put(store, 'a', '1'); // 2
+    put(store, 'a', '2'); // 3
+    const a = state.histories.get('a');
+    compact(state, 3);
+    expect(state.histories.get('a')).toBe(a);
+    put(store, 'b', '1'); // 4
+    compact(state, 4);
+    expect(recordRevisions(state, 'a')).toEqual(['3']);
+    expect(state.histories.get('a')).not.toBe(a);
   });
 });
 
@@ -388,7 +448,9 @@ describe('txn details', () => {
   it('an unvalidated compare or op of an unknown kind is a crash, not a silent skip (validate.ts refuses them first)', () => {
     const state = new MvccState();
     const bad = (c: object) => () => evaluateCompare(state, { key: b('a'), ...c } as unknown as TxnRequest['compare'][number]);
-    state.histories.set('a', [{ main: 2, sub: 0, kv: { key: b('a'), createRevision: 2, modRevision: 2, version: 1, value: b(''), lease: 0 } }]);
+    const record: KeyRecord = { main: 2, sub: 0, tombstone: false };
+    state.histories.set('a', [record]);
+    state.backend.write(record, { key: b('a'), kv: { key: b('a'), createRevision: 2, modRevision: 2, version: 1, value: b(''), lease: 0 } });
     state.keys.insert('a');
     state.currentRevision = 2;
     expect(bad({ target: 'colour', result: 'equal', operand: 1 })).toThrow(/unknown compare target/);
