@@ -156,6 +156,25 @@ export class ClientPool {
     return this.leaseRecords;
   }
 
+  /**
+   * The run is over: an operation still in flight never got its answer, so a write that reached a member
+   * has an unknown outcome (it may have been applied, and later reads may show it) and goes into the
+   * history as such; a read in flight is abandoned. Without this, a write applied in the last moments would
+   * be missing from the history while another client's answer reflects it.
+   */
+  closeHistory(): void {
+    for (const c of this.clients) {
+      const p = c.pending;
+      if (p === undefined || !p.work.checked) continue;
+      c.pending = undefined;
+      if (p.work.op.type === 'get') this.env.checker.onReadAbandoned(p.opId);
+      else if (p.mayHaveApplied.size > 0) {
+        this.history.push({ id: p.opId, clientId: c.id, invokeTime: p.invokeTimeMs, returnTime: null, op: p.work.op, result: null });
+        this.counts.unknown++;
+      }
+    }
+  }
+
   /** No new operations after this; those in flight still finish or time out. */
   stop(): void {
     this.stopped = true;

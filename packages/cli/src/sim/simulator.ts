@@ -384,6 +384,7 @@ class Simulation {
       this.checker.report('Liveness', undefined, `no proposal committed by the end of the run, ${this.endMs - this.faultsStopMs}ms after faults stopped`);
     }
     if (this.checker.ok) this.checkLogsPairwise();
+    this.clients.closeHistory();
     // The same property over the finished history, independent of the incremental bookkeeping.
     for (const s of this.checker.ok ? findStaleReads(this.clients.getHistory()) : []) {
       this.checker.report('StaleRead', undefined, `history: read op ${s.readOpId} of ${s.key} saw modRevision ${s.observedModRevision} at revision ${s.observedRevision}, missing write op ${s.missedWriteOpId} (revision ${s.missedRevision})`);
