@@ -116,6 +116,8 @@ interface PendingOp {
   target: NodeId;
   /** Where the first attempt goes (a pinned read, a read after a write), if not the leader guess. */
   readonly firstTarget: NodeId | undefined;
+  /** A read of a key this client just wrote, sent through another member. */
+  readonly afterWrite: boolean;
   /** Attempts that reached a member and may have taken effect (not answered with a refusal before proposing). */
   readonly mayHaveApplied: Set<number>;
 }
@@ -149,7 +151,7 @@ export class ClientPool {
   private readonly inFlight = new Map<NodeId, Set<{ readonly clientId: number; readonly opId: number; readonly attempt: number }>>();
   private opIdNext = 1;
   private stopped = false;
-  readonly counts = { ok: 0, unknown: 0, givenUp: 0, leaseOps: 0, redirects: 0 };
+  readonly counts = { ok: 0, unknown: 0, givenUp: 0, leaseOps: 0, redirects: 0, readsAfterWrite: 0 };
 
   constructor(cfg: ClientConfig, env: ClientEnv, rng: Rng) {
     this.cfg = cfg;
@@ -227,7 +229,7 @@ export class ClientPool {
     c.readAfterWrite = undefined;
     const work: Work = after !== undefined ? { checked: true, op: { type: 'get', key: after.key } } : this.chooseWork(c, opId);
     const firstTarget = after !== undefined ? this.otherMember(after.avoid) : work.checked && work.op.type === 'get' ? c.pinned : undefined;
-    const p: PendingOp = { opId, work, requestId: `c${c.id}.${opId}`, invokeTimeMs: this.env.nowMs(), attempt: 0, target: 0, firstTarget, mayHaveApplied: new Set() };
+    const p: PendingOp = { opId, work, requestId: `c${c.id}.${opId}`, invokeTimeMs: this.env.nowMs(), attempt: 0, target: 0, firstTarget, afterWrite: after !== undefined, mayHaveApplied: new Set() };
     c.pending = p;
     if (work.checked && work.op.type === 'get') this.env.checker.onReadInvoke(opId, work.op.key);
     this.env.schedule(this.env.nowMs() + this.cfg.timeoutMs, { kind: 'timeout', clientId: c.id, opId });
@@ -551,6 +553,7 @@ export class ClientPool {
       this.history.push({ id: p.opId, clientId: c.id, invokeTime: p.invokeTimeMs, returnTime: now, op: p.work.op, result });
       this.counts.ok++;
       this.observe(c, p.work.op, p.target, p.opId, result);
+      if (p.afterWrite && p.target === p.firstTarget) this.counts.readsAfterWrite++;
       const op = p.work.op;
       const written = op.type === 'get' ? undefined : op.type === 'txn' ? op.puts[0]?.key : op.key;
       // The read racing the write: at once, through a member that may not have applied it yet.

@@ -109,6 +109,8 @@ export interface SimStats {
   readonly opsOk: number;
   readonly opsUnknown: number;
   readonly opsGivenUp: number;
+  /** Reads of a key just written, answered by a member other than the one that acknowledged the write. */
+  readonly readsAfterWrite: number;
   /** Ticks from the end of faults to the first committed probe; undefined if never reached. */
   readonly livenessTicks: number | undefined;
 }

@@ -855,6 +855,7 @@ class Simulation {
       opsOk: c.ok,
       opsUnknown: c.unknown,
       opsGivenUp: c.givenUp,
+      readsAfterWrite: c.readsAfterWrite,
       livenessTicks: this.probeMetAtMs === undefined ? undefined : Math.ceil((this.probeMetAtMs - this.faultsStopMs) / this.r.tickMs),
     };
     return {
