@@ -936,4 +936,22 @@ describe('recently active followers, and members a configuration change adds or 
     expect(h.get(1).status().role).toBe('leader');
     expect(errorOf(() => h.get(1).propose(enc('after removal')))).toBeUndefined();
   });
+
+  it('applying a configuration change sends the leader nothing addressed to itself, even with its own newest entry not yet durable', () => {
+    const n = leaderOf3();
+    const ack = (index: number): void => n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index, rejectHint: 0, logTerm: 0 });
+    ack(1); // the leader's empty entry commits and applies, so a configuration change may be proposed
+    drain(n);
+    const { index } = n.node.proposeConfChange({ type: 'addLearner', nodeId: 4 });
+    drain(n);
+    ack(index);
+    // The change is committed; a proposal joins the same Ready, so when the change applies (in advance(),
+    // before the leader counts its own copy) the leader's own progress is one entry behind its log.
+    n.node.propose(enc('x'));
+    const sent = drain(n);
+    expect(n.node.status().confState.learners).toEqual([4]);
+    expect(sent.filter((m) => m.to === 1)).toEqual([]);
+    expect(sent.some((m) => m.to === 4)).toBe(true);
+  });
 });
+
