@@ -3,7 +3,7 @@
 // linearizability. Each failure is printed with its seed and the command that replays it. (The flags
 // are defined in fuzz-commands.ts; this file loads when the command runs.)
 import { SingleBar } from 'cli-progress';
-import type { RaftBugs } from '@halyard/kv/raft';
+import type { PlantedBugs } from '../sim/options.ts';
 import type { ProfileName } from '../sim/profiles.ts';
 import { formatOutcome } from '../sim/replay.ts';
 import { type SimOptions, type SimResult, replayArgs, runSimulation } from '../sim/simulator.ts';
@@ -20,7 +20,7 @@ export interface FuzzSimFlags {
   ticks: number;
   clients: number;
   faults: string;
-  bugs?: RaftBugs;
+  bugs?: PlantedBugs;
   profile: ProfileName;
   linearizability: boolean;
   electionTicks: number;

@@ -35,6 +35,12 @@ export interface ClientConfig {
   readonly readProbability: number;
   /** Share of reads sent to a random member (behind a load balancer) rather than the last leader. */
   readonly spreadReadsProbability: number;
+  /** Each client's reads go first to one member (chosen by its id); see profiles.ts. */
+  readonly pinReadsToMember: boolean;
+  /** After an acknowledged write, read the key at once through another member with this probability. */
+  readonly readAfterWriteProbability: number;
+  /** Extra read-only clients per member, pinned to it. */
+  readonly backgroundReadersPerMember: number;
   readonly casProbability: number;
   readonly deleteProbability: number;
   /** Two-key transactions (all puts if both compares hold). */
@@ -108,6 +114,10 @@ interface PendingOp {
   readonly invokeTimeMs: number;
   attempt: number;
   target: NodeId;
+  /** Where the first attempt goes (a pinned read, a read after a write), if not the leader guess. */
+  readonly firstTarget: NodeId | undefined;
+  /** A read of a key this client just wrote, sent through another member. */
+  readonly afterWrite: boolean;
   /** Attempts that reached a member and may have taken effect (not answered with a refusal before proposing). */
   readonly mayHaveApplied: Set<number>;
 }
@@ -119,6 +129,12 @@ interface ClientState {
   readonly modRevisionSeen: Map<string, number>;
   /** The lease this client keeps, if any. */
   lease: ClientLease | undefined;
+  /** The member this client's reads go to first (pinReadsToMember, background readers). */
+  readonly pinned: NodeId | undefined;
+  /** A background reader: reads only. */
+  readonly readsOnly: boolean;
+  /** The read to do next, of a key just written, through a member other than the one that acknowledged it. */
+  readAfterWrite: { readonly key: string; readonly avoid: NodeId } | undefined;
 }
 
 const enc = new TextEncoder();
@@ -135,14 +151,18 @@ export class ClientPool {
   private readonly inFlight = new Map<NodeId, Set<{ readonly clientId: number; readonly opId: number; readonly attempt: number }>>();
   private opIdNext = 1;
   private stopped = false;
-  readonly counts = { ok: 0, unknown: 0, givenUp: 0, leaseOps: 0, redirects: 0 };
+  readonly counts = { ok: 0, unknown: 0, givenUp: 0, leaseOps: 0, redirects: 0, readsAfterWrite: 0 };
 
   constructor(cfg: ClientConfig, env: ClientEnv, rng: Rng) {
     this.cfg = cfg;
     this.env = env;
     this.rng = rng;
-    for (let id = 1; id <= cfg.clients; id++) {
-      this.clients.push({ id, pending: undefined, leaderGuess: 0, modRevisionSeen: new Map(), lease: undefined });
+    const members = env.memberIds();
+    const readers = cfg.backgroundReadersPerMember * members.length;
+    for (let id = 1; id <= cfg.clients + readers; id++) {
+      const readsOnly = id > cfg.clients;
+      const pinned = readsOnly || cfg.pinReadsToMember ? members[(id - 1) % members.length] : undefined;
+      this.clients.push({ id, pending: undefined, leaderGuess: 0, modRevisionSeen: new Map(), lease: undefined, pinned, readsOnly, readAfterWrite: undefined });
       env.schedule(env.nowMs() + this.thinkMs(), { kind: 'start', clientId: id });
     }
   }
@@ -224,16 +244,26 @@ export class ClientPool {
 
   private startOp(c: ClientState): void {
     const opId = this.opIdNext++;
-    const work = this.chooseWork(c, opId);
-    const p: PendingOp = { opId, work, requestId: `c${c.id}.${opId}`, invokeTimeMs: this.env.nowMs(), attempt: 0, target: 0, mayHaveApplied: new Set() };
+    const after = c.readAfterWrite;
+    c.readAfterWrite = undefined;
+    const work: Work = after !== undefined ? { checked: true, op: { type: 'get', key: after.key } } : this.chooseWork(c, opId);
+    const firstTarget = after !== undefined ? this.otherMember(after.avoid) : work.checked && work.op.type === 'get' ? c.pinned : undefined;
+    const p: PendingOp = { opId, work, requestId: `c${c.id}.${opId}`, invokeTimeMs: this.env.nowMs(), attempt: 0, target: 0, firstTarget, afterWrite: after !== undefined, mayHaveApplied: new Set() };
     c.pending = p;
     if (work.checked && work.op.type === 'get') this.env.checker.onReadInvoke(opId, work.op.key);
     this.env.schedule(this.env.nowMs() + this.cfg.timeoutMs, { kind: 'timeout', clientId: c.id, opId });
     this.send(c, p);
   }
 
+  /** A random member other than `avoid` (undefined if there is none). */
+  private otherMember(avoid: NodeId): NodeId | undefined {
+    const others = this.env.memberIds().filter((id) => id !== avoid);
+    return others.length === 0 ? undefined : others[this.rng.int(others.length)];
+  }
+
   private chooseWork(c: ClientState, opId: number): Work {
     const key = (): string => `k${this.rng.int(this.cfg.keys)}`;
+    if (c.readsOnly) return { checked: true, op: { type: 'get', key: key() } };
     const value = `v${c.id}.${opId}`;
     const cfg = this.cfg;
     const lease = c.lease;
@@ -398,6 +428,11 @@ export class ClientPool {
     const members = this.env.memberIds();
     // Reads are served by any member (a follower forwards its ReadIndex), so some go wherever a load
     // balancer sends them; writes go to the last known leader.
+    if (p.attempt === 1 && p.firstTarget !== undefined && members.includes(p.firstTarget)) {
+      p.target = p.firstTarget;
+      this.env.schedule(this.env.nowMs() + this.netDelayMs(), { kind: 'arrive', clientId: c.id, opId: p.opId, attempt: p.attempt, target: p.target });
+      return;
+    }
     const spread = p.attempt === 1 && p.work.checked && p.work.op.type === 'get' && this.rng.float() < this.cfg.spreadReadsProbability;
     const target = !spread && c.leaderGuess !== 0 && members.includes(c.leaderGuess) ? c.leaderGuess : members[this.rng.int(members.length)]!;
     p.target = target;
@@ -537,9 +572,16 @@ export class ClientPool {
       this.history.push({ id: p.opId, clientId: c.id, invokeTime: p.invokeTimeMs, returnTime: now, op: p.work.op, result });
       this.counts.ok++;
       this.observe(c, p.work.op, p.target, p.opId, result);
+      if (p.afterWrite && p.target === p.firstTarget) this.counts.readsAfterWrite++;
+      const op = p.work.op;
+      const written = op.type === 'get' ? undefined : op.type === 'txn' ? op.puts[0]?.key : op.key;
+      // The read racing the write: at once, through a member that may not have applied it yet.
+      if (written !== undefined && this.cfg.readAfterWriteProbability > 0 && this.rng.float() < this.cfg.readAfterWriteProbability) {
+        c.readAfterWrite = { key: written, avoid: p.target };
+      }
     }
     this.env.trace(`c${c.id} ${this.describe(p)} op${p.opId} ${result === null || result === undefined ? (p.work.checked ? 'unknown' : 'done') : `ok ${JSON.stringify(result)}`}`);
-    if (!this.stopped) this.env.schedule(now + this.thinkMs(), { kind: 'start', clientId: c.id });
+    if (!this.stopped) this.env.schedule(c.readAfterWrite !== undefined ? now : now + this.thinkMs(), { kind: 'start', clientId: c.id });
   }
 
   private observe(c: ClientState, op: Op, at: NodeId, opId: number, result: Result): void {

@@ -3,6 +3,10 @@
 
 import type { History } from '../check/history.ts';
 import type { Message, NodeId, RaftBugs } from '@halyard/kv/raft';
+import type { ReadBarrierBugs } from '@halyard/kv/server';
+
+/** Every planted bug a run can switch on: the Raft core's and the member's read barrier's. */
+export type PlantedBugs = RaftBugs & ReadBarrierBugs;
 import type { KvMember } from '@halyard/kv/server';
 import { DEFAULT_FAULTS, formatFaults, parseFaults, type FaultSet } from './faults.ts';
 import type { Violation, ViolationKind } from './invariants.ts';
@@ -17,7 +21,7 @@ export interface SimOptions {
   /** A fault spec ("partition,drop,dup,reorder,crash", "all", "none") or a set. */
   readonly faults?: string | FaultSet;
   readonly clients?: number;
-  readonly bugs?: RaftBugs;
+  readonly bugs?: PlantedBugs;
   /** Keep every trace line (for diffing runs); the hash is always computed. */
   readonly keepTrace?: boolean;
   /** Stop at the first violation (default) or keep going to collect more. */
@@ -105,6 +109,8 @@ export interface SimStats {
   readonly opsOk: number;
   readonly opsUnknown: number;
   readonly opsGivenUp: number;
+  /** Reads of a key just written, answered by a member other than the one that acknowledged the write. */
+  readonly readsAfterWrite: number;
   /** Ticks from the end of faults to the first committed probe; undefined if never reached. */
   readonly livenessTicks: number | undefined;
 }
@@ -127,7 +133,7 @@ export interface Resolved {
   readonly ticks: number;
   readonly faults: FaultSet;
   readonly clients: number;
-  readonly bugs: RaftBugs;
+  readonly bugs: PlantedBugs;
   readonly electionTicks: number;
   readonly tickMs: number;
   readonly faultsStopAtTick: number;
@@ -158,19 +164,20 @@ export function resolve(o: SimOptions): Resolved {
   };
 }
 
-/** The core's planted bugs the simulator can switch on (`--bugs`); one list for the CLI, replay and tests. */
+/** The core's (and the read barrier's) planted bugs the simulator can switch on (`--bugs`); one list for the CLI, replay and tests. */
 export const PLANTED_BUGS = [
   'commitPreviousTermEntries',
   'readIndexWithoutHeartbeat',
   'voteWithoutLogCheck',
   'campaignWithUnappliedConfChanges',
   'restoreSnapshotDuringHandout',
-] as const satisfies readonly (keyof RaftBugs)[];
+  'joinInFlightReadRound',
+] as const satisfies readonly (keyof PlantedBugs)[];
 export type PlantedBug = (typeof PLANTED_BUGS)[number];
 
 /** Parse "a,b" into planted bugs; an unknown name is an error, not ignored. */
-export function parseBugs(spec: string): RaftBugs {
-  const bugs: { -readonly [K in keyof RaftBugs]: boolean } = {};
+export function parseBugs(spec: string): PlantedBugs {
+  const bugs: { -readonly [K in keyof PlantedBugs]: boolean } = {};
   for (const raw of spec.split(',')) {
     const name = raw.trim();
     if (name === '') continue;

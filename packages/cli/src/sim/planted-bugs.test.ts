@@ -94,4 +94,27 @@ describe('planted bugs are found', () => {
     const clean = await runSimulation({ ...base, bugs: {}, seed: r!.seed });
     expect(clean.violations, describeFound(clean)).toEqual([]);
   });
+
+  it('joinInFlightReadRound (thesis §6.4, issue 13): a read joins a read-index round already in flight', async () => {
+    // The followerreads profile keeps a read-index round in flight on every member (background readers)
+    // and reads a key through another member right after a write to it is acknowledged: with the bug,
+    // that read joins a round whose index was fixed before the write committed, and returns the older
+    // value. The stale read check would catch it first; it is switched off so the finding is the
+    // linearizability checker's. Seed 0 finds it (seeds 0, 2, 3, 4 of 0..4 with all faults, too);
+    // the default profile finds nothing in seeds 0..9 of the same search.
+    const base = {
+      ticks: 800,
+      faults: 'drop,dup,reorder,pause',
+      profile: 'followerreads',
+      checkLinearizability: true,
+      disabledChecks: ['StaleRead'],
+      bugs: { joinInFlightReadRound: true },
+    } as const;
+    const r = await firstFailure(base, 5);
+    expect(r, describeFound(r)).toBeDefined();
+    expect(r!.violations[0]!.kind, describeFound(r)).toBe('Linearizability');
+    // The same seed without the bug is clean: the violation is the bug's.
+    const clean = await runSimulation({ ...base, bugs: {}, seed: r!.seed });
+    expect(clean.violations, describeFound(clean)).toEqual([]);
+  }, 60_000);
 });

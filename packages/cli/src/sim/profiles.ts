@@ -71,6 +71,15 @@ export interface Tuning {
   readonly readProbability: number;
   /** Share of reads sent to a random member (a client behind a load balancer) instead of its last leader. */
   readonly spreadReadsProbability: number;
+  /** Each client sends its reads (first attempt) to one member, chosen by its id. */
+  readonly pinReadsToMember: boolean;
+  /**
+   * After an acknowledged write, with this probability the same client at once reads the key it wrote
+   * through a member other than the one that acknowledged it (a follower, racing the write's commit there).
+   */
+  readonly readAfterWriteProbability: number;
+  /** Read-only clients per member, pinned to it, so that a read-index round is nearly always in flight. */
+  readonly backgroundReadersPerMember: number;
   readonly casProbability: number;
   readonly deleteProbability: number;
   readonly txnProbability: number;
@@ -147,6 +156,9 @@ const DEFAULT: Tuning = {
   clientDelayMsMax: 4,
   readProbability: 0.3,
   spreadReadsProbability: 0.3,
+  pinReadsToMember: false,
+  readAfterWriteProbability: 0,
+  backgroundReadersPerMember: 0,
   casProbability: 0.15,
   deleteProbability: 0.05,
   txnProbability: 0.1,
@@ -253,7 +265,24 @@ const LEASE: Tuning = {
  */
 const RETRY: Tuning = { ...DEFAULT, isolateAppendingLeaderProbability: 0.01 };
 
-export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP, lease: LEASE, retry: RETRY } as const;
+/**
+ * Follower reads racing writes (the ReadIndex barrier class): each client's reads pinned to one member, a
+ * read of the key just written through another member right after half of the acknowledged writes, and two
+ * read-only clients per member keeping a read-index round in flight there almost always — so a new read
+ * often arrives while a round is in flight, and a barrier that let it join that round would serve it an
+ * index fixed before the write it must see. Few keys, so reads and writes meet on them.
+ */
+const FOLLOWER_READS: Tuning = {
+  ...DEFAULT,
+  clientKeys: 2,
+  pinReadsToMember: true,
+  readAfterWriteProbability: 0.5,
+  backgroundReadersPerMember: 2,
+  clientThinkMsMin: 1,
+  clientThinkMsMax: 20,
+};
+
+export const PROFILES = { default: DEFAULT, aggressive: AGGRESSIVE, membership: MEMBERSHIP, lease: LEASE, retry: RETRY, followerreads: FOLLOWER_READS } as const;
 export type ProfileName = keyof typeof PROFILES;
 
 export function parseProfile(name: string): ProfileName {

@@ -216,6 +216,9 @@ class Simulation {
       networkDelayMsMax: t.clientDelayMsMax,
       readProbability: t.readProbability,
       spreadReadsProbability: t.spreadReadsProbability,
+      pinReadsToMember: t.pinReadsToMember,
+      readAfterWriteProbability: t.readAfterWriteProbability,
+      backgroundReadersPerMember: t.backgroundReadersPerMember,
       casProbability: t.casProbability,
       deleteProbability: t.deleteProbability,
       txnProbability: t.txnProbability,
@@ -853,6 +856,7 @@ class Simulation {
       opsOk: c.ok,
       opsUnknown: c.unknown,
       opsGivenUp: c.givenUp,
+      readsAfterWrite: c.readsAfterWrite,
       livenessTicks: this.probeMetAtMs === undefined ? undefined : Math.ceil((this.probeMetAtMs - this.faultsStopMs) / this.r.tickMs),
     };
     return {

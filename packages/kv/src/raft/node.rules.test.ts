@@ -881,3 +881,77 @@ describe('a few more role rules', () => {
     }
   });
 });
+
+describe('recently active followers, and members a configuration change adds or removes (etcd raft: RecentActive, switchToConfig)', () => {
+  it('a snapshot is not sent to a follower not heard from since the last CheckQuorum check; it goes once the follower answers', () => {
+    const { h } = followerBehindCompaction({ checkQuorum: true });
+    let snapshotsSent = 0;
+    const count: (m: Message) => boolean = (m) => {
+      if (m.type === 'snapshot') snapshotsSent++;
+      return m.type !== 'snapshot';
+    };
+    h.filter = count;
+    h.tickAll(2); // 3 answers a heartbeat: the leader sends the snapshot (lost)
+    expect(snapshotsSent).toBe(1);
+    // 3 falls silent; the leader compacts past the snapshot it sent, and after two election timeouts
+    // probes 3 again from just past that snapshot — entries now compacted.
+    h.filter = (m) => count(m) && m.from !== 3 && m.to !== 3;
+    for (let i = 0; i < 3; i++) h.propose(1, `w${i}`);
+    h.compactLog(1);
+    h.tickAll(25);
+    h.propose(1, 'while 3 is silent'); // an append to 3 is due; it would have to be a snapshot
+    expect(h.get(1).status().role).toBe('leader');
+    expect(snapshotsSent).toBe(1);
+    h.filter = count;
+    h.tickAll(2); // heard from again: the snapshot goes
+    expect(snapshotsSent).toBe(2);
+  });
+
+  it('a newly added member counts as recently active until the next CheckQuorum check, so adding it does not depose the leader at once', () => {
+    const h = new Harness([1, 2, 3], { checkQuorum: true });
+    h.elect(1);
+    h.isolate(3);
+    h.tickAll(10); // one CheckQuorum check: 3, silent since, no longer counts as active
+    expect(h.get(1).status().role).toBe('leader');
+    // Voter 4 never answers (it is not running): voters {1,2,3,4} need three, of which 1 and 2 answer.
+    h.get(1).proposeConfChange({ type: 'addVoter', nodeId: 4 });
+    h.stabilize();
+    expect(h.get(1).status().confState.voters).toEqual([1, 2, 3, 4]);
+    h.tickAll(10); // one CheckQuorum check: 4 still counts as active
+    expect(h.get(1).status().role).toBe('leader');
+    h.tickAll(10); // the next: 4 was not heard from since, so there is no quorum
+    expect(h.get(1).status().role).not.toBe('leader');
+  });
+
+  it('a leadership transfer to a member the applied configuration removes is cancelled, and proposals are taken again (thesis §3.10)', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.filter = () => false;
+    h.get(1).proposeConfChange({ type: 'removeNode', nodeId: 3 });
+    h.get(1).transferLeadership(3);
+    expect(errorOf(() => h.get(1).propose(enc('during transfer')))).toBeInstanceOf(RaftError);
+    h.isolate(3);
+    h.tickAll(2); // 2 answers a heartbeat, gets the removal, and it commits and applies on the leader
+    expect(h.get(1).status().confState.voters).toEqual([1, 2]);
+    expect(h.get(1).status().role).toBe('leader');
+    expect(errorOf(() => h.get(1).propose(enc('after removal')))).toBeUndefined();
+  });
+
+  it('applying a configuration change sends the leader nothing addressed to itself, even with its own newest entry not yet durable', () => {
+    const n = leaderOf3();
+    const ack = (index: number): void => n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index, rejectHint: 0, logTerm: 0 });
+    ack(1); // the leader's empty entry commits and applies, so a configuration change may be proposed
+    drain(n);
+    const { index } = n.node.proposeConfChange({ type: 'addLearner', nodeId: 4 });
+    drain(n);
+    ack(index);
+    // The change is committed; a proposal joins the same Ready, so when the change applies (in advance(),
+    // before the leader counts its own copy) the leader's own progress is one entry behind its log.
+    n.node.propose(enc('x'));
+    const sent = drain(n);
+    expect(n.node.status().confState.learners).toEqual([4]);
+    expect(sent.filter((m) => m.to === 1)).toEqual([]);
+    expect(sent.some((m) => m.to === 4)).toBe(true);
+  });
+});
+

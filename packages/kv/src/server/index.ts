@@ -7,6 +7,7 @@ import type { TransportLogger } from '../transport/index.ts';
 
 export { KvMember, VERSION, toWsUrl, LEASE_CHECKPOINT_INTERVAL_MS, REMOVED_MEMBER_STOP_DELAY_ELECTIONS, STOP_WRITE_WAIT_MS, type MemberDeps, type RaftTuning } from './member.ts';
 export { startKvMember } from './start.ts';
+export type { ReadBarrierBugs } from './read-barrier.ts';
 export { ReadyLoop, type ReadyApplier, type ReadyLoopDeps } from './ready-loop.ts';
 export { bootMember, bootstrapWrite, type BootState, type DurableState } from './boot.ts';
 export { ClientRequests } from './requests.ts';

@@ -16,7 +16,7 @@ import type { Outcome } from './dedupe.ts';
 import { Lessor } from './lessor.ts';
 import { createMemberMetrics, type MemberMetrics } from './metrics.ts';
 import { decodePayload, encodePayload } from './payload.ts';
-import { ReadBarrier } from './read-barrier.ts';
+import { ReadBarrier, type ReadBarrierBugs } from './read-barrier.ts';
 import { ReadyLoop } from './ready-loop.ts';
 import { type ApplyBackend, type Cancel, IMMEDIATE_APPLY, type LogStore, type MemberClock, type MemberObserver, type MemberRandom, type PeerInbound, type PeerNetwork, type TransportFaults } from './seams.ts';
 import { KvStateMachine } from './state-machine.ts';
@@ -38,7 +38,7 @@ export const LEASE_CHECKPOINT_INTERVAL_MS = 5_000;
 /** Raft settings the member does not take from flags (defaults in production; the simulator varies them). */
 export type RaftTuning = Pick<RaftConfig, 'preVote' | 'checkQuorum' | 'maxSizePerMsgBytes' | 'maxInflightMsgs' | 'maxCommittedSizePerReadyBytes'> & {
   /** Planted bugs, for tests that prove the simulator's checks can fail. Never set outside tests. */
-  readonly bugs?: RaftBugs;
+  readonly bugs?: RaftBugs & ReadBarrierBugs;
 };
 
 /** Everything a member is built from: its configuration, its boot state and its seams. */
@@ -157,6 +157,7 @@ export class KvMember implements PeerInbound {
       this.ids.memberId,
       this.config.tickMs * this.config.electionTicks,
       this.clock,
+      tuning.bugs,
     );
     this.peers = deps.network;
     const applyBackend = deps.applyBackend ?? IMMEDIATE_APPLY;

@@ -13,6 +13,12 @@ export interface ReadIndexSource {
   waitApplied(index: number, timeoutMs: number): Promise<void>;
 }
 
+/** Planted bugs, for tests that prove the simulator's checks can fail. Never set outside tests. */
+export interface ReadBarrierBugs {
+  /** A new read joins the round already in flight, whose index was fixed before the read arrived. */
+  readonly joinInFlightReadRound?: boolean;
+}
+
 interface Round {
   readonly requestId: string;
   readonly waiters: { resolve: (index: number) => void; reject: (e: Error) => void }[];
@@ -30,6 +36,7 @@ export class ReadBarrier {
     /** A round not answered within this (lost message, leader change) is asked again. */
     private readonly retryMs: number,
     private readonly clock: MemberClock,
+    private readonly bugs: ReadBarrierBugs = {},
   ) {}
 
   /** Resolves when a read started now may be served from the local state machine. */
@@ -37,7 +44,8 @@ export class ReadBarrier {
     const deadline = this.clock.nowMs() + timeoutMs;
     const index = await new Promise<number>((resolve, reject) => {
       const cancel = this.clock.after(timeoutMs, () => reject(new KvError('Timeout', 'no read index in time (is there a leader?)')));
-      this.next.push({
+      const queue = this.bugs.joinInFlightReadRound === true && this.inFlight !== undefined ? this.inFlight.waiters : this.next;
+      queue.push({
         resolve: (i) => {
           cancel();
           resolve(i);
