@@ -2,7 +2,10 @@
 // found no example test protecting: etcd's handling of a negative limit, and which keys a sort with a
 // limit sees when the sort order is left out of the request.
 import { describe, expect, it } from 'vitest';
+import { executeRange } from './range.ts';
+import { MvccState } from './state.ts';
 import { MvccStore } from './store.ts';
+import type { SortTarget } from '@halyard/kv-client/protocol';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 const s = (u: Uint8Array): string => Buffer.from(u).toString('latin1');
@@ -39,5 +42,10 @@ describe('range limit and sort (etcd mvcc rangeKeys, applierV3backend.Range)', (
     const r = store.range({ ...all, sortTarget: 'modRevision', sortOrder: 'ascend', limit: 1 });
     expect(r.kvs.map((kv) => s(kv.key))).toEqual(['c']);
     expect(r).toMatchObject({ more: true, count: 3 });
+  });
+
+  it('an unvalidated unknown sort target is a crash naming it, not an unsorted answer (validate.ts refuses it first)', () => {
+    const range = () => executeRange(new MvccState(), { type: 'range', ...all, sortTarget: 'colour' as SortTarget }, 1);
+    expect(range).toThrow('unknown sort target colour');
   });
 });
