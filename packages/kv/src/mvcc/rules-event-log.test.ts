@@ -6,17 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { MemoryRevisionBackend } from './backend.ts';
 import { EventLog, materialize, type RevisionChanges } from './event-log.ts';
 import { isMvccError, MvccError } from './errors.ts';
+import { thrownBy } from '../util/thrown.testutil.ts';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 const putOf = (revision: number, key: string): RevisionChanges => ({ revision, changes: [{ type: 'put', key, sub: 0, prev: undefined }] });
 
@@ -43,7 +35,7 @@ describe('event log (etcd watchable store history)', () => {
   it('a start revision that is not an integer ≥ 1 is an InvalidRequest, before any compaction check', () => {
     const { log, backend } = logOfThree();
     for (const start of [0, -1, 1.5, Number.NaN]) {
-      const err = thrown(() => log.eventsSince(backend, start, undefined, 0, 4));
+      const err = thrownBy(() => log.eventsSince(backend, start, undefined, 0, 4));
       expect(isMvccError(err, 'InvalidRequest')).toBe(true);
       expect((err as MvccError).message).toBe('InvalidRequest: start revision must be an integer ≥ 1');
     }
@@ -53,7 +45,7 @@ describe('event log (etcd watchable store history)', () => {
   it('a start below the compact revision is Compacted, naming the start and both store revisions', () => {
     const { log, backend } = logOfThree();
     log.compact(3);
-    const err = thrown(() => log.eventsSince(backend, 2, undefined, 3, 4));
+    const err = thrownBy(() => log.eventsSince(backend, 2, undefined, 3, 4));
     expect(isMvccError(err, 'Compacted')).toBe(true);
     expect(err).toMatchObject({ compactRevision: 3, currentRevision: 4 });
     expect((err as MvccError).message).toBe('Compacted: revision 2 is compacted (compact revision 3)');

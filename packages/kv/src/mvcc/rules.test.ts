@@ -14,6 +14,7 @@ import { MvccState, RevisionWriter } from './state.ts';
 import { MvccStore } from './store.ts';
 import { evaluateCompare, executeTxn } from './txn.ts';
 import type { TxnRequest } from '@halyard/kv-client/protocol';
+import { thrownBy } from '../util/thrown.testutil.ts';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -47,15 +48,6 @@ function put(store: MvccStore, key: string, value: string, lease?: number): void
 function recordRevisions(state: MvccState, key: string): string[] | undefined {
   const history = state.histories.get(key);
   return history?.map((r) => `${r.main}${r.tombstone ? ' tombstone' : ''}`);
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 // Since the RevisionBackend seam, compaction at R forgets what etcd's compaction at R - 1 would: the record
@@ -134,11 +126,11 @@ describe('compaction forgets history (etcd keyIndex.compact)', () => {
     put(store, 'a', '1'); // 2
     put(store, 'a', '2'); // 3
     store.apply({ type: 'compaction', revision: 2 });
-    const old = thrown(() => checkCompaction(state, 2));
+    const old = thrownBy(() => checkCompaction(state, 2));
     expect(isMvccError(old, 'Compacted')).toBe(true);
     expect(old).toMatchObject({ compactRevision: 2, currentRevision: 3 });
     expect((old as MvccError).message).toBe('Compacted: revision 2 is already compacted (compact revision 2)');
-    const future = thrown(() => checkCompaction(state, 4));
+    const future = thrownBy(() => checkCompaction(state, 4));
     expect(isMvccError(future, 'FutureRevision')).toBe(true);
     expect(future).toMatchObject({ currentRevision: 3 });
     expect((future as MvccError).message).toBe('FutureRevision: revision 4 is a future revision (current 3)');
@@ -148,7 +140,7 @@ describe('compaction forgets history (etcd keyIndex.compact)', () => {
 const txn = (success: TxnRequest['success']): TxnRequest => ({ type: 'txn', compare: [], success, failure: [] });
 
 function errorCode(f: () => unknown): MvccErrorCode | undefined {
-  const err = thrown(f);
+  const err = thrownBy(f);
   if (err === undefined) return undefined;
   if (isMvccError(err)) return err.code;
   throw err;
@@ -427,7 +419,7 @@ describe('txn details', () => {
   it('D8 holds for ignoreValue as for ignoreLease; a plain put of a key deleted earlier in the txn is fine', () => {
     const store = new MvccStore();
     put(store, 'k', 'v'); // 2
-    const err = thrown(() => store.apply(txn([deleteAll, { type: 'put', key: b('k'), value: b(''), ignoreValue: true }])));
+    const err = thrownBy(() => store.apply(txn([deleteAll, { type: 'put', key: b('k'), value: b(''), ignoreValue: true }])));
     expect(isMvccError(err, 'KeyNotFound') && err.message).toBe('KeyNotFound: key not found: deleted earlier in the same txn');
     store.apply(txn([deleteAll, { type: 'put', key: b('k'), value: b('w') }]));
     expect(store.range({ key: b('k') }).kvs[0]).toMatchObject({ createRevision: 3, version: 1 });
@@ -435,8 +427,8 @@ describe('txn details', () => {
 
   it('refusals of a put carry etcd\'s messages', () => {
     const store = new MvccStore();
-    expect((thrown(() => put(store, 'a', '1', 7)) as Error).message).toBe('LeaseNotFound: lease not found');
-    expect((thrown(() => store.apply({ type: 'put', key: b('a'), value: b(''), ignoreValue: true })) as Error).message).toBe('KeyNotFound: key not found');
+    expect((thrownBy(() => put(store, 'a', '1', 7)) as Error).message).toBe('LeaseNotFound: lease not found');
+    expect((thrownBy(() => store.apply({ type: 'put', key: b('a'), value: b(''), ignoreValue: true })) as Error).message).toBe('KeyNotFound: key not found');
   });
 
   it('a put asked for prevKv of a key that did not exist answers without a prevKv field', () => {

@@ -8,6 +8,7 @@ import { Harness } from './harness.testutil.ts';
 import { type RaftConfig, RaftNode } from './node.ts';
 import { MemoryStorage } from './storage.ts';
 import { type Entry, type Message, NONE, RaftError } from './types.ts';
+import { thrownBy } from '../util/thrown.testutil.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -49,15 +50,6 @@ function followerBehindCompaction(opts: ConstructorParameters<typeof Harness>[1]
   h.isolate(3);
   for (let i = 0; i < 5; i++) h.propose(1, `v${i}`);
   return { h, snapIndex: h.compactLog(1) };
-}
-
-function errorOf(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 describe('configuration is validated at construction', () => {
@@ -219,7 +211,7 @@ describe('proposals from any member (forwardProposal)', () => {
     expect(h.delivered.filter((m) => m.type === 'propose').map((m) => `${m.from}->${m.to} term=${m.term}`)).toEqual(['2->1 term=1']);
 
     const alone = standalone(1);
-    const err = errorOf(() => alone.node.forwardProposal(enc('x')));
+    const err = thrownBy(() => alone.node.forwardProposal(enc('x')));
     expect(err).toBeInstanceOf(RaftError);
     expect((err as RaftError).code).toBe('ProposalDropped');
     expect((err as RaftError).message).toBe('no leader to forward the proposal to');
@@ -229,7 +221,7 @@ describe('proposals from any member (forwardProposal)', () => {
 describe('reads and transfers asked of the wrong node', () => {
   it('a follower that knows no leader refuses a read index with NotLeader', () => {
     const n = standalone(1);
-    const err = errorOf(() => n.node.readIndex('r1'));
+    const err = thrownBy(() => n.node.readIndex('r1'));
     expect((err as RaftError).code).toBe('NotLeader');
     expect((err as RaftError).message).toBe('no leader to confirm a read index');
     expect(drain(n)).toEqual([]);
@@ -247,7 +239,7 @@ describe('reads and transfers asked of the wrong node', () => {
     expect(drain(n).map((m) => (m.type === 'append' ? `append ${m.to} prev=${m.prevLogIndex} entries=${m.entries.length}` : m.type))).toEqual(['append 2 prev=2 entries=0']);
     n.node.transferLeadership(2);
     expect(drain(n)).toEqual([]);
-    const err = errorOf(() => n.node.transferLeadership(9));
+    const err = thrownBy(() => n.node.transferLeadership(9));
     expect((err as RaftError).code).toBe('TransferTargetNotVoter');
     expect((err as RaftError).message).toMatch(/not a member/);
   });
@@ -522,9 +514,9 @@ describe('elections: who campaigns, when, and who may vote', () => {
     const n = leaderOf3();
     n.node.transferLeadership(2);
     drain(n);
-    expect((errorOf(() => n.node.propose(enc('x'))) as RaftError).code).toBe('ProposalDropped');
+    expect((thrownBy(() => n.node.propose(enc('x'))) as RaftError).code).toBe('ProposalDropped');
     for (let i = 0; i < 9; i++) n.node.tick();
-    expect((errorOf(() => n.node.propose(enc('x'))) as RaftError).code).toBe('ProposalDropped');
+    expect((thrownBy(() => n.node.propose(enc('x'))) as RaftError).code).toBe('ProposalDropped');
     n.node.tick();
     expect(n.node.propose(enc('x')).index).toBe(2);
   });
@@ -754,11 +746,11 @@ describe('the leader\'s replication duties (§5.3)', () => {
     drain(n);
     const data = new Uint8Array(60); // 84 bytes with the entry overhead
     n.node.propose(data);
-    expect((errorOf(() => n.node.propose(data)) as RaftError).code).toBe('ProposalDropped');
+    expect((thrownBy(() => n.node.propose(data)) as RaftError).code).toBe('ProposalDropped');
     drain(n); // persisted, committed, applied
     expect(n.node.propose(data).index).toBe(3);
     drain(n);
-    expect((errorOf(() => n.node.propose(new Uint8Array(77))) as RaftError).code).toBe('TooLarge');
+    expect((thrownBy(() => n.node.propose(new Uint8Array(77))) as RaftError).code).toBe('TooLarge');
     expect(n.node.propose(new Uint8Array(76)).index).toBe(4);
   });
 });
@@ -929,12 +921,12 @@ describe('recently active followers, and members a configuration change adds or 
     h.filter = () => false;
     h.get(1).proposeConfChange({ type: 'removeNode', nodeId: 3 });
     h.get(1).transferLeadership(3);
-    expect(errorOf(() => h.get(1).propose(enc('during transfer')))).toBeInstanceOf(RaftError);
+    expect(thrownBy(() => h.get(1).propose(enc('during transfer')))).toBeInstanceOf(RaftError);
     h.isolate(3);
     h.tickAll(2); // 2 answers a heartbeat, gets the removal, and it commits and applies on the leader
     expect(h.get(1).status().confState.voters).toEqual([1, 2]);
     expect(h.get(1).status().role).toBe('leader');
-    expect(errorOf(() => h.get(1).propose(enc('after removal')))).toBeUndefined();
+    expect(thrownBy(() => h.get(1).propose(enc('after removal')))).toBeUndefined();
   });
 
   it('applying a configuration change sends the leader nothing addressed to itself, even with its own newest entry not yet durable', () => {
