@@ -18,8 +18,26 @@ import { ConnectionLostError, KvError, decideRetry } from '@halyard/kv-client';
 import type { ClientRequest, Methods } from '@halyard/kv-client/protocol';
 import type { LeaseRecord } from '../fuzz/lease-check.ts';
 import type { InvariantChecker } from './invariants.ts';
+import type { Tuning } from './profiles.ts';
 
-export interface ClientConfig {
+/** What a client does, as a profile tunes it (profiles.ts, where each knob is explained). */
+type TunedClientKnobs = Pick<
+  Tuning,
+  | 'readProbability'
+  | 'spreadReadsProbability'
+  | 'pinReadsToMember'
+  | 'readAfterWriteProbability'
+  | 'backgroundReadersPerMember'
+  | 'casProbability'
+  | 'deleteProbability'
+  | 'txnProbability'
+  | 'leaseProbability'
+  | 'leaseTtlSecondsMin'
+  | 'leaseTtlSecondsMax'
+  | 'leaseKeepAlivesMax'
+>;
+
+export interface ClientConfig extends TunedClientKnobs {
   readonly clients: number;
   readonly keys: number;
   readonly thinkMsMin: number;
@@ -32,26 +50,6 @@ export interface ClientConfig {
   /** One-way delay of the client network (a request to a member, its answer back). */
   readonly networkDelayMsMin: number;
   readonly networkDelayMsMax: number;
-  readonly readProbability: number;
-  /** Share of reads sent to a random member (behind a load balancer) rather than the last leader. */
-  readonly spreadReadsProbability: number;
-  /** Each client's reads go first to one member (chosen by its id); see profiles.ts. */
-  readonly pinReadsToMember: boolean;
-  /** After an acknowledged write, read the key at once through another member with this probability. */
-  readonly readAfterWriteProbability: number;
-  /** Extra read-only clients per member, pinned to it. */
-  readonly backgroundReadersPerMember: number;
-  readonly casProbability: number;
-  readonly deleteProbability: number;
-  /** Two-key transactions (all puts if both compares hold). */
-  readonly txnProbability: number;
-  /** Lease grant / put with a lease / read of the lease's key, on keys outside the checked ones. */
-  readonly leaseProbability: number;
-  /** Granted lease TTLs (uniform); keep-alives come every third to four fifths of the TTL. */
-  readonly leaseTtlSecondsMin: number;
-  readonly leaseTtlSecondsMax: number;
-  /** Keep-alives before a client lets its lease expire. */
-  readonly leaseKeepAlivesMax: number;
 }
 
 /** Simulator events for the clients. */

@@ -5,6 +5,7 @@
 
 import type { NodeId } from '@halyard/kv/raft';
 import type { Rng } from '@halyard/kv/util';
+import type { Tuning } from './profiles.ts';
 
 export const FAULT_KINDS = ['partition', 'drop', 'dup', 'reorder', 'crash', 'pause', 'skew', 'transfer', 'membership', 'slowapply', 'slowdisk', 'applylag'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -69,22 +70,24 @@ export interface FaultEnv {
   trace(line: string): void;
 }
 
-export interface FaultTiming {
-  readonly membershipWeight: number;
-  readonly slowDiskFsyncMsMax: number;
-  readonly slowDiskDurationMsMax: number;
-  readonly slowApplyMsPerEntryMax: number;
-  readonly slowApplyDurationMsMax: number;
-  readonly applyLagMsMax: number;
-  readonly applyLagDurationMsMax: number;
-  readonly applyLagWeight: number;
-  readonly faultIntervalMsMin: number;
-  readonly faultIntervalMsMax: number;
-  readonly downtimeMsMin: number;
-  readonly downtimeMsMax: number;
-  readonly pauseMsMin: number;
-  readonly pauseMsMax: number;
-}
+/** The knobs of a profile (profiles.ts, where each is explained) that time the faults. */
+export type FaultTiming = Pick<
+  Tuning,
+  | 'membershipWeight'
+  | 'slowDiskFsyncMsMax'
+  | 'slowDiskDurationMsMax'
+  | 'slowApplyMsPerEntryMax'
+  | 'slowApplyDurationMsMax'
+  | 'applyLagMsMax'
+  | 'applyLagDurationMsMax'
+  | 'applyLagWeight'
+  | 'faultIntervalMsMin'
+  | 'faultIntervalMsMax'
+  | 'downtimeMsMin'
+  | 'downtimeMsMax'
+  | 'pauseMsMin'
+  | 'pauseMsMax'
+>;
 
 type Action = 'partition' | 'heal' | 'crash' | 'pause' | 'skew' | 'transfer' | 'membership' | 'slowapply' | 'slowdisk' | 'applylag';
 

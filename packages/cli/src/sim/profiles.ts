@@ -82,9 +82,14 @@ export interface Tuning {
   readonly backgroundReadersPerMember: number;
   readonly casProbability: number;
   readonly deleteProbability: number;
+  /** Two-key transactions (all puts if both compares hold). */
   readonly txnProbability: number;
+  /** Lease grant / put with a lease / read of the lease's key, on keys outside the checked ones. */
   readonly leaseProbability: number;
-  /** Lease TTLs clients ask for (uniform), and keep-alives before a client lets its lease expire. */
+  /**
+   * Lease TTLs clients ask for (uniform; keep-alives come every third to four fifths of the TTL), and
+   * keep-alives before a client lets its lease expire.
+   */
   readonly leaseTtlSecondsMin: number;
   readonly leaseTtlSecondsMax: number;
   readonly leaseKeepAlivesMax: number;
