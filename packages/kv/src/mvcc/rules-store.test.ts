@@ -164,3 +164,9 @@ describe('a command that fails after writing (store.ts write)', () => {
     expect(txn).toThrow('mvcc invariant violated: a command failed after writing: disk full');
   });
 });
+
+describe('assertInvariants: history order compares main first', () => {
+  it('a record of a lower main is out of order even when its sub is higher', () => {
+    expect(corrupted((state) => state.histories.get('c')?.push({ main: 5, sub: 1, tombstone: true }))).toThrow(violated('history order'));
+  });
+});
