@@ -57,6 +57,7 @@ function refusal(cmd: unknown): string {
 }
 
 const k = b('k');
+const ranges = (n: number): unknown[] => Array.from({ length: n }, () => ({ type: 'range', key: k }));
 const okRange = { type: 'range', key: k, rangeEnd: b('z'), limit: 1, revision: 0, sortOrder: 'descend', sortTarget: 'value', keysOnly: true, countOnly: false };
 const okPut = { type: 'put', key: k, value: b('v'), lease: 0, prevKv: true, ignoreValue: false, ignoreLease: false };
 const okDelete = { type: 'deleteRange', key: k, rangeEnd: b('z'), prevKv: false };
@@ -127,6 +128,8 @@ describe('boundaries of the numeric rules', () => {
     ['compaction at revision 1 is allowed', { type: 'compaction', revision: 1 }, 'ok'],
     ['compaction at revision 0 is refused (etcd accepts it and answers oddly)', { type: 'compaction', revision: 0 }, 'InvalidRequest: compaction revision must be ≥ 1'],
     ['a grant of id 0 asks the store to allocate one', { type: 'leaseGrant', id: 0, ttlSeconds: 5 }, 'ok'],
+    ['a nested txn in the failure branch gets what its parent leaves too (128 − 101 = 27 ops)', { type: 'txn', compare: [], success: [], failure: [...ranges(100), { type: 'txn', compare: [], success: ranges(27), failure: [] }] }, 'ok'],
+    ['a nested txn in the failure branch over what its parent leaves is TooManyOps', { type: 'txn', compare: [], success: [], failure: [...ranges(100), { type: 'txn', compare: [], success: ranges(28), failure: [] }] }, 'TooManyOps: too many operations in txn request'],
     ['a TTL of exactly etcd\'s MaxLeaseTTL is allowed', { type: 'leaseGrant', id: 1, ttlSeconds: leaseTtlMaxSeconds }, 'ok'],
     ['a TTL above MaxLeaseTTL is LeaseTtlTooLarge (etcd ErrLeaseTTLTooLarge)', { type: 'leaseGrant', id: 1, ttlSeconds: leaseTtlMaxSeconds + 1 }, 'LeaseTtlTooLarge: too large lease TTL'],
     ['a checkpoint of 0 (clear it) is allowed', { type: 'leaseCheckpoint', checkpoints: [{ id: 1, remainingTtlSeconds: 0 }] }, 'ok'],
