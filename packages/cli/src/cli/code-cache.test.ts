@@ -122,4 +122,17 @@ describe('runBundle', () => {
     expect(runs).toHaveLength(1);
     expect(existsSync(`${files.base}.${process.pid}.tmp`)).toBe(false);
   });
+
+  it('runs without writing when its temporary file cannot be created', async () => {
+    await writeBundle();
+    const files = cacheFiles(bundle);
+    await mkdir(`${files.base}.${process.pid}.tmp`);
+    expect(runOnce()).toEqual({ kind: 'none' });
+    expect(runs).toHaveLength(1);
+    expect(existsSync(files.base)).toBe(false);
+    // Once it can, the next run writes.
+    await rm(`${files.base}.${process.pid}.tmp`, { recursive: true });
+    runOnce();
+    expect(existsSync(files.base)).toBe(true);
+  });
 });

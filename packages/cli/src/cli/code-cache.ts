@@ -12,7 +12,7 @@
 // `--help` does not leave the client uncached for good. Writing is best effort: a read-only install runs
 // without a cache. Writes go through a temporary file and a rename, so concurrent runs never read half a
 // cache. Nothing is printed and the exit code is untouched.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,16 +63,25 @@ function readCache(files: Readonly<Record<CacheCoverage, string>>): { data: Buff
   return undefined;
 }
 
-function writeCache(files: Readonly<Record<CacheCoverage, string>>, coverage: CacheCoverage, data: Buffer): void {
+/**
+ * Writes the cache through a temporary file and a rename. The temporary file is opened before V8
+ * serialises the cache, so a read-only install does not pay for serialising at every run.
+ */
+function writeCache(files: Readonly<Record<CacheCoverage, string>>, coverage: CacheCoverage, serialise: () => Buffer): void {
   const target = files[coverage];
   const temporary = `${target}.${process.pid}.tmp`;
+  let fd: number | undefined;
   try {
-    writeFileSync(temporary, data);
+    fd = openSync(temporary, 'wx');
+    writeSync(fd, serialise());
+    closeSync(fd);
+    fd = undefined;
     renameSync(temporary, target);
     if (coverage === 'client') rmSync(files.base, { force: true });
   } catch {
     // Best effort (read-only install, full disk): the next run compiles as this one did.
     try {
+      if (fd !== undefined) closeSync(fd);
       rmSync(temporary, { force: true });
     } catch {
       // Nothing was written, or it cannot be removed either.
@@ -103,7 +112,7 @@ export function runBundle(bundlePath: string, onExit: (write: () => void) => voi
   }, bundleRequire);
   onExit(() => {
     const coverage = cacheToWrite(found, usedNetwork);
-    if (coverage !== undefined) writeCache(files, coverage, script.createCachedData());
+    if (coverage !== undefined) writeCache(files, coverage, () => script.createCachedData());
   });
   const module = { exports: {}, id: '.', filename: bundlePath, loaded: false, children: [], paths: [] };
   const importModule = (specifier: string): Promise<unknown> => import(specifier);
