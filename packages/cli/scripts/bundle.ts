@@ -50,11 +50,12 @@ const HANDOFF_IMPORT = { from: 'import(', to: `${BUNDLE_IMPORT}(` } as const;
 /**
  * Node built-in modules that the bundled code loads at start-up but uses only in cases a client command
  * on plain http never meets: TLS and HTTPS (wss:// endpoints only), zlib (ws's permessage-deflate, which
- * kv-client switches off) and child_process (commander's executable subcommands, which we do not define).
- * In the bundle each is a stand-in that loads the real module on first use of any of its exports, sparing
+ * kv-client switches off), child_process (commander's executable subcommands, which we do not define)
+ * and fs/promises (files named by a flag: `txn --file`, snapshots; it brings a dozen modules of its own,
+ * readline's among them). In the bundle each is a stand-in that loads the real module on first use of any of its exports, sparing
  * a short command the loading of those modules (a visible part of its start-up).
  */
-const LAZY_BUILTINS: readonly string[] = ['tls', 'https', 'zlib', 'child_process'];
+const LAZY_BUILTINS: readonly string[] = ['tls', 'https', 'zlib', 'child_process', 'fs/promises'];
 const LAZY_NAMESPACE = 'halyard-lazy-builtin';
 
 /** A CommonJS stand-in for a built-in module: the same export names, each a getter that loads the real one. */

@@ -98,6 +98,11 @@ describe('the bundled bin', () => {
     await expectSame(['kv', '--endpoints', eps, '-w', 'json', 'get', 'greeting']);
     await expectSame(['kv', '--endpoints', eps, '--hex', 'get', 'greeting']);
     expect((await expectSame(['kv', '--endpoints', eps, 'lease', 'revoke', 'ffff'])).code).toBe(1);
+    // fs/promises is loaded on first use in the bundle: a file named by a flag is read, or fails, the same.
+    const txnFile = join(dir, 'txn.txt');
+    await writeFile(txnFile, '\nput from-file v\n\n');
+    expect((await expectSame(['kv', '--endpoints', eps, 'txn', '--file', txnFile])).stdout.toString()).toBe('SUCCESS\n\nOK\n');
+    expect((await expectSame(['kv', '--endpoints', eps, 'txn', '--file', join(dir, 'missing.txt')])).code).toBe(1);
   });
 
   it('hands the commands it does not hold to the unbundled program, which runs them and sets the exit code', async () => {
@@ -137,7 +142,7 @@ describe('the bundled bin', () => {
     expect((await readFile(files.client)).toString('latin1')).not.toBe('not a V8 code cache');
   });
 
-  it('kv put loads only the bundle, and not TLS, HTTPS, zlib or child_process', async () => {
+  it('kv put loads only the bundle, and not TLS, HTTPS, zlib, child_process or fs/promises', async () => {
     const file = join(dir, 'loaded.json');
     const r = await run(BIN, ['kv', '--endpoints', cluster.endpoints.join(','), 'put', 'k', 'v'], { nodeArgs: ['--import', LOADED_PRELOAD], env: { HALYARD_LOADED_FILE: file } });
     expect(r.code).toBe(0);
@@ -146,6 +151,6 @@ describe('the bundled bin', () => {
     // package's own package.json is there: version.ts reads the version from it.)
     expect(loaded.commonJs.filter((f) => !f.endsWith('package.json'))).toEqual([BIN, LOADER]);
     expect(loaded.builtins).toContain('http');
-    for (const unused of ['tls', 'https', 'zlib', 'child_process']) expect(loaded.builtins, unused).not.toContain(unused);
+    for (const unused of ['tls', 'https', 'zlib', 'child_process', 'fs/promises']) expect(loaded.builtins, unused).not.toContain(unused);
   });
 });
