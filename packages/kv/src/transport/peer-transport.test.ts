@@ -510,12 +510,20 @@ describe('PeerTransport snapshots', () => {
     p.hello(5, 1);
     await waitFor('welcome', () => p.frames.some((f) => f.t === 'welcome'));
     const metadata = { index: 9, term: 1, confState: { voters: [1, 5], learners: [] } };
-    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, offsetBytes: 10, totalSizeBytes: 20, crc32: 0, data: new Uint8Array(10) } }));
-    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, offsetBytes: 0, totalSizeBytes: 4, crc32: 12345, data: new Uint8Array(4) } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, format: 'image', offsetBytes: 10, data: new Uint8Array(10) } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, format: 'image', offsetBytes: 0, data: new Uint8Array(4) } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, format: 'image', offsetBytes: 4, data: new Uint8Array(0), end: { totalSizeBytes: 4, crc32: 12345 } } }));
     p.send(encodeFrame({ t: 'msgs', msgs: [heartbeat(5, 1, 1)] }));
     await waitFor('delivered after', () => a.received.length === 1);
     await waitFor('two error frames back', () => p.errorCodes().length === 2);
     expect(p.errorCodes()).toEqual(['BadSnapshotChunk', 'BadSnapshotChunk']);
+    // The sender is told too, with the reason, so its Raft core retries (reportSnapshot failure).
+    const acks = p.frames.filter((f) => f.t === 'snapAck');
+    expect(acks.map((f) => f.t === 'snapAck' && [f.index, f.ok, f.code])).toEqual([
+      [9, false, 'OutOfOrder'],
+      [9, false, 'Checksum'],
+    ]);
+    expect(a.received.some((m) => m.type === 'snapshot')).toBe(false);
   });
 
   it('reports a snapshot abandoned when the connection drops mid-stream', async () => {
@@ -533,8 +541,7 @@ describe('PeerTransport snapshots', () => {
       });
     });
     const sent: Array<[number, number, boolean]> = [];
-    // A small socket buffer keeps most of the stream in our hands when the peer hangs up; a stream
-    // that fits in the kernel's buffers counts as sent (ok = handed to the kernel, not acknowledged).
+    // A stream counts as sent only once the receiver acknowledges it (snapAck); a hang-up before is a failure.
     const a = await net.add(1, { onSnapshotSent: (peer, index, ok) => sent.push([peer, index, ok]), limits: { socketBufferedBytesMax: 256 * 1024 } });
     try {
       a.transport.setPeer(2, `ws://127.0.0.1:${port}`);
