@@ -556,6 +556,67 @@ describe('PeerTransport snapshots', () => {
     }
   });
 
+  it('pulls a snapshot source only while the socket has room, and reports it sent once the receiver acknowledges it', async () => {
+    fresh();
+    // A listener that welcomes, then stops reading (a follower slower than the leader's disk).
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const port = (wss.address() as { port: number }).port;
+    let listener: WebSocket | undefined;
+    let endSeen = false;
+    wss.on('connection', (ws) => {
+      listener = ws;
+      ws.on('message', (data: Buffer) => {
+        const f = decodeFrame(data, { messagesPerFrameMax: 10 });
+        if (f.t === 'hello') {
+          ws.send(encodeFrame({ t: 'welcome', clusterId: CLUSTER_ID, fromId: 2 }));
+          ws.pause();
+        }
+        if (f.t === 'snap' && f.chunk.end !== undefined) endSeen = true;
+      });
+    });
+    const chunkBytes = 64 * 1024;
+    const chunksTotal = 1024; // 64 MiB: more than socket and kernel buffers hold (about 4 MiB here)
+    const piece = new Uint8Array(chunkBytes);
+    let pulled = 0;
+    const sent: Array<[number, number, boolean]> = [];
+    const a = await net.add(1, {
+      onSnapshotSent: (peer, index, ok) => sent.push([peer, index, ok]),
+      limits: { socketBufferedBytesMax: 256 * 1024 },
+      openSnapshotSource: (msg) =>
+        Promise.resolve({
+          metadata: msg.snapshot.metadata,
+          format: 'mvccdb' as const,
+          next: () => Promise.resolve(pulled < chunksTotal ? (pulled++, piece) : undefined),
+          close: () => Promise.resolve(),
+        }),
+    });
+    try {
+      a.transport.setPeer(2, `ws://127.0.0.1:${port}`);
+      await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+      a.transport.send({ type: 'snapshot', from: 1, to: 2, term: 2, snapshot: { metadata: { index: 70, term: 2, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array(0) } });
+      await waitFor('the stream to start', () => pulled > 0);
+      // Wait for the stream to stall on the full socket: no pull for 300 ms (or everything pulled).
+      const deadlineMs = Date.now() + 30_000;
+      for (let before = -1; before !== pulled && Date.now() < deadlineMs; ) {
+        before = pulled;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      // Bounded by the socket limit plus what the kernel's loopback buffers took, not by the snapshot.
+      expect(pulled * chunkBytes).toBeLessThan(40 * 1024 * 1024);
+      listener!.resume();
+      await waitFor('every chunk and the end', () => endSeen, 60_000);
+      expect(pulled).toBe(chunksTotal);
+      expect(sent).toEqual([]); // written is not installed: the receiver has not answered
+      listener!.send(encodeFrame({ t: 'snapAck', index: 70, ok: true }));
+      await waitFor('reported sent', () => sent.length === 1);
+      expect(sent).toEqual([[2, 70, true]]);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+
   it('reports an abandoned snapshot when the link is cut', async () => {
     fresh();
     const sent: Array<[number, number, boolean]> = [];
