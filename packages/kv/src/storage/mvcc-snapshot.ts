@@ -94,10 +94,19 @@ export async function openMvccSnapshotSource(disk: MvccDisk, metadata: SnapshotM
     return out;
   };
 
+  // One read ahead: LevelDB fetches the next records on its thread while this chunk is sent.
+  let ahead: Promise<[Uint8Array, Uint8Array][]> | undefined;
+  const fetch = (): Promise<[Uint8Array, Uint8Array][]> => {
+    const p = it.nextv(READ_BATCH_RECORDS);
+    p.catch(() => undefined);
+    return p;
+  };
+
   const next = async (): Promise<Uint8Array | undefined> => {
     while (!exhausted && carry.byteLength < chunkSizeBytes) {
       if (closed) throw new SnapshotChunkError('BadData', 'snapshot source closed');
-      const batch = await it.nextv(READ_BATCH_RECORDS);
+      const batch = await (ahead ?? fetch());
+      ahead = undefined;
       if (batch.length === 0) {
         exhausted = true;
         break;
@@ -107,6 +116,7 @@ export async function openMvccSnapshotSource(disk: MvccDisk, metadata: SnapshotM
     if (carry.byteLength === 0) return undefined;
     const piece = carry.subarray(0, chunkSizeBytes);
     carry = carry.subarray(piece.byteLength);
+    if (!exhausted && !closed && carry.byteLength < chunkSizeBytes) ahead = fetch();
     return piece;
   };
 
@@ -118,6 +128,7 @@ export async function openMvccSnapshotSource(disk: MvccDisk, metadata: SnapshotM
       if (closed) return;
       closed = true;
       carry = new Uint8Array(0);
+      await ahead?.catch(() => undefined);
       await it.close();
     },
   };
@@ -176,9 +187,9 @@ export class MvccSnapshotSink implements SnapshotSink {
       if (valueBytes > MVCC_STREAM_VALUE_BYTES_MAX) throw new SnapshotChunkError('BadData', `record value of ${valueBytes} bytes`);
       const end = at + RECORD_HEADER_BYTES + keyBytes + valueBytes;
       if (end > view.byteLength) break;
-      // Copies: the frame's buffer must not be kept alive (or reused) under LevelDB's batch.
-      const key = Uint8Array.from(view.subarray(at + RECORD_HEADER_BYTES, at + RECORD_HEADER_BYTES + keyBytes));
-      const value = Uint8Array.from(view.subarray(at + RECORD_HEADER_BYTES + keyBytes, end));
+      // Views, not copies: the batch copies them into LevelDB's own, and nothing writes to `buf` again.
+      const key = view.subarray(at + RECORD_HEADER_BYTES, at + RECORD_HEADER_BYTES + keyBytes);
+      const value = view.subarray(at + RECORD_HEADER_BYTES + keyBytes, end);
       this.check(key, value);
       ops.push({ type: 'put', key, value });
       at = end;
