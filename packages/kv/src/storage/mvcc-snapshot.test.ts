@@ -165,7 +165,7 @@ async function endOf(chunks: readonly SnapshotChunk[]): Promise<SnapshotChunk[]>
     crc = crc32(c.data, crc);
     size += c.data.byteLength;
   }
-  return [{ metadata: chunks[0]!.metadata, format: 'mvccdb', offsetBytes: size, data: new Uint8Array(0), end: { totalSizeBytes: size, crc32: crc } }];
+  return [{ streamId: chunks[0]!.streamId, metadata: chunks[0]!.metadata, format: 'mvccdb', offsetBytes: size, data: new Uint8Array(0), end: { totalSizeBytes: size, crc32: crc } }];
 }
 
 async function expectRefused(chunks: readonly SnapshotChunk[], index: number, code: string): Promise<void> {

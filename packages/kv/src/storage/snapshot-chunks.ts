@@ -19,6 +19,8 @@ export type SnapshotFormat = 'image' | 'mvccdb';
 export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ['image', 'mvccdb'];
 
 export interface SnapshotChunk {
+  /** The sender's number for this stream (per connection): acknowledgements name it, so a late one never ends a newer stream. */
+  readonly streamId: number;
   readonly metadata: SnapshotMetadata;
   readonly format: SnapshotFormat;
   readonly offsetBytes: number;
@@ -107,17 +109,17 @@ export class ImageSink implements SnapshotSink {
 }
 
 /** The chunks of a stream, as a sender cuts them: data chunks in order, then the end chunk. */
-export async function* streamChunks(source: SnapshotSource): AsyncGenerator<SnapshotChunk> {
+export async function* streamChunks(source: SnapshotSource, streamId = 0): AsyncGenerator<SnapshotChunk> {
   let offsetBytes = 0;
   let crc = 0;
   for (;;) {
     const data = await source.next();
     if (data === undefined) break;
-    yield { metadata: source.metadata, format: source.format, offsetBytes, data };
+    yield { streamId, metadata: source.metadata, format: source.format, offsetBytes, data };
     crc = crc32(data, crc);
     offsetBytes += data.byteLength;
   }
-  yield { metadata: source.metadata, format: source.format, offsetBytes, data: new Uint8Array(0), end: { totalSizeBytes: offsetBytes, crc32: crc } };
+  yield { streamId, metadata: source.metadata, format: source.format, offsetBytes, data: new Uint8Array(0), end: { totalSizeBytes: offsetBytes, crc32: crc } };
 }
 
 /**
@@ -142,7 +144,7 @@ export class SnapshotStreamCheck {
   add(chunk: SnapshotChunk): boolean {
     const f = this.first;
     if (this.ended) throw new SnapshotChunkError('OutOfOrder', 'chunk after the end of the stream');
-    if (chunk.metadata.index !== f.metadata.index || chunk.metadata.term !== f.metadata.term || chunk.format !== f.format) {
+    if (chunk.streamId !== f.streamId || chunk.metadata.index !== f.metadata.index || chunk.metadata.term !== f.metadata.term || chunk.format !== f.format) {
       throw new SnapshotChunkError('Mismatch', `chunk of snapshot ${chunk.metadata.index}/${chunk.metadata.term} (${chunk.format}) inside snapshot ${f.metadata.index}/${f.metadata.term} (${f.format})`);
     }
     if (chunk.offsetBytes !== this.receivedBytes) throw new SnapshotChunkError('OutOfOrder', `chunk at offset ${chunk.offsetBytes}, expected ${this.receivedBytes}`);

@@ -4,7 +4,7 @@
 //   listener → dialer  welcome  {t, clusterId, fromId}               handshake accepted
 //   dialer → listener  msgs     {t, msgs: Message[]}                 a batch of raft messages
 //   dialer → listener  snap     {t, from, to, term, chunk}           one chunk of a snapshot stream
-//   listener → dialer  snapAck  {t, index, ok, code?, message?}      the stream was installed, or refused
+//   listener → dialer  snapAck  {t, streamId, index, ok, code?, message?}  the stream was installed, or refused
 //   either way         error    {t, code, message}                   a refusal; may precede close
 //
 // Each member dials every peer and sends only on its own outbound connection; it receives on the
@@ -52,7 +52,7 @@ export type Frame =
   | { readonly t: 'welcome'; readonly clusterId: string; readonly fromId: NodeId }
   | { readonly t: 'msgs'; readonly msgs: readonly Message[] }
   | { readonly t: 'snap'; readonly from: NodeId; readonly to: NodeId; readonly term: number; readonly chunk: SnapshotChunk }
-  | { readonly t: 'snapAck'; readonly index: number; readonly ok: boolean; readonly code?: SnapshotAckCode; readonly message?: string }
+  | { readonly t: 'snapAck'; readonly streamId: number; readonly index: number; readonly ok: boolean; readonly code?: SnapshotAckCode; readonly message?: string }
   | { readonly t: 'error'; readonly code: FrameErrorCode; readonly message: string };
 
 /** Why a receiver refused a snapshot stream: a chunk check, or its own failure to store it ('Internal'). */
@@ -122,6 +122,7 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits): Frame {
           term: expectUint(o['term'], 'frame.term'),
           chunk: {
             metadata: decodeSnapshotMetadata(c['metadata'], 'frame.chunk.metadata'),
+            streamId: expectUint(c['streamId'], 'frame.chunk.streamId'),
             format: expectFormat(c['format']),
             offsetBytes: expectUint(c['offsetBytes'], 'frame.chunk.offsetBytes'),
             data: expectBytes(c['data'], 'frame.chunk.data'),
@@ -136,6 +137,7 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits): Frame {
         if (typeof ok !== 'boolean') throw new ShapeError('frame.ok', 'a boolean');
         return {
           t,
+          streamId: expectUint(o['streamId'], 'frame.streamId'),
           index: expectUint(o['index'], 'frame.index'),
           ok,
           ...(code !== undefined ? { code: code as SnapshotAckCode } : {}),
@@ -170,8 +172,8 @@ function expectEnd(v: unknown): { totalSizeBytes: number; crc32: number } {
 }
 
 /** A snapAck frame; a refusal's text cut to the wire limit. */
-export function snapAckFrame(index: number, ok: boolean, code?: SnapshotAckCode, message?: string): Uint8Array {
-  return encodeFrame({ t: 'snapAck', index, ok, ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message: message.slice(0, ERROR_MESSAGE_LENGTH_MAX) } : {}) });
+export function snapAckFrame(streamId: number, index: number, ok: boolean, code?: SnapshotAckCode, message?: string): Uint8Array {
+  return encodeFrame({ t: 'snapAck', streamId, index, ok, ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message: message.slice(0, ERROR_MESSAGE_LENGTH_MAX) } : {}) });
 }
 
 /** An error frame with its text cut to the wire limit. */

@@ -141,6 +141,8 @@ class InboundSnapshots {
   /** Sink calls in arrival order. */
   private tail: Promise<void> = Promise.resolve();
   private writesPending = 0;
+  /** The last stream refused: its later chunks are dropped without another refusal. */
+  private refusedStreamId: number | undefined;
   private closed = false;
 
   constructor(
@@ -160,13 +162,17 @@ class InboundSnapshots {
       this.current = { check: new SnapshotStreamCheck(chunk, sizeBytesMax), sink, failed: false };
     }
     const st = this.current;
-    if (st === undefined) return this.refuse(chunk.metadata.index, new SnapshotChunkError('OutOfOrder', `chunk at offset ${chunk.offsetBytes} without a stream`));
+    if (st === undefined) {
+      // The rest of a stream refused already (one refusal per stream), or a stray chunk.
+      if (this.refusedStreamId === chunk.streamId) return undefined;
+      return this.refuse(chunk, new SnapshotChunkError('OutOfOrder', `chunk at offset ${chunk.offsetBytes} without a stream`));
+    }
     let ended: boolean;
     try {
       ended = st.check.add(chunk);
     } catch (err) {
       this.drop();
-      if (err instanceof SnapshotChunkError) return this.refuse(chunk.metadata.index, err);
+      if (err instanceof SnapshotChunkError) return this.refuse(chunk, err);
       throw err;
     }
     if (chunk.data.byteLength > 0 && this.writesPending++ === 0) this.ws.pause();
@@ -181,7 +187,7 @@ class InboundSnapshots {
         const snapshot = await sink.finish();
         if (this.closed) return;
         this.deliver(from, { type: 'snapshot', from, to: this.ctx.localId, term, snapshot });
-        this.ack(index, true);
+        this.ack(chunk.streamId, index, true);
         this.ctx.logger.info('snapshot received', { peer: from, index, sizeBytes: chunk.end?.totalSizeBytes });
       })
       .catch((err: unknown) => {
@@ -190,7 +196,8 @@ class InboundSnapshots {
         void st.sink.then((s) => s.abort()).catch(() => undefined);
         const e = err instanceof SnapshotChunkError ? err : undefined;
         this.ctx.logger.warn('snapshot stream refused', { peer: from, index, code: e?.code ?? 'Internal', message: String(err) });
-        this.ack(index, false, e?.code ?? 'Internal', err instanceof Error ? err.message : String(err));
+        this.refusedStreamId = chunk.streamId;
+        this.ack(chunk.streamId, index, false, e?.code ?? 'Internal', err instanceof Error ? err.message : String(err));
       })
       .finally(() => {
         if (chunk.data.byteLength > 0 && --this.writesPending === 0 && !this.closed) this.ws.resume();
@@ -204,8 +211,9 @@ class InboundSnapshots {
     this.drop();
   }
 
-  private refuse(index: number, err: SnapshotChunkError): string {
-    this.ack(index, false, err.code, err.message);
+  private refuse(chunk: SnapshotChunk, err: SnapshotChunkError): string {
+    this.refusedStreamId = chunk.streamId;
+    this.ack(chunk.streamId, chunk.metadata.index, false, err.code, err.message);
     return err.message;
   }
 
@@ -217,7 +225,7 @@ class InboundSnapshots {
     this.tail = this.tail.then(() => st.sink.then((s) => s.abort())).catch(() => undefined);
   }
 
-  private ack(index: number, ok: boolean, code?: SnapshotAckCode, message?: string): void {
-    if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(snapAckFrame(index, ok, code, message));
+  private ack(streamId: number, index: number, ok: boolean, code?: SnapshotAckCode, message?: string): void {
+    if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(snapAckFrame(streamId, index, ok, code, message));
   }
 }

@@ -53,6 +53,7 @@ interface Queued {
  * the leader's memory), and the stream ends when the receiver acknowledges it.
  */
 interface SnapshotStream {
+  readonly id: number;
   readonly msg: SnapshotMessage;
   readonly ws: WebSocket;
   source: SnapshotSource | undefined;
@@ -83,6 +84,7 @@ export class PeerSender {
   /** At most one snapshot waits (newest wins) and at most one streams: each can be hundreds of MiB. */
   private pendingSnapshot: SnapshotMessage | undefined;
   private stream: SnapshotStream | undefined;
+  private lastStreamId = 0;
   private socket: WebSocket | undefined;
   private ready = false;
   private failedAttempts = 0;
@@ -263,14 +265,14 @@ export class PeerSender {
   private startStream(ws: WebSocket): void {
     const msg = this.pendingSnapshot!;
     this.pendingSnapshot = undefined;
-    const st: SnapshotStream = { msg, ws, source: undefined, chunks: undefined, pulling: true, ended: false, ackTimer: undefined, sentBytes: 0 };
+    const st: SnapshotStream = { id: ++this.lastStreamId, msg, ws, source: undefined, chunks: undefined, pulling: true, ended: false, ackTimer: undefined, sentBytes: 0 };
     this.stream = st;
     this.ctx.openSnapshot(msg).then(
       (source) => {
         st.pulling = false;
         if (this.stream !== st) return void source.close().catch(() => undefined);
         st.source = source;
-        st.chunks = streamChunks(source);
+        st.chunks = streamChunks(source, st.id);
         this.scheduleFlush();
       },
       (err: unknown) => {
@@ -401,7 +403,7 @@ export class PeerSender {
         return;
       case 'snapAck': {
         const st = this.stream;
-        if (!st || st.ws !== ws) return;
+        if (!st || st.ws !== ws || frame.streamId !== st.id) return;
         if (!frame.ok) this.ctx.logger.warn('peer refused a snapshot', { peer: this.peerId, index: frame.index, code: frame.code, message: frame.message });
         // A refusal ends the stream whenever it comes; an acknowledgement only once everything was sent.
         if (!frame.ok || st.ended) this.endStream(st, frame.ok, frame.code);

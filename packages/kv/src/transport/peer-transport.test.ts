@@ -510,9 +510,9 @@ describe('PeerTransport snapshots', () => {
     p.hello(5, 1);
     await waitFor('welcome', () => p.frames.some((f) => f.t === 'welcome'));
     const metadata = { index: 9, term: 1, confState: { voters: [1, 5], learners: [] } };
-    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, format: 'image', offsetBytes: 10, data: new Uint8Array(10) } }));
-    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, format: 'image', offsetBytes: 0, data: new Uint8Array(4) } }));
-    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, format: 'image', offsetBytes: 4, data: new Uint8Array(0), end: { totalSizeBytes: 4, crc32: 12345 } } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { streamId: 1, metadata, format: 'image', offsetBytes: 10, data: new Uint8Array(10) } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { streamId: 2, metadata, format: 'image', offsetBytes: 0, data: new Uint8Array(4) } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { streamId: 2, metadata, format: 'image', offsetBytes: 4, data: new Uint8Array(0), end: { totalSizeBytes: 4, crc32: 12345 } } }));
     p.send(encodeFrame({ t: 'msgs', msgs: [heartbeat(5, 1, 1)] }));
     await waitFor('delivered after', () => a.received.length === 1);
     await waitFor('two error frames back', () => p.errorCodes().length === 2);
@@ -564,6 +564,7 @@ describe('PeerTransport snapshots', () => {
     const port = (wss.address() as { port: number }).port;
     let listener: WebSocket | undefined;
     let endSeen = false;
+    let streamId = -1;
     wss.on('connection', (ws) => {
       listener = ws;
       ws.on('message', (data: Buffer) => {
@@ -572,6 +573,7 @@ describe('PeerTransport snapshots', () => {
           ws.send(encodeFrame({ t: 'welcome', clusterId: CLUSTER_ID, fromId: 2 }));
           ws.pause();
         }
+        if (f.t === 'snap') streamId = f.chunk.streamId;
         if (f.t === 'snap' && f.chunk.end !== undefined) endSeen = true;
       });
     });
@@ -608,7 +610,9 @@ describe('PeerTransport snapshots', () => {
       await waitFor('every chunk and the end', () => endSeen, 60_000);
       expect(pulled).toBe(chunksTotal);
       expect(sent).toEqual([]); // written is not installed: the receiver has not answered
-      listener!.send(encodeFrame({ t: 'snapAck', index: 70, ok: true }));
+      // An acknowledgement of another stream (a late one, say) does not end this one.
+      listener!.send(encodeFrame({ t: 'snapAck', streamId: streamId + 1, index: 70, ok: false, code: 'Internal' }));
+      listener!.send(encodeFrame({ t: 'snapAck', streamId, index: 70, ok: true }));
       await waitFor('reported sent', () => sent.length === 1);
       expect(sent).toEqual([[2, 70, true]]);
     } finally {
