@@ -219,6 +219,7 @@ async function leader(): Promise<void> {
     const followerUrl = await line('URL ');
     const metadata: SnapshotMetadata = { index: CONSISTENT_INDEX, term: 1, confState: { voters: [1, 2], learners: [] } };
     const sourceDisk = disk;
+    let readMs = 0;
     let sent: (ok: boolean) => void = () => undefined;
     const acknowledged = new Promise<boolean>((resolve) => (sent = resolve));
     transport = new PeerTransport({
@@ -228,10 +229,22 @@ async function leader(): Promise<void> {
       handler: () => undefined,
       logger: silentLogger,
       onSnapshotSent: (_peer, _index, ok) => sent(ok),
-      openSnapshotSource: async (msg) =>
-        imageState === undefined
-          ? openMvccSnapshotSource(sourceDisk, msg.snapshot.metadata, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT)
-          : imageSource({ metadata: msg.snapshot.metadata, data: imageState.serialize() }, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT),
+      openSnapshotSource: async (msg) => {
+        const source =
+          imageState === undefined
+            ? await openMvccSnapshotSource(sourceDisk, msg.snapshot.metadata, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT)
+            : imageSource({ metadata: msg.snapshot.metadata, data: imageState.serialize() }, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT);
+        return {
+          ...source,
+          next: async () => {
+            const t = performance.now();
+            const piece = await source.next();
+            readMs += performance.now() - t;
+            return piece;
+          },
+          close: () => source.close(),
+        };
+      },
     });
     await transport.start();
     transport.setPeer(2, followerUrl);
@@ -252,6 +265,7 @@ async function leader(): Promise<void> {
     console.log(`disk baseline (plain LevelDB, 512 KiB batches, one sync): ${mb(b.bytes)} MB in ${b.seconds.toFixed(2)} s = ${mb(b.bytes / b.seconds)} MB/s`);
     console.log(`snapshot ${ok ? 'acknowledged' : 'FAILED'}: ${mb(s.bytes)} MB, send → ack ${seconds.toFixed(2)} s`);
     console.log(`  follower: received and written in ${s.receiveSeconds.toFixed(2)} s = ${mb(s.bytes / s.receiveSeconds)} MB/s (${((s.bytes / s.receiveSeconds / (b.bytes / b.seconds)) * 100).toFixed(0)}% of the baseline; ${s.writeSeconds.toFixed(2)} s of it in LevelDB batches); sync + open + rebuild ${s.installSeconds.toFixed(2)} s; ${s.keys} keys`);
+    console.log(`  leader: ${(readMs / 1000).toFixed(2)} s reading the source`);
     console.log(`  leader RSS: ${mb(rssBeforeBytes)} MB before, ${mb(rssMaxBytes)} MB at most during (+${mb(rssMaxBytes - rssBeforeBytes)} MB)`);
     await (imageState?.disk ?? disk).close();
   } finally {

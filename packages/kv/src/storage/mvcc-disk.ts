@@ -247,7 +247,7 @@ export class MvccDisk implements RevisionBackend {
    * created, so the caller reads one consistent state however long it takes (a snapshot stream to a
    * follower, mvcc-snapshot.ts). The caller must close it.
    */
-  iterateCommitted(range: { gte: Uint8Array; lt: Uint8Array }): Promise<CommittedIterator> {
+  iterateCommitted(range: { gte: Uint8Array; lt: Uint8Array; highWaterMarkBytes?: number }): Promise<CommittedIterator> {
     const run = this.tail.then(() => {
       if (this.closed) throw new StorageError('Closed', `MVCC database at ${this.path} is closed`);
       if (this.failure !== undefined) throw new StorageError('Failed', `an earlier write to ${this.path} failed`, { cause: this.failure });

@@ -58,7 +58,9 @@ function uintRecord(path: string, key: Uint8Array, raw: Uint8Array, what: string
  */
 export async function openMvccSnapshotSource(disk: MvccDisk, metadata: SnapshotMetadata, chunkSizeBytes: number): Promise<SnapshotSource> {
   if (!(chunkSizeBytes > 0)) throw new RangeError('chunkSizeBytes must be > 0');
-  const it = await disk.iterateCommitted(STREAM_RANGE);
+  // classic-level stops a nextv() at highWaterMarkBytes (16 KiB by default: ~15 records of 1 KiB per native
+  // round trip); a chunk's worth per call keeps the reads at disk speed with memory still bounded.
+  const it = await disk.iterateCommitted({ ...STREAM_RANGE, highWaterMarkBytes: chunkSizeBytes });
   let generation = 0;
   let exhausted = false;
   let closed = false;
@@ -116,7 +118,7 @@ export async function openMvccSnapshotSource(disk: MvccDisk, metadata: SnapshotM
     if (carry.byteLength === 0) return undefined;
     const piece = carry.subarray(0, chunkSizeBytes);
     carry = carry.subarray(piece.byteLength);
-    if (!exhausted && !closed && carry.byteLength < chunkSizeBytes) ahead = fetch();
+    if (!exhausted && !closed && ahead === undefined) ahead = fetch();
     return piece;
   };
 
