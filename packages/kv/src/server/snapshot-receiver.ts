@@ -16,6 +16,13 @@ import type { ReceivedSnapshots } from './seams.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { StateMachineDisk } from './state-machine-disk.ts';
 
+/**
+ * Received states kept at once, newest first (each holds an open database and its rebuilt index). More than
+ * one: a state must not be dropped between its message being stepped and its install, even if another
+ * stream completes meanwhile.
+ */
+export const PREPARED_SNAPSHOTS_MAX = 2;
+
 interface Prepared {
   readonly index: number;
   readonly dirName: string;
@@ -23,8 +30,8 @@ interface Prepared {
 }
 
 export class SnapshotReceiver implements ReceivedSnapshots {
-  /** At most one: the newest stream received; each holds an open database and its rebuilt index. */
-  private prepared: Prepared | undefined;
+  /** Received and opened, not yet taken; newest last, at most PREPARED_SNAPSHOTS_MAX. */
+  private prepared: Prepared[] = [];
   /** Taken by the member, to be made durable by installed(). */
   private taken: Prepared | undefined;
   private closed = false;
@@ -40,9 +47,12 @@ export class SnapshotReceiver implements ReceivedSnapshots {
   async openSink(metadata: SnapshotMetadata): Promise<SnapshotSink> {
     const name = receivedDirName(metadata.index);
     if (this.closed) throw new SnapshotChunkError('Unsupported', 'this member is stopping');
-    if (name === this.currentDirName || this.taken?.dirName === name) throw new SnapshotChunkError('Mismatch', `the snapshot at ${metadata.index} is already installed here`);
-    // The leader sent this snapshot again (its first send failed, or we did not answer in time).
-    if (this.prepared?.dirName === name) await this.dropPrepared();
+    if (name === this.currentDirName || this.taken?.dirName === name || this.prepared.some((p) => p.dirName === name)) {
+      // The same snapshot again (the leader did not hear our answer, or has applied nothing since): the state
+      // committed at one index is the same from any leader, so the stream is checked and discarded, and the
+      // message stepped again with the state already here.
+      return discardingSink(metadata);
+    }
     const sink = await MvccSnapshotSink.create(metadata, join(this.dataDir, partialDirName(metadata.index)), join(this.dataDir, name));
     return {
       write: (data) => sink.write(data),
@@ -56,11 +66,11 @@ export class SnapshotReceiver implements ReceivedSnapshots {
   }
 
   take(index: number): KvStateMachine | undefined {
-    const p = this.prepared;
-    if (p === undefined || p.index !== index) return undefined;
-    this.prepared = undefined;
+    const i = this.prepared.findIndex((p) => p.index === index);
+    if (i < 0) return undefined;
+    const [p] = this.prepared.splice(i, 1);
     this.taken = p;
-    return p.stateMachine;
+    return p!.stateMachine;
   }
 
   async installed(index: number, previous: KvStateMachine): Promise<void> {
@@ -77,7 +87,7 @@ export class SnapshotReceiver implements ReceivedSnapshots {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.dropPrepared();
+    for (const p of this.prepared.splice(0)) await drop(this.dataDir, p);
   }
 
   private async prepare(index: number, dirName: string): Promise<void> {
@@ -96,15 +106,21 @@ export class SnapshotReceiver implements ReceivedSnapshots {
       await o.journal.close();
       throw new SnapshotChunkError('Unsupported', 'this member is stopping');
     }
-    await this.dropPrepared();
-    this.prepared = { index, dirName, stateMachine: new KvStateMachine(o.mvcc, o.dedupe, o.members, o.removed, o.journal) };
+    this.prepared.push({ index, dirName, stateMachine: new KvStateMachine(o.mvcc, o.dedupe, o.members, o.removed, o.journal) });
+    while (this.prepared.length > PREPARED_SNAPSHOTS_MAX) await drop(this.dataDir, this.prepared.shift()!);
   }
+}
 
-  private async dropPrepared(): Promise<void> {
-    const p = this.prepared;
-    this.prepared = undefined;
-    if (p === undefined) return;
-    await p.stateMachine.disk?.close().catch(() => undefined);
-    await rm(join(this.dataDir, p.dirName), { recursive: true, force: true });
-  }
+async function drop(dataDir: string, p: Prepared): Promise<void> {
+  await p.stateMachine.disk?.close().catch(() => undefined);
+  await rm(join(dataDir, p.dirName), { recursive: true, force: true });
+}
+
+/** A sink that keeps nothing: the stream is still checked by the transport before finish(). */
+function discardingSink(metadata: SnapshotMetadata): SnapshotSink {
+  return {
+    write: () => Promise.resolve(),
+    finish: () => Promise.resolve({ metadata, data: new Uint8Array(0) }),
+    abort: () => Promise.resolve(),
+  };
 }
