@@ -157,6 +157,8 @@ export class MvccSnapshotSink implements SnapshotSink {
   private sawFormat = false;
   private consistentIndex: number | undefined;
   private done = false;
+  /** The last batch issued. Every key occurs once in a stream, so batches may land in any order. */
+  private inFlight: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly metadata: SnapshotMetadata,
@@ -197,11 +199,17 @@ export class MvccSnapshotSink implements SnapshotSink {
       at = end;
     }
     this.carry = Uint8Array.from(view.subarray(at));
-    if (ops.length > 0) await db.batch(ops);
+    // Two batches in flight at most: LevelDB writes one while the next chunk arrives and is parsed.
+    const previous = this.inFlight;
+    const mine = ops.length > 0 ? db.batch(ops) : Promise.resolve();
+    mine.catch(() => undefined);
+    this.inFlight = mine;
+    await previous;
   }
 
   async finish(): Promise<Snapshot> {
     const db = this.open();
+    await this.inFlight;
     if (this.carry.byteLength > 0) throw new SnapshotChunkError('BadData', `stream ends inside a record (${this.carry.byteLength} bytes left)`);
     if (!this.sawFormat) throw new SnapshotChunkError('BadData', 'stream has no format record');
     if (this.consistentIndex !== this.metadata.index) {
@@ -224,6 +232,7 @@ export class MvccSnapshotSink implements SnapshotSink {
     this.done = true;
     const db = this.db;
     this.db = undefined;
+    await this.inFlight.catch(() => undefined);
     await db?.close().catch(() => undefined);
     await rm(this.partialDir, { recursive: true, force: true });
   }
