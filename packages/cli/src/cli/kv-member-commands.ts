@@ -66,7 +66,7 @@ function defineMemberRun(member: Command): void {
     .option('--peer-cert-file <path>', 'peer port TLS certificate (PEM); needs https peer URLs')
     .option('--peer-key-file <path>', 'peer port TLS key (PEM)')
     .option('--peer-trusted-ca-file <path>', 'CA for peer certificates (mutual TLS between peers)')
-    .addOption(new Option('--mvcc-backend <kind>', 'where the MVCC state lives: leveldb (under <data-dir>/mvcc; restart reads it) or memory (Raft snapshots only)').choices(['leveldb', 'memory']).default('leveldb'))
+    .addOption(new Option('--mvcc-backend <kind>', 'where the MVCC state lives: leveldb (under <data-dir>/mvcc, or the directory <data-dir>/mvcc.current names once a snapshot was received; restart reads it) or memory (Raft snapshots only)').choices(['leveldb', 'memory']).default('leveldb'))
     .option('--unsafe-fault-injection', 'serve POST /debug/faults for fault tests (never in production)', false)
     .addOption(new Option('--exit-with-parent', 'stop when the process that started this member dies (local clusters)').default(false).hideHelp())
     .addOption(new Option('--unsafe-bug-stale-reads', 'PLANTED BUG: serve linearizable reads without ReadIndex (to test the checkers)').default(false).hideHelp())
