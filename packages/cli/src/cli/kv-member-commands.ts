@@ -58,6 +58,7 @@ function defineMemberRun(member: Command): void {
     .option('--tick-ms <ms>', 'real time per Raft tick', intArg('--tick-ms', 1), MEMBER_DEFAULTS.tickMs)
     .option('--election-ticks <n>', 'election timeout in ticks', intArg('--election-ticks', 1), MEMBER_DEFAULTS.electionTicks)
     .option('--snapshot-count <n>', 'applied entries between snapshots', intArg('--snapshot-count', 1), MEMBER_DEFAULTS.snapshotCount)
+    .option('--catch-up-entries <n>', 'entries kept in the log behind a snapshot for followers a little behind (etcd --experimental-snapshot-catchup-entries); a follower further behind gets the snapshot', intArg('--catch-up-entries', 0), MEMBER_DEFAULTS.catchUpEntries)
     .option('--max-request-bytes <n>', 'largest client request accepted', intArg('--max-request-bytes', 1), MEMBER_DEFAULTS.requestSizeBytesMax)
     .option('--auto-compaction-retention <revisions>', 'compact to (revision − N) every 5 minutes; 0 = off', intArg('--auto-compaction-retention', 0), MEMBER_DEFAULTS.autoCompactionRetentionRevisions)
     .option('--cert-file <path>', 'client port TLS certificate (PEM); needs an https client URL')
