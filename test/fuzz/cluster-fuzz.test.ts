@@ -1,6 +1,6 @@
 // A short `halyard fuzz cluster` run in CI: real member processes, concurrent clients, kill -9, pause
 // and partition faults; then every acknowledged write is present, the history is linearizable and the
-// watcher saw every change in order exactly once. (Long runs are a CLI command, not a test.)
+// watcher saw every change in order exactly once, with snapshots frequent enough that members catch up by them. (Long runs are a CLI command, not a test.)
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,10 @@ describe('fuzz cluster (short run)', () => {
       clientPortBase: 0,
       ports,
       tickMs: 50,
+      // Snapshots and log compaction every few dozen writes, so a member back from kill -9 or a partition
+      // is likely to catch up by a streamed snapshot of the leader's database, not only from the log.
+      snapshotCount: 50,
+      catchUpEntries: 10,
       faultIntervalMs: 2_000,
       faultHoldMs: 1_500,
       opsPerClientMax: 20_000,

@@ -3,48 +3,22 @@
 // new value, then the cut-off follower is asked for the key. With the planted bug it answers the old
 // value at once, and the history of those operations is not linearizable; without the bug the read
 // cannot complete while the follower is cut off (no read index), so nothing stale is ever returned.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkHistory, type HistoryOp } from '@halyard/cli/check';
-import { KvClient, bytesToString } from '@halyard/kv-client';
-import { type RunningMember, startMember } from '@halyard/kv/server';
-import { freePorts, waitFor } from '../../packages/kv/src/server/test-util.testutil.ts';
-import { silentLogger } from '@halyard/kv/transport';
+import { bytesToString } from '@halyard/kv-client';
+import { waitFor } from '../../packages/kv/src/server/test-util.testutil.ts';
+import { inProcessMembers } from '../testing/in-process-members.ts';
 
-let running: RunningMember[] = [];
-let clients: KvClient[] = [];
-let dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await Promise.all(running.map((r) => r.stop()));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  running = [];
-  clients = [];
-  dirs = [];
-});
+const startCluster = inProcessMembers('planted');
 
 async function scenario(staleReadsBug: boolean): Promise<{ history: HistoryOp[]; staleReadReturned: boolean }> {
-  const ports = await freePorts(6);
-  const initialCluster = new Map([0, 1, 2].map((i) => [`m${i + 1}`, `http://127.0.0.1:${ports[2 * i]}`]));
-  for (let i = 0; i < 3; i++) {
-    const dataDir = await mkdtemp(join(tmpdir(), 'halyard-planted-'));
-    dirs.push(dataDir);
-    running.push(
-      await startMember(
-        { name: `m${i + 1}`, dataDir, peerUrl: initialCluster.get(`m${i + 1}`)!, clientUrl: `http://127.0.0.1:${ports[2 * i + 1]}`, initialCluster, tickMs: 20, unsafeBugStaleReads: staleReadsBug, requestTimeoutMs: 2_000 },
-        silentLogger,
-      ),
-    );
-  }
-  await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
-  const leader = running.find((r) => r.member.isLeader())!;
+  const cluster = await startCluster(3, { tickMs: 20, unsafeBugStaleReads: staleReadsBug, requestTimeoutMs: 2_000 });
+  const running = cluster.running;
+  const leader = await cluster.waitForLeader();
   const follower = running.find((r) => !r.member.isLeader())!;
   await waitFor(() => follower.member.leaderId() === leader.member.ids.memberId, 30_000, 'the follower to know its leader');
-  const writer = new KvClient({ endpoints: [leader.member.config.clientUrl], requestTimeoutMs: 5_000 });
-  const reader = new KvClient({ endpoints: [follower.member.config.clientUrl], requestTimeoutMs: 1_500 });
-  clients.push(writer, reader);
+  const writer = cluster.client({ endpoints: [leader.member.config.clientUrl], requestTimeoutMs: 5_000 });
+  const reader = cluster.client({ endpoints: [follower.member.config.clientUrl], requestTimeoutMs: 1_500 });
   const history: HistoryOp[] = [];
   let t = 0;
   const w1 = await writer.put('k', 'v1');

@@ -8,44 +8,23 @@
 //
 // In-process members on 127.0.0.1: grant, wait for a checkpoint to be applied, keep alive, stop the
 // leader, then watch the key until the TTL after the keep-alive has (nearly) passed.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { KvClient } from '@halyard/kv-client';
-import { type RunningMember, startMember } from '@halyard/kv/server';
-import { silentLogger } from '@halyard/kv/transport';
-import { freePorts, waitFor } from '../../packages/kv/src/server/test-util.testutil.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../packages/kv/src/server/test-util.testutil.ts';
+import { inProcessMembers } from '../testing/in-process-members.ts';
 
 const TTL_SECONDS = 8;
 
-let running: RunningMember[] = [];
-let clients: KvClient[] = [];
-let dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await Promise.all(running.map((r) => r.stop()));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  running = [];
-  clients = [];
-  dirs = [];
-});
+const startCluster = inProcessMembers('lease');
 
 describe('lease keep-alive across a leader change', () => {
   // The lessor class of bugs of issue 13: the keep-alive clears the checkpointed remaining TTL through Raft
   // before it is answered (Lessor.checkpointClearedByRenewal, etcd lessor.Renew); without that, the next
   // leader promoted the lease from the stale checkpoint and this test failed.
   it('a key whose lease was kept alive is still there TTL seconds after the keep-alive, after the leader stopped', async () => {
-    const ports = await freePorts(6);
-    const initialCluster = new Map([0, 1, 2].map((i) => [`m${i + 1}`, `http://127.0.0.1:${ports[2 * i]}`]));
-    for (let i = 0; i < 3; i++) {
-      const dataDir = await mkdtemp(join(tmpdir(), 'halyard-lease-'));
-      dirs.push(dataDir);
-      running.push(await startMember({ name: `m${i + 1}`, dataDir, peerUrl: initialCluster.get(`m${i + 1}`)!, clientUrl: `http://127.0.0.1:${ports[2 * i + 1]}`, initialCluster, tickMs: 20, requestTimeoutMs: 3_000 }, silentLogger));
-    }
-    await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
-    const client = new KvClient({ endpoints: running.map((r) => r.member.config.clientUrl), requestTimeoutMs: 5_000 });
-    clients.push(client);
+    const cluster = await startCluster(3, { tickMs: 20, requestTimeoutMs: 3_000 });
+    const running = cluster.running;
+    await cluster.waitForLeader();
+    const client = cluster.client({ endpoints: running.map((r) => r.member.config.clientUrl), requestTimeoutMs: 5_000 });
     const lease = await client.leaseGrant(TTL_SECONDS);
     await client.put('owned', 'v', { lease: lease.id });
 
@@ -62,16 +41,13 @@ describe('lease keep-alive across a leader change', () => {
 
     const keepAliveSentMs = performance.now();
     await client.leaseKeepAliveOnce(lease.id);
-    const leader = running.find((r) => r.member.isLeader())!;
-    await leader.stop();
-    running = running.filter((r) => r !== leader);
-    await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a new leader');
+    await cluster.stopMember(cluster.leader());
+    await cluster.waitForLeader();
 
     // Until (nearly) TTL after the keep-alive was sent, the key must be there. A second of margin for the
     // client's own scheduling; the early expiry this catches comes seconds sooner.
     const untilMs = keepAliveSentMs + (TTL_SECONDS - 1) * 1000;
-    const reader = new KvClient({ endpoints: running.map((r) => r.member.config.clientUrl), requestTimeoutMs: 5_000 });
-    clients.push(reader);
+    const reader = cluster.client({ endpoints: cluster.running.map((r) => r.member.config.clientUrl), requestTimeoutMs: 5_000 });
     while (performance.now() < untilMs) {
       const startedMs = performance.now();
       const r = await reader.get('owned');

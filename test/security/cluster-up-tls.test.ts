@@ -5,7 +5,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,28 +14,13 @@ import { WebSocket } from 'ws';
 import { waitFor } from '../../packages/kv/src/server/test-util.testutil.ts';
 import { runCli } from '../../packages/cli/src/cli/kv-cli.testutil.ts';
 import { readKvEnvFile } from '../../packages/cli/src/cluster/env-file.ts';
+import { freeClusterPortBase } from '../../packages/cli/src/cluster/port-base.testutil.ts';
 
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MAIN = fileURLToPath(new URL('../../packages/cli/src/cli/main.ts', import.meta.url));
 /** Generous: three members start through tsx on a loaded two-core machine. */
 const READY_DEADLINE_MS = 120_000;
 const COMMAND_TIMEOUT_MS = 20_000;
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 12_000 + 2 * Math.floor(Math.random() * 1_500);
-    if ((await Promise.all([0, 1, 10_000, 10_001, 20_000, 20_001].map((d) => portFree(base + d)))).every(Boolean)) return base;
-  }
-  throw new Error('no free port base');
-}
 
 interface Up {
   child: ChildProcess;
@@ -91,7 +75,7 @@ describe('halyard kv cluster up, secure by default', () => {
     dir = await mkdtemp(join(tmpdir(), 'halyard-secure-'));
     // The default data folder's layout, under a folder of our own: a bare `halyard kv` run there finds it.
     const data = join(dir, '.halyard', 'cluster');
-    const base = await freeBase();
+    const base = await freeClusterPortBase();
     up = clusterUp(data, base);
     const first = up;
     await waitFor(() => /^ready: leader m\d/m.test(first.out()) || first.child.exitCode !== null, READY_DEADLINE_MS, `the ready line; output so far:\n${first.out()}`);

@@ -1,7 +1,7 @@
 // Benchmark of the `halyard` command line end to end (not a test: it prints figures): how long one
-// `halyard kv put k v` takes, process start to exit, with the built bin (bin/halyard.js, which loads the
-// bundle) under plain node against a running local 3-member cluster (members from the same compiled
-// build); the same command through the unbundled compiled sources (dist/cli/main.js) beside it; and the
+// `halyard kv put k v` takes, process start to exit, with the built bin (bin/halyard.js, which runs the
+// bundle with its code cache; the warm-up rounds write the cache) under plain node against a running
+// local 3-member cluster (members from the same compiled build); the same command through the unbundled compiled sources (dist/cli/main.js) beside it; and the
 // same for etcdctl against a real single-member etcd when both are installed (Debian etcd-server /
 // etcd-client).
 //
@@ -24,9 +24,9 @@ const runs = Number(values.runs);
 if (!Number.isSafeInteger(runs) || runs < 1 || runs > 1000) throw new Error('--runs must be an integer in 1..1000');
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
-/** What a user runs: the bin, which loads the bundle (dist/bundle/). */
+/** What a user runs: the bin, which runs the bundle (dist/bundle/main.cjs) with its code cache. */
 const BIN = fileURLToPath(new URL('../bin/halyard.js', import.meta.url));
-const BUNDLE = join(DIST, 'bundle', 'main.js');
+const BUNDLE = join(DIST, 'bundle', 'main.cjs');
 if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: build first (npx -y pnpm@10.20.0 run build)`);
 const WARM_UP_RUNS = 3;
 

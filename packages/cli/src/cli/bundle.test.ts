@@ -1,20 +1,23 @@
-// The built `halyard` bin (bin/halyard.js → the esbuild bundle in dist/bundle/, scripts/bundle.ts) behaves
-// byte for byte as the unbundled compiled program (dist/cli/main.js): same stdout, stderr and exit code;
-// commands the bundle does not hold are handed over to dist/cli/main.js and run there (handoff.ts); and a
-// client command loads neither the unbundled files nor the built-in modules it has no use for.
-// Needs the build (`pnpm build`, which `pnpm test` runs first).
+// The built `halyard` bin (bin/halyard.js → dist/bundle/run.cjs, which runs the esbuild bundle
+// dist/bundle/main.cjs with a V8 code cache: scripts/bundle.ts, code-cache.ts) behaves byte for byte as the
+// unbundled compiled program (dist/cli/main.js): same stdout, stderr and exit code, with no code cache, a
+// corrupt one or the one it wrote; commands the bundle does not hold are handed over to dist/cli/main.js
+// and run there (handoff.ts); and a client command loads neither the unbundled files nor the built-in
+// modules it has no use for. Needs the build (`pnpm build`, which `pnpm test` runs first).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeCluster } from '../../../../test/kv-client/testing/fake-cluster.ts';
+import { cacheFiles } from './code-cache.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/halyard.js', import.meta.url));
 const UNBUNDLED = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const BUNDLE = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/bundle/main.cjs', import.meta.url));
+const LOADER = fileURLToPath(new URL('../../dist/bundle/run.cjs', import.meta.url));
 
 /**
  * Preloaded with --import (plain JavaScript, so no loader of the test's own is in the way): at exit, writes
@@ -48,12 +51,17 @@ function run(entry: string, args: readonly string[], opts: { stdin?: string; nod
   });
 }
 
+/** What a run answered, in a form that compares byte for byte. */
+function summary(r: Run): { code: number | null; stdout: string; stderr: string } {
+  return { code: r.code, stdout: r.stdout.toString('latin1'), stderr: r.stderr };
+}
+
 /** Runs `halyard ...args` through the bin and through the unbundled program; both must answer the same. */
 async function expectSame(args: readonly string[], stdin?: string): Promise<Run> {
   const opts = stdin !== undefined ? { stdin } : {};
   const bundled = await run(BIN, args, opts);
   const unbundled = await run(UNBUNDLED, args, opts);
-  expect({ code: bundled.code, stdout: bundled.stdout.toString('latin1'), stderr: bundled.stderr }, args.join(' ')).toEqual({ code: unbundled.code, stdout: unbundled.stdout.toString('latin1'), stderr: unbundled.stderr });
+  expect(summary(bundled), args.join(' ')).toEqual(summary(unbundled));
   return bundled;
 }
 
@@ -61,7 +69,7 @@ let cluster: FakeCluster;
 let dir: string;
 
 beforeAll(async () => {
-  for (const f of [BUNDLE, UNBUNDLED]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
+  for (const f of [BUNDLE, LOADER, UNBUNDLED]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
   cluster = await FakeCluster.start(1);
   dir = await mkdtemp(join(tmpdir(), 'halyard-bundle-'));
 });
@@ -90,6 +98,11 @@ describe('the bundled bin', () => {
     await expectSame(['kv', '--endpoints', eps, '-w', 'json', 'get', 'greeting']);
     await expectSame(['kv', '--endpoints', eps, '--hex', 'get', 'greeting']);
     expect((await expectSame(['kv', '--endpoints', eps, 'lease', 'revoke', 'ffff'])).code).toBe(1);
+    // fs/promises is loaded on first use in the bundle: a file named by a flag is read, or fails, the same.
+    const txnFile = join(dir, 'txn.txt');
+    await writeFile(txnFile, '\nput from-file v\n\n');
+    expect((await expectSame(['kv', '--endpoints', eps, 'txn', '--file', txnFile])).stdout.toString()).toBe('SUCCESS\n\nOK\n');
+    expect((await expectSame(['kv', '--endpoints', eps, 'txn', '--file', join(dir, 'missing.txt')])).code).toBe(1);
   });
 
   it('hands the commands it does not hold to the unbundled program, which runs them and sets the exit code', async () => {
@@ -105,14 +118,39 @@ describe('the bundled bin', () => {
     expect(restore.stderr.match(/cannot read snapshot/g)).toHaveLength(1);
   });
 
-  it('kv put loads only the bundle, and not TLS, HTTPS, zlib or child_process', async () => {
+  it('answers the same with no code cache, a corrupt one and the one it wrote, and writes the client cache', async () => {
+    const eps = cluster.endpoints.join(',');
+    const files = cacheFiles(BUNDLE);
+    const commands = [['kv', '--endpoints', eps, 'put', 'cached', 'v1'], ['kv', '--endpoints', eps, 'get', 'cached']];
+    /** The commands in order (the get reads what the put wrote) through one entry. */
+    const answers = async (entry: string): Promise<unknown[]> => {
+      const got: unknown[] = [];
+      for (const args of commands) got.push(summary(await run(entry, args)));
+      return got;
+    };
+    const expected = await answers(UNBUNDLED);
+    const bin = (): Promise<unknown[]> => answers(BIN);
+    await rm(files.client, { force: true });
+    await rm(files.base, { force: true });
+    expect(await bin(), 'no cache').toEqual(expected);
+    // A put ran (the network client): its cache is the one kept.
+    expect(existsSync(files.client)).toBe(true);
+    expect(await bin(), 'the cache it wrote').toEqual(expected);
+    await writeFile(files.client, Buffer.from('not a V8 code cache'));
+    expect(await bin(), 'a corrupt cache').toEqual(expected);
+    // The rejected cache was replaced by a real one.
+    expect((await readFile(files.client)).toString('latin1')).not.toBe('not a V8 code cache');
+  });
+
+  it('kv put loads only the bundle, and not TLS, HTTPS, zlib, child_process or fs/promises', async () => {
     const file = join(dir, 'loaded.json');
     const r = await run(BIN, ['kv', '--endpoints', cluster.endpoints.join(','), 'put', 'k', 'v'], { nodeArgs: ['--import', LOADED_PRELOAD], env: { HALYARD_LOADED_FILE: file } });
     expect(r.code).toBe(0);
     const loaded = JSON.parse(await readFile(file, 'utf8')) as { builtins: string[]; commonJs: string[] };
-    // (The package's own package.json is there: version.ts reads the version from it.)
-    expect(loaded.commonJs.filter((f) => !f.endsWith('package.json'))).toEqual([]);
+    // The bin and the bundle's loader; the bundle itself is compiled by the loader, not required. (The
+    // package's own package.json is there: version.ts reads the version from it.)
+    expect(loaded.commonJs.filter((f) => !f.endsWith('package.json'))).toEqual([BIN, LOADER]);
     expect(loaded.builtins).toContain('http');
-    for (const unused of ['tls', 'https', 'zlib', 'child_process']) expect(loaded.builtins, unused).not.toContain(unused);
+    for (const unused of ['tls', 'https', 'zlib', 'child_process', 'fs/promises']) expect(loaded.builtins, unused).not.toContain(unused);
   });
 });

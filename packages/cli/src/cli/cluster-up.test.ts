@@ -5,36 +5,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../kv/src/server/test-util.testutil.ts';
 import { processAlive } from '../../../../test/testing/process.ts';
+import { freeClusterPortBase } from '../cluster/port-base.testutil.ts';
 
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 /** Generous: three members start through tsx on a loaded two-core machine. */
 const READY_DEADLINE_MS = 100_000;
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A client port base whose six ports (client and peer of three members, 10000 apart) are free. */
-async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 12_000 + 2 * Math.floor(Math.random() * 1_500);
-    const ports = [0, 1, 10_000, 10_001, 20_000, 20_001].map((d) => base + d);
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free port base');
-}
 
 let wrapper: ChildProcess | undefined;
 let pids: number[] = [];
@@ -53,7 +35,7 @@ afterEach(async () => {
 describe('halyard kv cluster up (real processes)', () => {
   it('logs to files, says ready, and takes its members down when its starting parent gets SIGTERM', async () => {
     dir = await mkdtemp(join(tmpdir(), 'halyard-start-'));
-    const base = await freeBase();
+    const base = await freeClusterPortBase();
     const data = join(dir, 'cluster');
     // The shell stands for `pnpm start`: it runs halyard as a child (the `; echo` keeps it from exec'ing
     // node) and, killed with SIGTERM, dies without passing the signal on.

@@ -16,6 +16,8 @@ export interface FuzzClusterFlags {
   out?: string;
   clientPortBase: number;
   tickMs: number;
+  snapshotCount?: number;
+  catchUpEntries?: number;
   faultIntervalMs: number;
   faultHoldMs: number;
   opsPerClient: number;
@@ -51,6 +53,8 @@ export async function fuzzCluster(o: FuzzClusterFlags): Promise<void> {
     outDir: o.out ?? `fuzz-out/cluster-${new Date().toISOString().replace(/[:.]/g, '-')}`,
     clientPortBase: o.clientPortBase,
     tickMs: o.tickMs,
+    ...(o.snapshotCount !== undefined ? { snapshotCount: o.snapshotCount } : {}),
+    ...(o.catchUpEntries !== undefined ? { catchUpEntries: o.catchUpEntries } : {}),
     faultIntervalMs: o.faultIntervalMs,
     faultHoldMs: o.faultHoldMs,
     opsPerClientMax: o.opsPerClient,

@@ -73,6 +73,8 @@ export function defineFuzzCommands(program: Command): void {
     .option('--out <dir>', 'output folder (history, report, member data); default fuzz-out/cluster-<time>')
     .option('--client-port-base <port>', 'first client port (members use base, base+2, …)', intArg('--client-port-base', 1024, 60_000), 31_379)
     .option('--tick-ms <ms>', 'Raft tick of the members', intArg('--tick-ms', 5, 1000), 50)
+    .option('--snapshot-count <n>', "the members' --snapshot-count (small: snapshots and log compaction happen during the run)", intArg('--snapshot-count', 1))
+    .option('--catch-up-entries <n>', "the members' --catch-up-entries (small: a member back from a fault catches up by snapshot)", intArg('--catch-up-entries', 0))
     .option('--fault-interval-ms <ms>', 'time between faults', intArg('--fault-interval-ms', 100, 600_000), 3_000)
     .option('--fault-hold-ms <ms>', 'how long a fault lasts', intArg('--fault-hold-ms', 100, 600_000), 2_000)
     .option('--planted-bug <list>', `switch on planted server bugs to see the checks catch them (${PLANTED_BUGS_HELP})`)

@@ -25,6 +25,7 @@ export interface MemberRunFlags extends TlsFlags {
   tickMs: number;
   electionTicks: number;
   snapshotCount: number;
+  catchUpEntries: number;
   maxRequestBytes: number;
   unsafeFaultInjection: boolean;
   unsafeBugStaleReads: boolean;
@@ -64,6 +65,7 @@ export async function runMember(o: MemberRunFlags): Promise<void> {
         tickMs: o.tickMs,
         electionTicks: o.electionTicks,
         snapshotCount: o.snapshotCount,
+        catchUpEntries: o.catchUpEntries,
         requestSizeBytesMax: o.maxRequestBytes,
         unsafeFaultInjection: o.unsafeFaultInjection,
         unsafeBugStaleReads: o.unsafeBugStaleReads,

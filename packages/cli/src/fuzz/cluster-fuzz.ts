@@ -27,6 +27,9 @@ export interface ClusterFuzzOptions {
   /** Explicit ports per member (overrides clientPortBase), e.g. from a free-port probe. */
   readonly ports?: readonly MemberPorts[];
   readonly tickMs: number;
+  /** The members' --snapshot-count and --catch-up-entries; small values make members catch up by snapshot. */
+  readonly snapshotCount?: number;
+  readonly catchUpEntries?: number;
   /** Time between faults and how long each is held. */
   readonly faultIntervalMs: number;
   readonly faultHoldMs: number;
@@ -79,7 +82,12 @@ export async function runClusterFuzz(o: ClusterFuzzOptions): Promise<ClusterFuzz
     ...(o.ports !== undefined ? { ports: o.ports } : {}),
     tickMs: o.tickMs,
     clusterToken: token,
-    extraArgs: ['--unsafe-fault-injection', ...(o.plantedBugs ?? []).map((b) => PLANTED_BUG_FLAGS[b])],
+    extraArgs: [
+      '--unsafe-fault-injection',
+      ...(o.snapshotCount !== undefined ? ['--snapshot-count', String(o.snapshotCount)] : []),
+      ...(o.catchUpEntries !== undefined ? ['--catch-up-entries', String(o.catchUpEntries)] : []),
+      ...(o.plantedBugs ?? []).map((b) => PLANTED_BUG_FLAGS[b]),
+    ],
   });
   const rng = new SeededRng(o.seed);
   const t0 = performance.now();

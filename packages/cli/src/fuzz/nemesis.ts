@@ -51,13 +51,18 @@ export class Nemesis {
     const members = this.cluster.members.filter((m) => this.cluster.isRunning(m.name));
     const victim = members[this.rng.int(members.length)];
     if (victim === undefined) return;
+    // The run's stop signal outlives every strike: each hold removes its listener when it ends on time.
     const hold = (): Promise<void> =>
       new Promise((r) => {
-        const t = setTimeout(r, holdMs);
-        signal.addEventListener('abort', () => {
+        const onAbort = (): void => {
           clearTimeout(t);
           r();
-        }, { once: true });
+        };
+        const t = setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          r();
+        }, holdMs);
+        signal.addEventListener('abort', onAbort, { once: true });
       });
     switch (kind) {
       case 'kill':

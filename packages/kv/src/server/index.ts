@@ -22,6 +22,9 @@ export { memberIdOf, clusterIdOf, idToHex } from './ids.ts';
 export { toWireError } from './wire-errors.ts';
 export { snapshotStatus, restoreSnapshot, SnapshotFileError, type SnapshotStatus, type SnapshotMeta, type RestoreOptions, type RestoreResult } from './snapshot-file.ts';
 export { hashKv, type KvHash } from './kv-hash.ts';
+export { StateMachineDisk } from './state-machine-disk.ts';
+export { SnapshotReceiver } from './snapshot-receiver.ts';
+export { MVCC_DIR_DEFAULT, MVCC_POINTER_FILE, currentMvccDirName, mvccDirAtStart, receivedDirName } from './mvcc-dirs.ts';
 
 export interface RunningMember {
   readonly member: KvMember;

@@ -1,6 +1,6 @@
 // A 3-member cluster in one process on loopback: elect, write through the leader, read from every
 // member, survive a restart from disk. (Real separate processes are tested in test/kv-cluster.)
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, type ServerFrame } from '@halyard/kv-client/protocol';
 import { silentLogger } from '../transport/index.ts';
 import { type RunningMember, startMember } from './index.ts';
+import { hashKv } from './kv-hash.ts';
+import { MVCC_POINTER_FILE } from './mvcc-dirs.ts';
 import { freePorts, waitFor } from './test-util.testutil.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -179,38 +181,41 @@ describe('a 3-member cluster in one process', () => {
     leader.close();
   });
 
-  it('a follower far behind a compacted log catches up through a snapshot, and restarts from it', async () => {
+  it('a follower restarted behind the compacted log catches up from a stream of the leader database, and restarts from it', async () => {
     const { urls, flags } = await startCluster(3, { snapshotCount: 20, catchUpEntries: 5 });
     await waitFor(() => running.some((r) => r.member.isLeader()), 30_000, 'a leader');
     const leaderIdx = running.findIndex((r) => r.member.isLeader());
     const leader = running[leaderIdx]!;
-    const lagging = running.find((r) => !r.member.isLeader())!;
-    const cut = (on: boolean): void => {
-      for (const r of running) {
-        if (r === lagging) continue;
-        r.member.transportFaults().setFault(lagging.member.ids.memberId, { dropOutgoing: on, dropIncoming: on });
-        lagging.member.transportFaults().setFault(r.member.ids.memberId, { dropOutgoing: on, dropIncoming: on });
-      }
-    };
-    cut(true);
+    const laggingIdx = (leaderIdx + 1) % 3;
+    const laggingFlags = flags[laggingIdx]!;
+    await running[laggingIdx]!.stop();
     const c = await RawClient.connect(urls[leaderIdx]!);
     for (let i = 0; i < 100; i++) expect((await c.call('put', { key: enc(`s${i}`), value: enc(`v${i}`) })).type).toBe('response');
     c.close();
-    // The leader has compacted past what the lagging member holds.
-    expect(leader.member.status().firstIndex).toBeGreaterThan(lagging.member.status().lastIndex + 1);
-    cut(false);
-    await waitFor(() => lagging.member.status().applied >= leader.member.status().commit, 30_000, 'the lagging member to catch up');
-    const installed = await lagging.member.registry.getSingleMetric('halyard_server_snapshots_installed_total')?.get();
+    // The leader has compacted far past anything the stopped member holds.
+    expect(leader.member.status().firstIndex).toBeGreaterThan(30);
+    running[laggingIdx] = await startMember(laggingFlags, silentLogger);
+    const lagging = running[laggingIdx]!.member;
+    await waitFor(() => lagging.sm.mvcc.revision === leader.member.sm.mvcc.revision && lagging.status().applied >= leader.member.status().commit, 30_000, 'the lagging member to catch up');
+    const installed = await lagging.registry.getSingleMetric('halyard_server_snapshots_installed_total')?.get();
     expect(installed?.values[0]?.value).toBeGreaterThanOrEqual(1);
-    expect(lagging.member.sm.mvcc.range({ key: enc('s'), rangeEnd: enc('t'), countOnly: true }).count).toBe(100);
-    // Restarted, it comes back from its own disk (the installed state, then the log after it).
-    const laggingIdx = running.indexOf(lagging);
-    const revision = lagging.member.sm.mvcc.revision;
-    await lagging.stop();
-    running[laggingIdx] = await startMember(flags[laggingIdx]!, silentLogger);
+    // It runs on the database the leader streamed: a directory of its own, named by the pointer file.
+    const pointerPath = join(laggingFlags.dataDir, MVCC_POINTER_FILE);
+    await waitFor(async () => (await readFile(pointerPath, 'utf8').catch(() => '')) !== '', 30_000, 'the switch to the received database');
+    const pointer = (await readFile(pointerPath, 'utf8')).trim();
+    expect(pointer).toMatch(/^mvcc\.snap-\d+$/);
+    const mvccEntries = async (): Promise<string[]> => (await readdir(laggingFlags.dataDir)).filter((e) => e.startsWith('mvcc')).sort();
+    await waitFor(async () => (await mvccEntries()).length === 2, 30_000, 'the old database removed');
+    expect(await mvccEntries()).toEqual([MVCC_POINTER_FILE, pointer].sort());
+    const revision = lagging.sm.mvcc.revision;
+    expect(hashKv(lagging.sm.mvcc, revision)).toEqual(hashKv(leader.member.sm.mvcc, revision));
+    // Restarted, it comes back from its own disk (the installed database, then the log after it).
+    await running[laggingIdx]!.stop();
+    running[laggingIdx] = await startMember(laggingFlags, silentLogger);
     const back = running[laggingIdx]!.member;
     await waitFor(() => back.sm.mvcc.revision >= revision, 30_000, 'the restarted member to reach its revision');
     expect(back.sm.mvcc.range({ key: enc('s'), rangeEnd: enc('t'), countOnly: true }).count).toBe(100);
+    expect(hashKv(back.sm.mvcc, revision)).toEqual(hashKv(leader.member.sm.mvcc, revision));
     back.sm.mvcc.assertInvariants();
   });
 

@@ -9,6 +9,7 @@ import { type Command, KvError, type Header, type Member as MemberInfo } from '@
 import { RaftNode, type RaftBugs, type RaftConfig, type RaftStatus } from '../raft/index.ts';
 import type { MemoryStorage } from '../raft/storage.ts';
 import { type ConfChange, type Entry, type Message, type NodeId, NONE, type ReadState, type Snapshot, type SoftState } from '../raft/types.ts';
+import { type SnapshotSource, imageSource } from '../storage/snapshot-chunks.ts';
 import type { TransportLogger } from '../transport/index.ts';
 import type { BootState } from './boot.ts';
 import type { ClusterIds, MemberConfig } from './config.ts';
@@ -18,7 +19,19 @@ import { createMemberMetrics, type MemberMetrics } from './metrics.ts';
 import { decodePayload, encodePayload } from './payload.ts';
 import { ReadBarrier, type ReadBarrierBugs } from './read-barrier.ts';
 import { ReadyLoop } from './ready-loop.ts';
-import { type ApplyBackend, type Cancel, IMMEDIATE_APPLY, type LogStore, type MemberClock, type MemberObserver, type MemberRandom, type PeerInbound, type PeerNetwork, type TransportFaults } from './seams.ts';
+import {
+  type ApplyBackend,
+  type Cancel,
+  IMMEDIATE_APPLY,
+  type LogStore,
+  type MemberClock,
+  type MemberObserver,
+  type MemberRandom,
+  type PeerInbound,
+  type PeerNetwork,
+  type ReceivedSnapshots,
+  type TransportFaults,
+} from './seams.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { AppliedWaiters, ProposalWaiters } from './waiters.ts';
 import { MemberWatches } from './watch-hub.ts';
@@ -62,7 +75,11 @@ export interface MemberDeps {
   readonly transportFaults?: TransportFaults;
   /** Per-stage timestamps of writes (write-trace.ts), when the process asks for them. */
   readonly trace?: WriteTrace;
+  /** Snapshots streamed from the leader's database (a state machine on disk); see installSnapshot. */
+  readonly received?: ReceivedSnapshots;
 }
+
+type SnapshotMessage = Extract<Message, { type: 'snapshot' }>;
 
 export function toWsUrl(httpUrl: string): string {
   const u = new URL(httpUrl);
@@ -112,6 +129,11 @@ export class KvMember implements PeerInbound {
   private lastAutoCompactionMs: number;
   private requestSeq = 0;
   private readonly requestPrefix: string;
+  private readonly received: ReceivedSnapshots | undefined;
+  /** The durable switch to the last snapshot installed from a stream; later snapshots of our own wait for it. */
+  private installDurable: Promise<void> = Promise.resolve();
+  /** Snapshot streams waiting for the state machine and the core to stand at the same index (openSnapshotSource). */
+  private viewWaiters: { readonly chunkSizeBytes: number; readonly resolve: (s: Promise<SnapshotSource>) => void }[] = [];
 
   constructor(deps: MemberDeps) {
     this.config = deps.config;
@@ -124,6 +146,7 @@ export class KvMember implements PeerInbound {
     this.observer = deps.observer ?? {};
     this.faults = deps.transportFaults;
     this.trace = deps.trace;
+    this.received = deps.received;
     this.lastSnapshotIndex = deps.boot.applied;
     this.smApplied = deps.boot.applied;
     this.smCommitted = deps.boot.applied;
@@ -165,7 +188,7 @@ export class KvMember implements PeerInbound {
       node: this.node,
       memory: this.memory,
       store: this.store,
-      send: (ms) => this.peers.sendAll(this.sm.disk === undefined ? ms : this.withCurrentSnapshots(ms)),
+      send: (ms) => this.peers.sendAll(ms),
       clock: this.clock,
       fatal: (e) => this.crash(e),
       ...(deps.trace !== undefined ? { trace: deps.trace } : {}),
@@ -245,9 +268,27 @@ export class KvMember implements PeerInbound {
 
   // ------------------------------------------------------------------ the state machine side of the loop
 
+  /**
+   * A snapshot from the leader, already saved in the Raft database. One without data (a member on disk,
+   * from a leader on disk) was streamed as the leader's database and opened before its message was stepped
+   * (snapshot-receiver.ts): installing is swapping it in; the switch of directory is made durable before any
+   * later snapshot of ours (snapshotOnDisk), and a crash before it is finished at start (mvcc-dirs.ts).
+   */
   private installSnapshot(snap: Snapshot): void {
     this.observer.installing?.(snap);
-    this.sm = KvStateMachine.restore(snap.data, this.sm.disk);
+    const index = snap.metadata.index;
+    if (snap.data.byteLength === 0 && this.sm.disk !== undefined) {
+      const next = this.received?.take(index);
+      if (next === undefined) throw new Error(`snapshot ${index} carries no data and no stream of it was received`);
+      const previous = this.sm;
+      this.sm = next;
+      this.smCommitted = index;
+      const switched = this.received!.installed(index, previous);
+      this.installDurable = switched;
+      switched.catch((err: unknown) => this.crash(err));
+    } else {
+      this.sm = KvStateMachine.restore(snap.data, this.sm.disk);
+    }
     this.watchHub.replaceStore(this.sm.mvcc);
     this.lastSnapshotIndex = snap.metadata.index;
     this.smApplied = snap.metadata.index;
@@ -339,6 +380,7 @@ export class KvMember implements PeerInbound {
   private afterAdvance(): void {
     this.appliedWaiters.applied(this.node.status().applied);
     this.commitStateMachine();
+    this.openWaitingViews();
     this.maybeSnapshot();
   }
 
@@ -362,7 +404,7 @@ export class KvMember implements PeerInbound {
    */
   private snapshotOnDisk(applied: number, confState: RaftStatus['confState']): void {
     this.lastSnapshotIndex = applied;
-    this.sm.commit(applied, true).then(
+    Promise.all([this.sm.commit(applied, true), this.installDurable]).then(
       () => {
         if (this.stopped || applied <= this.memory.snapshot().metadata.index) return;
         const snap = this.memory.createSnapshot(applied, confState, new Uint8Array(0));
@@ -375,28 +417,31 @@ export class KvMember implements PeerInbound {
   }
 
   /**
-   * A snapshot message to a follower, when the state machine lives on disk, carries the state as applied now
-   * (a later index than the log's snapshot point, whose state is gone): index, term and configuration of the
-   * last applied entry. Snapshots go out after the Ready's apply and write (ready-loop.ts), so the state
-   * machine, the core's configuration and the log all stand at that index. The leader's progress accepts
-   * an acknowledgement at or past the index it recorded for the snapshot. The state is encoded once per
-   * send, not at every snapshot point: only a follower that fell behind the log pays for it.
+   * Where the transport reads a snapshot message's data from, when its stream starts. In memory: the
+   * message's image. On disk: the database itself, streamed from a LevelDB view (etcd sends its bbolt file)
+   * — the state as applied when the stream starts, a later index than the log's snapshot point (whose state
+   * is gone): index, term and configuration of the last applied entry, which the leader's progress accepts
+   * (an acknowledgement at or past the index it recorded). The view is opened when the state machine and the
+   * core's applied index (and so its configuration) agree, right after a commit at that index was issued;
+   * nothing is encoded in memory, whatever the size of the state.
    */
-  private withCurrentSnapshots(ms: readonly Message[]): Message[] {
-    const out: Message[] = [];
-    let data: Uint8Array | undefined;
-    for (const m of ms) {
-      if (m.type !== 'snapshot') {
-        out.push(m);
-        continue;
-      }
-      const st = this.node.status();
-      // Never expected (see above); if it happens the message is dropped and the leader retries the snapshot.
-      if (st.applied !== this.smApplied) continue;
-      data ??= this.sm.serialize();
-      out.push({ ...m, snapshot: { metadata: { index: this.smApplied, term: this.memory.term(this.smApplied), confState: st.confState }, data } });
-    }
-    return out;
+  openSnapshotSource(msg: SnapshotMessage, chunkSizeBytes: number): Promise<SnapshotSource> {
+    if (this.sm.disk === undefined) return Promise.resolve(imageSource(msg.snapshot, chunkSizeBytes));
+    if (this.stopped) return Promise.reject(new KvError('Stopping', 'this member is stopping'));
+    return new Promise<SnapshotSource>((resolve) => {
+      this.viewWaiters.push({ chunkSizeBytes, resolve });
+      if (this.node.status().applied === this.smApplied) this.openWaitingViews();
+    });
+  }
+
+  private openWaitingViews(): void {
+    const disk = this.sm.disk;
+    if (this.viewWaiters.length === 0 || disk === undefined) return;
+    const st = this.node.status();
+    if (st.applied !== this.smApplied) return;
+    this.commitStateMachine();
+    const metadata = { index: this.smApplied, term: this.memory.term(this.smApplied), confState: st.confState };
+    for (const w of this.viewWaiters.splice(0)) w.resolve(disk.openSnapshotSource(metadata, w.chunkSizeBytes));
   }
 
   /**
@@ -670,6 +715,7 @@ export class KvMember implements PeerInbound {
     this.proposals.rejectAll(err);
     this.appliedWaiters.rejectAll(err);
     this.readBarrier.close(err);
+    for (const w of this.viewWaiters.splice(0)) w.resolve(Promise.reject(err));
     this.watchHub.close();
     await this.peers.close().catch(() => undefined);
     // Let an in-flight write land so the store closes cleanly (bounded: a stuck disk must not hang stop).
@@ -682,7 +728,9 @@ export class KvMember implements PeerInbound {
     });
     await this.store.close().catch(() => undefined);
     // Commits already issued land; what was applied after the last one is replayed from the log at restart.
+    await this.installDurable.catch(() => undefined);
     await this.sm.disk?.close().catch(() => undefined);
+    await this.received?.close().catch(() => undefined);
     for (const l of this.stopListeners) l();
   }
 }

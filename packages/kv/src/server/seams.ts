@@ -11,6 +11,7 @@
 
 import type { Entry, HardState, Message, NodeId, Snapshot } from '../raft/types.ts';
 import type { Rng } from '../util/rng.ts';
+import type { KvStateMachine } from './state-machine.ts';
 
 /** One Ready's durable state (Ready step 1): written atomically, or not at all. */
 export interface DurableWrite {
@@ -114,6 +115,20 @@ export interface MemberRandom {
    * would answer a new proposal with an old outcome.
    */
   requestIdPrefix(): string;
+}
+
+/**
+ * Snapshots received as a stream of the leader's MVCC database (server/snapshot-receiver.ts), written,
+ * verified and opened before their message is stepped into Raft. Only a member whose state machine lives
+ * on disk has them; its snapshot messages then carry no data.
+ */
+export interface ReceivedSnapshots {
+  /** The state machine received for the snapshot at `index`, now the caller's; undefined if none was. */
+  take(index: number): KvStateMachine | undefined;
+  /** The state taken for `index` replaced `previous`: make that durable, then release `previous`. */
+  installed(index: number, previous: KvStateMachine): Promise<void>;
+  /** Release a received state that was never taken. */
+  close(): Promise<void>;
 }
 
 /** Observation points for the simulator's invariant checks; production passes none. */

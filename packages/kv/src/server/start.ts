@@ -5,16 +5,18 @@
 import { mkdir } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import { join } from 'node:path';
-import { DiskStorage } from '../storage/index.ts';
+import { DiskStorage, ImageSink, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT, SnapshotChunkError } from '../storage/index.ts';
 import { PeerTransport, type TransportLogger, consoleLogger } from '../transport/index.ts';
 import { type PersistedStateMachine, bootMember } from './boot.ts';
 import { type MemberConfig, clusterIds, validateConfig } from './config.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { DiskLogStore } from './disk-log-store.ts';
 import { KvMember, toWsUrl } from './member.ts';
+import { mvccDirAtStart } from './mvcc-dirs.ts';
 import { realClock } from './real-clock.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { StateMachineDisk } from './state-machine-disk.ts';
+import { SnapshotReceiver } from './snapshot-receiver.ts';
 import { loadTls } from './tls.ts';
 import { WriteTrace } from './write-trace.ts';
 
@@ -25,9 +27,12 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
   await mkdir(config.dataDir, { recursive: true });
   const { storage: disk, state } = await DiskStorage.open(join(config.dataDir, 'raft'));
   let persisted: PersistedStateMachine | undefined;
+  let receiver: SnapshotReceiver | undefined;
   if ((config.mvccBackend ?? 'leveldb') === 'leveldb') {
     try {
-      const o = await StateMachineDisk.open(join(config.dataDir, 'mvcc'));
+      const mvccDir = await mvccDirAtStart(config.dataDir, state.snapshot.metadata.index);
+      receiver = new SnapshotReceiver(config.dataDir, mvccDir, logger);
+      const o = await StateMachineDisk.open(join(config.dataDir, mvccDir));
       persisted = { stateMachine: new KvStateMachine(o.mvcc, o.dedupe, o.members, o.removed, o.journal), consistentIndex: o.consistentIndex, journal: o.journal };
     } catch (e) {
       await disk.close();
@@ -62,6 +67,14 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
     isRemoved: (id) => member?.isRemoved(id) === true,
     onRemoved: (by) => member?.removedBy(by),
     onSnapshotSent: (id, _index, ok) => member?.snapshotSent(id, ok),
+    openSnapshotSource: (msg) => (member === undefined ? Promise.reject(new Error('member not started')) : member.openSnapshotSource(msg, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT)),
+    // A member on disk writes a streamed database to disk as it arrives; an image (from a leader on the memory
+    // backend) is reassembled in memory either way. A member on the memory backend cannot use a database.
+    openSnapshotSink: (_from, metadata, format) => {
+      if (format === 'image') return Promise.resolve(new ImageSink(metadata));
+      if (receiver === undefined) return Promise.reject(new SnapshotChunkError('Unsupported', `a member on the memory backend cannot install a '${format}' snapshot`));
+      return receiver.openSink(metadata);
+    },
     advertisedUrl: toWsUrl(config.peerUrl),
     ...(trace !== undefined ? { onMessagesWritten: (msgs) => trace.sent(msgs) } : {}),
   });
@@ -77,6 +90,7 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
     registry,
     transportFaults: transport,
     ...(trace !== undefined ? { trace } : {}),
+    ...(receiver !== undefined ? { received: receiver } : {}),
   });
   const started = member;
   // A failed fsync or a broken invariant stops the member; the process must not exit as if all were well.

@@ -7,7 +7,10 @@ import type { Member } from '@halyard/kv-client/protocol';
 import type { StoredMvccMeta } from '../mvcc/rebuild.ts';
 import { MvccStore, type MvccStoreOptions } from '../mvcc/store.ts';
 import { StorageCorruptError } from '../storage/errors.ts';
+import type { SnapshotMetadata } from '../raft/types.ts';
 import { MvccDisk, type MvccDiskLoaded } from '../storage/mvcc-disk.ts';
+import { openMvccSnapshotSource } from '../storage/mvcc-snapshot.ts';
+import type { SnapshotSource } from '../storage/snapshot-chunks.ts';
 import { DEDUPE_ENTRIES_MAX, DedupeTable, type Outcome } from './dedupe.ts';
 
 interface StoredMembers {
@@ -113,6 +116,14 @@ export class StateMachineDisk implements StateMachineJournal {
       this.membersDirty = false;
     }
     return this.disk.commit(appliedIndex, sync);
+  }
+
+  /**
+   * The database as of the last commit issued — which must be at `metadata.index` — as a snapshot stream
+   * (storage/mvcc-snapshot.ts): read from one LevelDB view, a chunk at a time.
+   */
+  openSnapshotSource(metadata: SnapshotMetadata, chunkSizeBytes: number): Promise<SnapshotSource> {
+    return openMvccSnapshotSource(this.disk, metadata, chunkSizeBytes);
   }
 
   close(): Promise<void> {

@@ -51,6 +51,11 @@ export interface MvccDiskLoaded {
 }
 
 type Db = Level<Uint8Array, Uint8Array>;
+/** A LevelDB iterator over raw keys and values (see iterateCommitted). */
+export interface CommittedIterator {
+  nextv(size: number): Promise<[Uint8Array, Uint8Array][]>;
+  close(): Promise<void>;
+}
 type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 function cacheKey(r: Revision): string {
@@ -228,6 +233,25 @@ export class MvccDisk implements RevisionBackend {
       // Only the entry this batch wrote: after a reset() the same revision may hold a newer generation's.
       for (const [k, record] of entries) if (this.cache.get(k) === record) this.cache.delete(k);
       this.durableIndexValue = Math.max(this.durableIndexValue, consistentIndex);
+    });
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * An iterator over `range` of the database as it stands once every commit issued so far has landed, and
+   * before any later one does: classic-level iterators read from an implicit snapshot taken when they are
+   * created, so the caller reads one consistent state however long it takes (a snapshot stream to a
+   * follower, mvcc-snapshot.ts). The caller must close it.
+   */
+  iterateCommitted(range: { gte: Uint8Array; lt: Uint8Array; highWaterMarkBytes?: number }): Promise<CommittedIterator> {
+    const run = this.tail.then(() => {
+      if (this.closed) throw new StorageError('Closed', `MVCC database at ${this.path} is closed`);
+      if (this.failure !== undefined) throw new StorageError('Failed', `an earlier write to ${this.path} failed`, { cause: this.failure });
+      return this.db.iterator(range);
     });
     this.tail = run.then(
       () => undefined,

@@ -3,7 +3,8 @@
 //   dialer → listener  hello    {t, v, clusterId, fromId, toId, url?} first frame, always
 //   listener → dialer  welcome  {t, clusterId, fromId}               handshake accepted
 //   dialer → listener  msgs     {t, msgs: Message[]}                 a batch of raft messages
-//   dialer → listener  snap     {t, from, to, term, chunk}           one chunk of a snapshot message
+//   dialer → listener  snap     {t, from, to, term, chunk}           one chunk of a snapshot stream
+//   listener → dialer  snapAck  {t, streamId, index, ok, code?, message?}  the stream was installed, or refused
 //   either way         error    {t, code, message}                   a refusal; may precede close
 //
 // Each member dials every peer and sends only on its own outbound connection; it receives on the
@@ -12,11 +13,12 @@
 import type { Message, NodeId } from '../raft/types.ts';
 import { pack, unpack } from '../storage/msgpack.ts';
 import { ShapeError, decodeSnapshotMetadata, expectArray, expectBytes, expectNodeId, expectObject, expectString, expectUint } from '../storage/shape.ts';
-import type { SnapshotChunk } from '../storage/snapshot-chunks.ts';
+import { SNAPSHOT_FORMATS, type SnapshotChunk, type SnapshotChunkErrorCode, type SnapshotFormat } from '../storage/snapshot-chunks.ts';
 import { decodeMessage } from './decode-message.ts';
 import { FrameError, type FrameErrorCode } from './errors.ts';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: snapshot streams of unknown length (an end chunk with size and CRC), a format, and snapAck. */
+export const PROTOCOL_VERSION = 2;
 /** Cluster ids are operator-chosen names, not payloads. */
 export const CLUSTER_ID_LENGTH_MAX = 256;
 /** An error frame's text is for logs; bounded so a peer cannot make us log megabytes. */
@@ -50,7 +52,12 @@ export type Frame =
   | { readonly t: 'welcome'; readonly clusterId: string; readonly fromId: NodeId }
   | { readonly t: 'msgs'; readonly msgs: readonly Message[] }
   | { readonly t: 'snap'; readonly from: NodeId; readonly to: NodeId; readonly term: number; readonly chunk: SnapshotChunk }
+  | { readonly t: 'snapAck'; readonly streamId: number; readonly index: number; readonly ok: boolean; readonly code?: SnapshotAckCode; readonly message?: string }
   | { readonly t: 'error'; readonly code: FrameErrorCode; readonly message: string };
+
+/** Why a receiver refused a snapshot stream: a chunk check, or its own failure to store it ('Internal'). */
+export type SnapshotAckCode = SnapshotChunkErrorCode | 'Internal';
+const SNAPSHOT_ACK_CODES: ReadonlySet<string> = new Set<SnapshotAckCode>(['OutOfOrder', 'Mismatch', 'TooLarge', 'Checksum', 'Unsupported', 'BadData', 'Internal']);
 
 export interface FrameLimits {
   readonly messagesPerFrameMax: number;
@@ -115,11 +122,26 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits): Frame {
           term: expectUint(o['term'], 'frame.term'),
           chunk: {
             metadata: decodeSnapshotMetadata(c['metadata'], 'frame.chunk.metadata'),
+            streamId: expectUint(c['streamId'], 'frame.chunk.streamId'),
+            format: expectFormat(c['format']),
             offsetBytes: expectUint(c['offsetBytes'], 'frame.chunk.offsetBytes'),
-            totalSizeBytes: expectUint(c['totalSizeBytes'], 'frame.chunk.totalSizeBytes'),
-            crc32: expectUint(c['crc32'], 'frame.chunk.crc32'),
             data: expectBytes(c['data'], 'frame.chunk.data'),
+            ...(c['end'] !== undefined ? { end: expectEnd(c['end']) } : {}),
           },
+        };
+      }
+      case 'snapAck': {
+        const code = o['code'];
+        if (code !== undefined && (typeof code !== 'string' || !SNAPSHOT_ACK_CODES.has(code))) throw new ShapeError('frame.code', 'a known snapshot refusal code');
+        const ok = o['ok'];
+        if (typeof ok !== 'boolean') throw new ShapeError('frame.ok', 'a boolean');
+        return {
+          t,
+          streamId: expectUint(o['streamId'], 'frame.streamId'),
+          index: expectUint(o['index'], 'frame.index'),
+          ok,
+          ...(code !== undefined ? { code: code as SnapshotAckCode } : {}),
+          ...(o['message'] !== undefined ? { message: expectString(o['message'], 'frame.message', ERROR_MESSAGE_LENGTH_MAX) } : {}),
         };
       }
       case 'error': {
@@ -128,7 +150,7 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits): Frame {
         return { t, code: code as FrameErrorCode, message: expectString(o['message'], 'frame.message', ERROR_MESSAGE_LENGTH_MAX) };
       }
       default:
-        throw new ShapeError('frame.t', "one of 'hello', 'welcome', 'msgs', 'snap', 'error'");
+        throw new ShapeError('frame.t', "one of 'hello', 'welcome', 'msgs', 'snap', 'snapAck', 'error'");
     }
   } catch (err) {
     if (err instanceof ShapeError) {
@@ -137,6 +159,21 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits): Frame {
     }
     throw err;
   }
+}
+
+function expectFormat(v: unknown): SnapshotFormat {
+  if (typeof v !== 'string' || !(SNAPSHOT_FORMATS as readonly string[]).includes(v)) throw new ShapeError('frame.chunk.format', `one of ${SNAPSHOT_FORMATS.join(', ')}`);
+  return v as SnapshotFormat;
+}
+
+function expectEnd(v: unknown): { totalSizeBytes: number; crc32: number } {
+  const e = expectObject(v, 'frame.chunk.end');
+  return { totalSizeBytes: expectUint(e['totalSizeBytes'], 'frame.chunk.end.totalSizeBytes'), crc32: expectUint(e['crc32'], 'frame.chunk.end.crc32') };
+}
+
+/** A snapAck frame; a refusal's text cut to the wire limit. */
+export function snapAckFrame(streamId: number, index: number, ok: boolean, code?: SnapshotAckCode, message?: string): Uint8Array {
+  return encodeFrame({ t: 'snapAck', streamId, index, ok, ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message: message.slice(0, ERROR_MESSAGE_LENGTH_MAX) } : {}) });
 }
 
 /** An error frame with its text cut to the wire limit. */

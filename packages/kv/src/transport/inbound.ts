@@ -5,10 +5,10 @@
 
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
-import type { Message, NodeId } from '../raft/types.ts';
-import { SnapshotAssembler, SnapshotChunkError } from '../storage/snapshot-chunks.ts';
+import type { Message, NodeId, SnapshotMetadata } from '../raft/types.ts';
+import { type SnapshotChunk, SnapshotChunkError, type SnapshotFormat, type SnapshotSink, SnapshotStreamCheck } from '../storage/snapshot-chunks.ts';
 import { FrameError, type FrameErrorCode } from './errors.ts';
-import { PROTOCOL_VERSION, decodeFrame, encodeFrame, errorFrame, type Frame } from './frames.ts';
+import { PROTOCOL_VERSION, type SnapshotAckCode, decodeFrame, encodeFrame, errorFrame, snapAckFrame, type Frame } from './frames.ts';
 import type { TransportMetrics } from './metrics.ts';
 import type { TransportLimits, TransportLogger } from './options.ts';
 import { toBytes } from './peer-sender.ts';
@@ -24,6 +24,8 @@ export interface InboundContext {
   readonly logger: TransportLogger;
   /** Deliver one validated message from `peerId` (fault hooks and the handler live behind this). */
   readonly deliver: (peerId: NodeId, msg: Message) => void;
+  /** Where an incoming snapshot stream is written (PeerTransportOptions.openSnapshotSink). */
+  readonly openSink: (from: NodeId, metadata: SnapshotMetadata, format: SnapshotFormat) => Promise<SnapshotSink>;
   /** Whether a peer was removed from the cluster (refused with 'MemberRemoved'). */
   readonly isRemoved: (peerId: NodeId) => boolean;
   /** The handshake of `peerId` succeeded on `ws` (the transport keeps one inbound connection per peer). */
@@ -34,7 +36,7 @@ export interface InboundContext {
 
 export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext): void {
   let peerId: NodeId | undefined;
-  const assembler = new SnapshotAssembler(ctx.limits.snapshotSizeBytesMax);
+  const snapshots = new InboundSnapshots(ws, ctx, (from, msg) => ctx.deliver(from, msg));
 
   const reject = (code: FrameErrorCode, message: string): void => {
     ctx.metrics.framesRejected.inc({ reason: code });
@@ -82,16 +84,12 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
       }
       case 'snap': {
         if (frame.from !== from || frame.to !== ctx.localId) return reject('WrongSender', `snapshot chunk ${frame.from}→${frame.to} on the connection of ${from}`);
-        let snapshot;
-        try {
-          snapshot = assembler.add(frame.chunk);
-        } catch (err) {
-          if (err instanceof SnapshotChunkError) return reject('BadSnapshotChunk', err.message);
-          throw err;
-        }
-        if (snapshot) ctx.deliver(from, { type: 'snapshot', from: frame.from, to: frame.to, term: frame.term, snapshot });
+        const refusal = snapshots.add(from, frame.term, frame.chunk);
+        if (refusal !== undefined) reject('BadSnapshotChunk', refusal);
         return;
       }
+      case 'snapAck':
+        return reject('BadFrame', "unexpected 'snapAck' frame from a dialer");
       case 'error':
         ctx.metrics.errorFramesReceived.inc({ peer: String(from), code: frame.code });
         ctx.logger.warn('peer reported an error', { peer: from, code: frame.code, message: frame.message });
@@ -127,6 +125,107 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
   ws.on('close', () => {
     clearTimeout(handshakeTimer);
     clearTimeout(idleTimer);
-    assembler.reset();
+    snapshots.close();
   });
+}
+
+/**
+ * The snapshot streams of one inbound connection, one at a time: every chunk checked (SnapshotStreamCheck)
+ * and written to the sink in order; the socket is paused while a write is pending, so a sender faster than
+ * this member's disk is held back by TCP instead of filling memory here. When the stream ends and checks
+ * out, the sink's snapshot is delivered and the sender told (snapAck); a bad stream is dropped (the sink
+ * aborted) and refused, and the sender's Raft core retries.
+ */
+class InboundSnapshots {
+  private current: { readonly check: SnapshotStreamCheck; readonly sink: Promise<SnapshotSink>; failed: boolean } | undefined;
+  /** Sink calls in arrival order. */
+  private tail: Promise<void> = Promise.resolve();
+  private writesPending = 0;
+  /** The last stream refused: its later chunks are dropped without another refusal. */
+  private refusedStreamId: number | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: InboundContext,
+    private readonly deliver: (from: NodeId, msg: Message) => void,
+  ) {}
+
+  /** Take one chunk; returns the reason when it is refused at once (the stream is then dropped). */
+  add(from: NodeId, term: number, chunk: SnapshotChunk): string | undefined {
+    if (chunk.offsetBytes === 0) {
+      // A new stream (the sender restarted, or the next snapshot): whatever was in progress is dropped.
+      this.drop();
+      const sizeBytesMax = chunk.format === 'image' ? this.ctx.limits.snapshotSizeBytesMax : this.ctx.limits.snapshotStreamSizeBytesMax;
+      const sink = this.ctx.openSink(from, chunk.metadata, chunk.format);
+      sink.catch(() => undefined);
+      this.current = { check: new SnapshotStreamCheck(chunk, sizeBytesMax), sink, failed: false };
+    }
+    const st = this.current;
+    if (st === undefined) {
+      // The rest of a stream refused already (one refusal per stream), or a stray chunk.
+      if (this.refusedStreamId === chunk.streamId) return undefined;
+      return this.refuse(chunk, new SnapshotChunkError('OutOfOrder', `chunk at offset ${chunk.offsetBytes} without a stream`));
+    }
+    let ended: boolean;
+    try {
+      ended = st.check.add(chunk);
+    } catch (err) {
+      this.drop();
+      if (err instanceof SnapshotChunkError) return this.refuse(chunk, err);
+      throw err;
+    }
+    if (chunk.data.byteLength > 0 && this.writesPending++ === 0) this.ws.pause();
+    const index = chunk.metadata.index;
+    this.tail = this.tail
+      .then(async () => {
+        if (this.current !== st || st.failed) return;
+        const sink = await st.sink;
+        if (chunk.data.byteLength > 0) await sink.write(chunk.data);
+        if (!ended) return;
+        this.current = undefined;
+        const snapshot = await sink.finish();
+        if (this.closed) return;
+        this.deliver(from, { type: 'snapshot', from, to: this.ctx.localId, term, snapshot });
+        this.ack(chunk.streamId, index, true);
+        this.ctx.logger.info('snapshot received', { peer: from, index, sizeBytes: chunk.end?.totalSizeBytes });
+      })
+      .catch((err: unknown) => {
+        st.failed = true;
+        if (this.current === st) this.current = undefined;
+        void st.sink.then((s) => s.abort()).catch(() => undefined);
+        const e = err instanceof SnapshotChunkError ? err : undefined;
+        this.ctx.logger.warn('snapshot stream refused', { peer: from, index, code: e?.code ?? 'Internal', message: String(err) });
+        this.refusedStreamId = chunk.streamId;
+        this.ack(chunk.streamId, index, false, e?.code ?? 'Internal', err instanceof Error ? err.message : String(err));
+      })
+      .finally(() => {
+        if (chunk.data.byteLength > 0 && --this.writesPending === 0 && !this.closed) this.ws.resume();
+      });
+    return undefined;
+  }
+
+  /** The connection closed: a stream in progress is dropped (its sender reports the failure itself). */
+  close(): void {
+    this.closed = true;
+    this.drop();
+  }
+
+  private refuse(chunk: SnapshotChunk, err: SnapshotChunkError): string {
+    this.refusedStreamId = chunk.streamId;
+    this.ack(chunk.streamId, chunk.metadata.index, false, err.code, err.message);
+    return err.message;
+  }
+
+  private drop(): void {
+    const st = this.current;
+    this.current = undefined;
+    if (st === undefined) return;
+    st.failed = true;
+    this.tail = this.tail.then(() => st.sink.then((s) => s.abort())).catch(() => undefined);
+  }
+
+  private ack(streamId: number, index: number, ok: boolean, code?: SnapshotAckCode, message?: string): void {
+    if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(snapAckFrame(streamId, index, ok, code, message));
+  }
 }

@@ -2,8 +2,8 @@
 
 import type { SecureContextOptions } from 'node:tls';
 import type { Registry } from 'prom-client';
-import type { Message, NodeId } from '../raft/types.ts';
-import { SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT } from '../storage/snapshot-chunks.ts';
+import type { Message, NodeId, SnapshotMetadata } from '../raft/types.ts';
+import { SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT, type SnapshotFormat, type SnapshotSink, type SnapshotSource } from '../storage/snapshot-chunks.ts';
 
 export interface TransportLimits {
   /** Largest frame sent or accepted; the listener's ws maxPayload. Oversize incoming frames close that connection (1009). */
@@ -18,8 +18,15 @@ export interface TransportLimits {
   readonly socketBufferedBytesMax: number;
   /** Snapshot data per chunk frame; must leave room for the envelope inside frameSizeBytesMax. */
   readonly snapshotChunkSizeBytes: number;
-  /** Largest snapshot a receiver will reassemble (memory held per inbound connection while in progress). */
+  /** Largest `image` snapshot a receiver will reassemble (memory held per inbound connection while in progress). */
   readonly snapshotSizeBytesMax: number;
+  /** Largest `mvccdb` snapshot stream a receiver accepts (written to disk as it arrives, not held in memory). */
+  readonly snapshotStreamSizeBytesMax: number;
+  /**
+   * How long a sender waits, after the last chunk, for the receiver to acknowledge the snapshot (it makes
+   * the data durable and opens it first; etcd's sender likewise waits for the receiver's HTTP response).
+   */
+  readonly snapshotAckTimeoutMs: number;
   /** Simultaneous inbound connections; a cluster needs one per peer, the rest is headroom for restarts. */
   readonly inboundConnectionsMax: number;
   /** Time for the hello/welcome exchange, on both sides. */
@@ -54,6 +61,8 @@ export const DEFAULT_LIMITS: TransportLimits = {
   socketBufferedBytesMax: 4 * 1024 * 1024,
   snapshotChunkSizeBytes: SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT,
   snapshotSizeBytesMax: 512 * 1024 * 1024,
+  snapshotStreamSizeBytesMax: 64 * 1024 * 1024 * 1024,
+  snapshotAckTimeoutMs: 300_000,
   inboundConnectionsMax: 64,
   handshakeTimeoutMs: 5000,
   pingIntervalMs: 5000,
@@ -108,7 +117,18 @@ export interface PeerTransportOptions {
   readonly isRemoved?: (peerId: NodeId) => boolean;
   /** A peer refused us with 'MemberRemoved': this member was removed from the cluster. */
   readonly onRemoved?: (byPeerId: NodeId) => void;
-  /** A snapshot message was fully written (ok) or abandoned (etcd's ReportSnapshot). Called on a later event-loop turn. */
+  /**
+   * Where a snapshot message's data is read from, called when its stream starts (at most one per peer at a
+   * time). Default: the message's own bytes (`image`). A member whose state lives on disk streams its
+   * database from a consistent view instead (storage/mvcc-snapshot.ts).
+   */
+  readonly openSnapshotSource?: (msg: Extract<Message, { type: 'snapshot' }>) => Promise<SnapshotSource>;
+  /**
+   * Where an incoming snapshot stream is written, called at its first chunk. Default: reassembled in memory
+   * (`image`; other formats refused). What finish() returns is delivered as the snapshot message.
+   */
+  readonly openSnapshotSink?: (from: NodeId, metadata: SnapshotMetadata, format: SnapshotFormat) => Promise<SnapshotSink>;
+  /** A snapshot was acknowledged by the receiver (ok) or failed (etcd's ReportSnapshot). Called on a later event-loop turn. */
   readonly onSnapshotSent?: (peerId: NodeId, snapshotIndex: number, ok: boolean) => void;
   /**
    * The URL peers reach this member at, sent in every hello. A peer that does not know this member yet (it

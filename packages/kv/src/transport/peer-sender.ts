@@ -3,8 +3,7 @@
 
 import WebSocket, { type RawData } from 'ws';
 import { entrySizeBytes, type Message, type NodeId } from '../raft/types.ts';
-import { crc32 } from '../storage/crc32.ts';
-import { snapshotChunkAt, snapshotChunkCount } from '../storage/snapshot-chunks.ts';
+import { type SnapshotChunk, type SnapshotSource, streamChunks } from '../storage/snapshot-chunks.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { FrameError } from './errors.ts';
 import { PROTOCOL_VERSION, decodeFrame, encodeFrame } from './frames.ts';
@@ -23,6 +22,8 @@ export interface SenderContext {
   readonly random: () => number;
   readonly onUnreachable: ((peerId: NodeId) => void) | undefined;
   readonly onSnapshotSent: ((peerId: NodeId, snapshotIndex: number, ok: boolean) => void) | undefined;
+  /** Where a snapshot message's data is read from when its stream starts (options.ts, openSnapshotSource). */
+  readonly openSnapshot: (msg: SnapshotMessage) => Promise<SnapshotSource>;
   readonly onRemoved: ((byPeerId: NodeId) => void) | undefined;
   /** This member's advertised URL, sent in the hello frame. */
   readonly advertisedUrl: string | undefined;
@@ -46,11 +47,23 @@ interface Queued {
   readonly sizeBytes: number;
 }
 
+/**
+ * One snapshot streaming on one connection: its source is opened when the stream starts, chunks are pulled
+ * one at a time and only while the socket's buffer has room (so a slow follower holds back the reads, not
+ * the leader's memory), and the stream ends when the receiver acknowledges it.
+ */
 interface SnapshotStream {
+  readonly id: number;
   readonly msg: SnapshotMessage;
-  readonly crc32: number;
-  readonly chunkCount: number;
-  next: number;
+  readonly ws: WebSocket;
+  source: SnapshotSource | undefined;
+  chunks: AsyncGenerator<SnapshotChunk> | undefined;
+  /** Opening the source or pulling a chunk is in progress. */
+  pulling: boolean;
+  /** The end chunk was written; waiting for the receiver's snapAck. */
+  ended: boolean;
+  ackTimer: NodeJS.Timeout | undefined;
+  sentBytes: number;
 }
 
 /** Estimated memory of a queued message: entries dominate; the rest is a fixed envelope. */
@@ -71,6 +84,7 @@ export class PeerSender {
   /** At most one snapshot waits (newest wins) and at most one streams: each can be hundreds of MiB. */
   private pendingSnapshot: SnapshotMessage | undefined;
   private stream: SnapshotStream | undefined;
+  private lastStreamId = 0;
   private socket: WebSocket | undefined;
   private ready = false;
   private failedAttempts = 0;
@@ -199,9 +213,9 @@ export class PeerSender {
   private flush(): void {
     const ws = this.socket;
     if (!this.ready || !ws || ws.readyState !== WebSocket.OPEN) return;
-    const { socketBufferedBytesMax } = this.ctx.limits;
-    if (ws.bufferedAmount < socketBufferedBytesMax) this.flushMessages(ws);
-    while (ws.bufferedAmount < socketBufferedBytesMax && (this.stream || this.pendingSnapshot)) this.sendNextChunk(ws);
+    if (ws.bufferedAmount < this.ctx.limits.socketBufferedBytesMax) this.flushMessages(ws);
+    if (!this.stream && this.pendingSnapshot) this.startStream(ws);
+    this.pumpSnapshot(ws);
   }
 
   private flushMessages(ws: WebSocket): void {
@@ -248,24 +262,73 @@ export class PeerSender {
     this.sendBatch(ws, msgs.slice(half));
   }
 
-  private sendNextChunk(ws: WebSocket): void {
-    if (!this.stream) {
-      const msg = this.pendingSnapshot!;
-      this.pendingSnapshot = undefined;
-      const chunkCount = snapshotChunkCount(msg.snapshot.data.byteLength, this.ctx.limits.snapshotChunkSizeBytes);
-      this.stream = { msg, crc32: crc32(msg.snapshot.data), chunkCount, next: 0 };
-    }
-    const s = this.stream;
-    const chunk = snapshotChunkAt(s.msg.snapshot, s.next, this.ctx.limits.snapshotChunkSizeBytes, s.crc32);
-    s.next++;
-    const last = s.next === s.chunkCount;
-    if (last) this.stream = undefined;
-    const { from, to, term } = s.msg;
-    this.write(ws, encodeFrame({ t: 'snap', from, to, term, chunk }), () => {
-      if (!last) return;
+  private startStream(ws: WebSocket): void {
+    const msg = this.pendingSnapshot!;
+    this.pendingSnapshot = undefined;
+    const st: SnapshotStream = { id: ++this.lastStreamId, msg, ws, source: undefined, chunks: undefined, pulling: true, ended: false, ackTimer: undefined, sentBytes: 0 };
+    this.stream = st;
+    this.ctx.openSnapshot(msg).then(
+      (source) => {
+        st.pulling = false;
+        if (this.stream !== st) return void source.close().catch(() => undefined);
+        st.source = source;
+        st.chunks = streamChunks(source, st.id);
+        this.scheduleFlush();
+      },
+      (err: unknown) => {
+        st.pulling = false;
+        this.endStream(st, false, `cannot open the snapshot: ${String(err)}`);
+      },
+    );
+  }
+
+  /** Pull and write the next chunk if the socket has room; one pull at a time. */
+  private pumpSnapshot(ws: WebSocket): void {
+    const st = this.stream;
+    if (!st || st.ws !== ws || st.pulling || st.ended || !st.chunks) return;
+    if (ws.bufferedAmount >= this.ctx.limits.socketBufferedBytesMax) return;
+    st.pulling = true;
+    st.chunks.next().then(
+      (r) => {
+        st.pulling = false;
+        if (this.stream !== st || r.done === true) return;
+        const chunk = r.value;
+        const { from, to, term } = st.msg;
+        st.sentBytes += chunk.data.byteLength;
+        if (chunk.end !== undefined) {
+          st.ended = true;
+          st.ackTimer = setTimeout(() => this.endStream(st, false, `no snapAck within ${this.ctx.limits.snapshotAckTimeoutMs} ms`), this.ctx.limits.snapshotAckTimeoutMs);
+        }
+        if (ws.readyState !== WebSocket.OPEN) return; // the close handler ends the stream
+        this.write(ws, encodeFrame({ t: 'snap', from, to, term, chunk }));
+        this.scheduleFlush();
+      },
+      (err: unknown) => {
+        st.pulling = false;
+        this.endStream(st, false, `reading the snapshot failed: ${String(err)}`);
+      },
+    );
+  }
+
+  /**
+   * The stream is over: acknowledged by the receiver (ok), or refused, broken or timed out. Raft learns
+   * either way (reportSnapshot); after a failure it sends a snapshot again (etcd's ReportSnapshot).
+   */
+  private endStream(st: SnapshotStream, ok: boolean, reason?: string): void {
+    if (this.stream !== st) return;
+    this.stream = undefined;
+    if (st.ackTimer) clearTimeout(st.ackTimer);
+    void st.source?.close().catch(() => undefined);
+    const index = st.msg.snapshot.metadata.index;
+    if (ok) {
       this.ctx.metrics.messagesSent.inc({ peer: String(this.peerId), type: 'snapshot' });
-      this.ctx.onSnapshotSent?.(this.peerId, s.msg.snapshot.metadata.index, true);
-    });
+      this.ctx.logger.info('snapshot sent', { peer: this.peerId, index: st.source?.metadata.index ?? index, sizeBytes: st.sentBytes });
+    } else {
+      this.ctx.metrics.messagesDropped.inc({ peer: String(this.peerId), reason: 'removed' });
+      this.ctx.logger.warn('snapshot stream failed', { peer: this.peerId, index, reason });
+    }
+    this.ctx.onSnapshotSent?.(this.peerId, index, ok);
+    if (this.pendingSnapshot) this.scheduleFlush();
   }
 
   private write(ws: WebSocket, frame: Uint8Array, onWritten?: () => void): void {
@@ -274,7 +337,7 @@ export class PeerSender {
       if (err) return; // the close handler deals with the connection
       onWritten?.();
       // Backpressure released: continue with whatever waited for the socket buffer to drain.
-      if (this.queue.length > 0 || this.stream || this.pendingSnapshot) this.scheduleFlush();
+      if (this.queue.length > 0 || (this.stream && !this.stream.ended) || this.pendingSnapshot) this.scheduleFlush();
     });
   }
 
@@ -338,6 +401,14 @@ export class PeerSender {
         this.ctx.logger.warn('peer reported an error', { peer: this.peerId, code: frame.code, message: frame.message });
         if (frame.code === 'MemberRemoved') this.ctx.onRemoved?.(this.peerId);
         return;
+      case 'snapAck': {
+        const st = this.stream;
+        if (!st || st.ws !== ws || frame.streamId !== st.id) return;
+        if (!frame.ok) this.ctx.logger.warn('peer refused a snapshot', { peer: this.peerId, index: frame.index, code: frame.code, message: frame.message });
+        // A refusal ends the stream whenever it comes; an acknowledgement only once everything was sent.
+        if (!frame.ok || st.ended) this.endStream(st, frame.ok, frame.code);
+        return;
+      }
       case 'hello':
       case 'msgs':
       case 'snap':
@@ -381,12 +452,8 @@ export class PeerSender {
     this.ready = false;
     this.stopPinging();
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    if (this.stream) {
-      // Chunks already sent are lost with the connection; Raft resends a snapshot after a failure report.
-      this.ctx.onSnapshotSent?.(this.peerId, this.stream.msg.snapshot.metadata.index, false);
-      this.ctx.metrics.messagesDropped.inc({ peer: String(this.peerId), reason: 'removed' });
-      this.stream = undefined;
-    }
+    // Chunks already sent are lost with the connection; Raft resends a snapshot after a failure report.
+    if (this.stream) this.endStream(this.stream, false, 'connection closed');
     if (this.closed) return;
     if (!this.lastError && code !== 1000) this.lastError = { code: `Close${code}`, message: reason || 'connection closed' };
     if (wasReady) this.ctx.logger.warn('peer disconnected', { peer: this.peerId, code, reason });
@@ -412,10 +479,7 @@ export class PeerSender {
       this.ctx.logger.info('peer connection dropped', { peer: this.peerId, reason });
       ws.terminate();
     }
-    if (this.stream) {
-      this.ctx.onSnapshotSent?.(this.peerId, this.stream.msg.snapshot.metadata.index, false);
-      this.stream = undefined;
-    }
+    if (this.stream) this.endStream(this.stream, false, reason);
   }
 
   private clearReconnect(): void {

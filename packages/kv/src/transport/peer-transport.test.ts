@@ -510,12 +510,20 @@ describe('PeerTransport snapshots', () => {
     p.hello(5, 1);
     await waitFor('welcome', () => p.frames.some((f) => f.t === 'welcome'));
     const metadata = { index: 9, term: 1, confState: { voters: [1, 5], learners: [] } };
-    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, offsetBytes: 10, totalSizeBytes: 20, crc32: 0, data: new Uint8Array(10) } }));
-    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { metadata, offsetBytes: 0, totalSizeBytes: 4, crc32: 12345, data: new Uint8Array(4) } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { streamId: 1, metadata, format: 'image', offsetBytes: 10, data: new Uint8Array(10) } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { streamId: 2, metadata, format: 'image', offsetBytes: 0, data: new Uint8Array(4) } }));
+    p.send(encodeFrame({ t: 'snap', from: 5, to: 1, term: 1, chunk: { streamId: 2, metadata, format: 'image', offsetBytes: 4, data: new Uint8Array(0), end: { totalSizeBytes: 4, crc32: 12345 } } }));
     p.send(encodeFrame({ t: 'msgs', msgs: [heartbeat(5, 1, 1)] }));
     await waitFor('delivered after', () => a.received.length === 1);
     await waitFor('two error frames back', () => p.errorCodes().length === 2);
     expect(p.errorCodes()).toEqual(['BadSnapshotChunk', 'BadSnapshotChunk']);
+    // The sender is told too, with the reason, so its Raft core retries (reportSnapshot failure).
+    const acks = p.frames.filter((f) => f.t === 'snapAck');
+    expect(acks.map((f) => f.t === 'snapAck' && [f.index, f.ok, f.code])).toEqual([
+      [9, false, 'OutOfOrder'],
+      [9, false, 'Checksum'],
+    ]);
+    expect(a.received.some((m) => m.type === 'snapshot')).toBe(false);
   });
 
   it('reports a snapshot abandoned when the connection drops mid-stream', async () => {
@@ -533,8 +541,7 @@ describe('PeerTransport snapshots', () => {
       });
     });
     const sent: Array<[number, number, boolean]> = [];
-    // A small socket buffer keeps most of the stream in our hands when the peer hangs up; a stream
-    // that fits in the kernel's buffers counts as sent (ok = handed to the kernel, not acknowledged).
+    // A stream counts as sent only once the receiver acknowledges it (snapAck); a hang-up before is a failure.
     const a = await net.add(1, { onSnapshotSent: (peer, index, ok) => sent.push([peer, index, ok]), limits: { socketBufferedBytesMax: 256 * 1024 } });
     try {
       a.transport.setPeer(2, `ws://127.0.0.1:${port}`);
@@ -543,6 +550,71 @@ describe('PeerTransport snapshots', () => {
       a.transport.send({ type: 'snapshot', from: 1, to: 2, term: 2, snapshot });
       await waitFor('reported failed', () => sent.length === 1);
       expect(sent).toEqual([[2, 50, false]]);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+
+  it('pulls a snapshot source only while the socket has room, and reports it sent once the receiver acknowledges it', async () => {
+    fresh();
+    // A listener that welcomes, then stops reading (a follower slower than the leader's disk).
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const port = (wss.address() as { port: number }).port;
+    let listener: WebSocket | undefined;
+    let endSeen = false;
+    let streamId = -1;
+    wss.on('connection', (ws) => {
+      listener = ws;
+      ws.on('message', (data: Buffer) => {
+        const f = decodeFrame(data, { messagesPerFrameMax: 10 });
+        if (f.t === 'hello') {
+          ws.send(encodeFrame({ t: 'welcome', clusterId: CLUSTER_ID, fromId: 2 }));
+          ws.pause();
+        }
+        if (f.t === 'snap') streamId = f.chunk.streamId;
+        if (f.t === 'snap' && f.chunk.end !== undefined) endSeen = true;
+      });
+    });
+    const chunkBytes = 32 * 1024;
+    const chunksTotal = 1024; // 32 MiB: more than socket and kernel buffers hold (about 4 MiB here)
+    const piece = new Uint8Array(chunkBytes);
+    let pulled = 0;
+    const sent: Array<[number, number, boolean]> = [];
+    const a = await net.add(1, {
+      onSnapshotSent: (peer, index, ok) => sent.push([peer, index, ok]),
+      limits: { socketBufferedBytesMax: 256 * 1024 },
+      openSnapshotSource: (msg) =>
+        Promise.resolve({
+          metadata: msg.snapshot.metadata,
+          format: 'mvccdb' as const,
+          next: () => Promise.resolve(pulled < chunksTotal ? (pulled++, piece) : undefined),
+          close: () => Promise.resolve(),
+        }),
+    });
+    try {
+      a.transport.setPeer(2, `ws://127.0.0.1:${port}`);
+      await waitFor('connected', () => a.transport.peerStatus(2)?.connected === true);
+      a.transport.send({ type: 'snapshot', from: 1, to: 2, term: 2, snapshot: { metadata: { index: 70, term: 2, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array(0) } });
+      await waitFor('the stream to start', () => pulled > 0);
+      // Wait for the stream to stall on the full socket: no pull for 300 ms (or everything pulled).
+      const deadlineMs = Date.now() + 30_000;
+      for (let before = -1; before !== pulled && Date.now() < deadlineMs; ) {
+        before = pulled;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      // Bounded by the socket limit plus what the kernel's loopback buffers took, not by the snapshot.
+      expect(pulled * chunkBytes).toBeLessThan(24 * 1024 * 1024);
+      listener!.resume();
+      await waitFor('every chunk and the end', () => endSeen, 60_000);
+      expect(pulled).toBe(chunksTotal);
+      expect(sent).toEqual([]); // written is not installed: the receiver has not answered
+      // An acknowledgement of another stream (a late one, say) does not end this one.
+      listener!.send(encodeFrame({ t: 'snapAck', streamId: streamId + 1, index: 70, ok: false, code: 'Internal' }));
+      listener!.send(encodeFrame({ t: 'snapAck', streamId, index: 70, ok: true }));
+      await waitFor('reported sent', () => sent.length === 1);
+      expect(sent).toEqual([[2, 70, true]]);
     } finally {
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((r) => wss.close(() => r()));

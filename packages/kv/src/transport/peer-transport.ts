@@ -7,7 +7,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Message, NodeId } from '../raft/types.ts';
+import type { Message, NodeId, SnapshotMetadata } from '../raft/types.ts';
+import { ImageSink, SnapshotChunkError, type SnapshotFormat, type SnapshotSink, imageSource } from '../storage/snapshot-chunks.ts';
 import { encodeFrame, errorFrame } from './frames.ts';
 import { serveInbound } from './inbound.ts';
 import { createTransportMetrics, type TransportMetrics } from './metrics.ts';
@@ -26,6 +27,12 @@ import { PeerSender, type PeerStatus, type SenderContext } from './peer-sender.t
 /** An append that only carries the commit index: nobody waits for it (see sendAll). */
 function isCommitOnly(m: Message): boolean {
   return m.type === 'append' && m.entries.length === 0;
+}
+
+/** Without a sink of its own, a member reassembles `image` snapshots in memory and refuses other formats. */
+function defaultSink(_from: NodeId, metadata: SnapshotMetadata, format: SnapshotFormat): Promise<SnapshotSink> {
+  if (format !== 'image') return Promise.reject(new SnapshotChunkError('Unsupported', `this member cannot install a '${format}' snapshot`));
+  return Promise.resolve(new ImageSink(metadata));
 }
 
 /** WebSocket close code "try again later" (RFC 6455 registry, 1013). */
@@ -221,6 +228,7 @@ export class PeerTransport {
       metrics: this.metrics,
       logger: this.logger,
       deliver: (peerId, msg) => this.deliver(peerId, msg),
+      openSink: this.opts.openSnapshotSink ?? defaultSink,
       isRemoved: (peerId) => this.opts.isRemoved?.(peerId) === true,
       accepted: (peerId, accepted) => this.onAccepted(peerId, accepted),
       learned: (peerId, url) => {
@@ -286,6 +294,7 @@ export class PeerTransport {
       random: this.opts.random ?? Math.random,
       onUnreachable: (peerId) => this.reportUnreachable(peerId),
       onSnapshotSent: (peerId, index, ok) => this.reportSnapshot(peerId, index, ok),
+      openSnapshot: this.opts.openSnapshotSource ?? ((msg) => Promise.resolve(imageSource(msg.snapshot, this.limits.snapshotChunkSizeBytes))),
       onRemoved: this.opts.onRemoved,
       advertisedUrl: this.opts.advertisedUrl,
       onMessagesWritten: this.opts.onMessagesWritten,
