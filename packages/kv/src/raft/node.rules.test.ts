@@ -4,7 +4,7 @@
 // Ready, status).
 import { describe, expect, it } from 'vitest';
 import { SeededRng } from '../util/rng.ts';
-import { Harness } from './harness.testutil.ts';
+import { drainReadies, Harness } from './harness.testutil.ts';
 import { type RaftConfig, RaftNode } from './node.ts';
 import { MemoryStorage } from './storage.ts';
 import { type Entry, type Message, NONE, RaftError } from './types.ts';
@@ -21,14 +21,13 @@ function standalone(id = 1, cfg: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rn
 /** Persists every pending Ready as the Ready contract says and returns the messages it carried. */
 function drain(n: { node: RaftNode; storage: MemoryStorage }): Message[] {
   const out: Message[] = [];
-  while (n.node.hasReady()) {
-    const rd = n.node.ready();
+  drainReadies(n.node, (rd) => {
     if (rd.snapshot !== undefined) n.storage.applySnapshot(rd.snapshot);
     n.storage.append(rd.entries);
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
     out.push(...rd.messages);
     n.node.advance();
-  }
+  });
   return out;
 }
 
@@ -390,13 +389,12 @@ describe('the Ready contract (types.ts): what ready() hands out and when', () =>
     drain(n);
     for (const t of ['a', 'b', 'c']) n.node.propose(enc(t));
     const batches: number[][] = [];
-    while (n.node.hasReady()) {
-      const rd = n.node.ready();
+    drainReadies(n.node, (rd) => {
       n.storage.append(rd.entries);
       if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
       if (rd.committedEntries.length > 0) batches.push(rd.committedEntries.map((e) => e.index));
       n.node.advance();
-    }
+    });
     expect(batches).toEqual([[2], [3], [4]]);
   });
 
