@@ -383,6 +383,29 @@ describe('the Ready contract (types.ts): what ready() hands out and when', () =>
     expect(n.node.hasReady()).toBe(false);
   });
 
+  it('nothing of a pending snapshot\'s log counts as durable: a leader elected before its snapshot is persisted counts none of its own log', () => {
+    // Node 2 installs a snapshot at index 10 (term 1) and wins an election at term 2 before the caller has
+    // persisted that snapshot. Its own copy may count toward a majority only once it is on disk (the
+    // Ready contract; etcd raft counts the leader's own entries only after MsgStorageAppendResp): until
+    // the Ready carrying the snapshot is advanced, its own match is 0, not the snapshot's index.
+    const n = standalone(2, { preVote: false, checkQuorum: false });
+    const snapshot = { metadata: { index: 10, term: 1, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array([10]) };
+    n.node.step({ type: 'snapshot', from: 1, to: 2, term: 1, snapshot });
+    n.node.campaign();
+    n.node.step({ type: 'voteResponse', from: 3, to: 2, term: 2, reject: false });
+    expect(n.node.status()).toMatchObject({ role: 'leader', term: 2, commit: 10, lastIndex: 11 });
+    expect(n.node.status().progress.get(2)).toEqual({ match: 0, next: 11, state: 'replicate' });
+    const rd = n.node.ready();
+    expect(rd.snapshot?.metadata.index).toBe(10);
+    expect(rd.entries.map((e) => `${e.index}/${e.term}`)).toEqual(['11/2']);
+    n.storage.applySnapshot(rd.snapshot!);
+    n.storage.append(rd.entries);
+    if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
+    n.node.advance();
+    // Persisted now: the snapshot and the new term's empty entry count.
+    expect(n.node.status().progress.get(2)).toEqual({ match: 11, next: 12, state: 'replicate' });
+  });
+
   it('committed entries are handed out in batches of at most maxCommittedSizePerReadyBytes (at least one entry each)', () => {
     const n = standalone(1, { maxCommittedSizePerReadyBytes: 1 }, new MemoryStorage({ voters: [1], learners: [] }));
     n.node.campaign();
