@@ -334,6 +334,8 @@ describe('the Ready contract (types.ts): what ready() hands out and when', () =>
     // A change of hard state alone (a vote) makes a Ready without soft state.
     n.node.step({ type: 'voteResponse', from: 2, to: 1, term: 1, reject: true });
     n.node.step({ type: 'voteResponse', from: 3, to: 1, term: 1, reject: true });
+    // The loss alone (a role change: no message, no new term or vote) makes a Ready.
+    expect(n.node.hasReady()).toBe(true);
     const lost = n.node.ready();
     expect(lost.softState).toEqual({ leaderId: NONE, role: 'follower' });
     expect(lost.hardState).toBeUndefined();
@@ -404,6 +406,66 @@ describe('the Ready contract (types.ts): what ready() hands out and when', () =>
     n.node.advance();
     // Persisted now: the snapshot and the new term's empty entry count.
     expect(n.node.status().progress.get(2)).toEqual({ match: 11, next: 12, state: 'replicate' });
+  });
+
+  it('a new term alone, with nothing to send, makes a Ready: the hard state must be persisted (§5.1, figure 2)', () => {
+    // A stale vote answer of a higher term: the follower takes the term, knows no leader, answers nothing.
+    const n = standalone(1, { preVote: false, checkQuorum: false });
+    n.node.step({ type: 'voteResponse', from: 3, to: 1, term: 2, reject: true });
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 2, leaderId: NONE });
+    expect(n.node.hasReady()).toBe(true);
+    const rd = n.node.ready();
+    expect(rd).toMatchObject({ hardState: { term: 2, vote: NONE, commit: 0 }, messages: [], entries: [] });
+    expect(rd.softState).toBeUndefined();
+    n.node.advance();
+    expect(n.node.hasReady()).toBe(false);
+  });
+
+  it('soft state is handed out when the leader changes even if the role does not, and not again while nothing changed', () => {
+    const n = standalone(1, { preVote: false, checkQuorum: false });
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 1, commit: 0, context: 0 });
+    const first = n.node.ready();
+    expect(first.softState).toEqual({ leaderId: 2, role: 'follower' });
+    // A Ready carries a snapshot only when there is one to install: no key at all otherwise.
+    expect('snapshot' in first).toBe(false);
+    n.node.advance();
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 1, commit: 0, context: 0 });
+    const second = n.node.ready();
+    expect(second.messages.map((m) => m.type)).toEqual(['heartbeatResponse']);
+    expect(second.softState).toBeUndefined();
+    n.node.advance();
+  });
+
+  it('the uncommitted tail is counted across Readies: persisting entries frees none of the limit, only applying them does', () => {
+    // Followers never answer, so nothing commits: each drain persists the entries and calls advance().
+    const n = leaderOf3({ maxUncommittedBytes: 250 });
+    drain(n);
+    n.node.propose(new Uint8Array(76)); // 100 bytes with the entry overhead
+    drain(n);
+    n.node.propose(new Uint8Array(76));
+    drain(n);
+    const e = thrownBy(() => n.node.propose(new Uint8Array(76)));
+    expect(e).toBeInstanceOf(RaftError);
+    expect((e as RaftError).code).toBe('ProposalDropped');
+  });
+
+  it('a leader that stepped down counts no acknowledgement of its leadership: advance() on a follower commits nothing and sends no append (§5.3: followers learn the commit index from the leader)', () => {
+    const n = leaderOf3({ checkQuorum: true });
+    drain(n);
+    const { index } = n.node.propose(enc('x'));
+    // Follower 2 holds the new entry before the leader has persisted it: no majority yet (1 has it only
+    // in memory, 3 not at all).
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index, rejectHint: 0, logTerm: 0 });
+    const commitBefore = n.node.status().commit;
+    expect(commitBefore).toBeLessThan(index);
+    // Two election timeouts with no answer from anyone: CheckQuorum steps the leader down, same term.
+    for (let t = 0; t < 20 && n.node.status().role === 'leader'; t++) n.node.tick();
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 1 });
+    // Persisting the entry now must not make the follower count its old acknowledgements. (The appends
+    // the proposal queued while leading still go out, with the old commit index.)
+    const sent = drain(n);
+    expect(n.node.status().commit).toBe(commitBefore);
+    expect(sent.filter((m) => m.type === 'append' && m.commit >= index)).toEqual([]);
   });
 
   it('committed entries are handed out in batches of at most maxCommittedSizePerReadyBytes (at least one entry each)', () => {
