@@ -1012,6 +1012,21 @@ describe('recently active followers, and members a configuration change adds or 
     expect(thrownBy(() => h.get(1).propose(enc('after removal')))).toBeUndefined();
   });
 
+  it('a configuration change that keeps the transferee does not cancel the transfer: proposals stay refused and the transferee takes over once caught up (thesis §3.10)', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.filter = () => false;
+    h.get(1).proposeConfChange({ type: 'addLearner', nodeId: 4 });
+    h.get(1).transferLeadership(3);
+    h.isolate(3);
+    h.tickAll(2); // 2 answers a heartbeat, gets the change, and it commits and applies on the leader
+    expect(h.get(1).status().confState).toEqual({ voters: [1, 2, 3], learners: [4] });
+    expect(thrownBy(() => h.get(1).propose(enc('after the change')))).toBeInstanceOf(RaftError);
+    h.filter = () => true;
+    h.tickAll(1); // 3 catches up and is told to campaign
+    expect(h.leaders()).toEqual([3]);
+  });
+
   it('applying a configuration change sends the leader nothing addressed to itself, even with its own newest entry not yet durable', () => {
     const n = leaderOf3();
     const ack = (index: number): void => n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index, rejectHint: 0, logTerm: 0 });
