@@ -154,23 +154,46 @@ async function runFile(file: string, flags: Flags, testsIn: string | undefined):
   return new Stryker(options).runMutationTest();
 }
 
+/**
+ * The incremental files of a file that was only ever run in line ranges (`node.ts:150-330` …, each range
+ * its own file `<slug>-<from>-<to>.json`), sorted by first line; empty when there are none.
+ */
+function recordedRanges(file: string): { lines: string; path: string }[] {
+  const dir = resolve(root, 'reports/stryker-incremental');
+  const prefix = `${slug(file)}-`;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .flatMap((n) => {
+      const lines = /^(\d+)-(\d+)\.json$/.exec(n.startsWith(prefix) ? n.slice(prefix.length) : '');
+      return lines === null ? [] : [{ lines: `${lines[1]}-${lines[2]}`, from: Number(lines[1]), path: join(dir, n) }];
+    })
+    .sort((a, b) => a.from - b.from)
+    .map(({ lines, path }) => ({ lines, path }));
+}
+
 /** Scores of a target from the recorded incremental files (the last run of each file), without running. */
 function recorded(target: Target): Score {
   const results: MutantResult[] = [];
   const missing: string[] = [];
+  const inRanges: string[] = [];
   for (const file of sourceFiles(target.paths)) {
-    const path = resolve(root, `reports/stryker-incremental/${slug(file)}.json`);
-    if (!existsSync(path)) {
+    const whole = resolve(root, `reports/stryker-incremental/${slug(file)}.json`);
+    // A large file run range by range counts as the ranges recorded, and is named as such below.
+    const ranges = existsSync(whole) ? [] : recordedRanges(file);
+    if (!existsSync(whole) && ranges.length === 0) {
       missing.push(file);
       continue;
     }
-    const report = JSON.parse(readFileSync(path, 'utf8')) as { files: Record<string, { mutants: MutantResult[] }> };
-    for (const [name, f] of Object.entries(report.files)) for (const m of f.mutants) results.push({ ...m, fileName: name });
+    if (ranges.length > 0) inRanges.push(`${file}:${ranges.map((r) => r.lines).join(',')}`);
+    for (const path of ranges.length > 0 ? ranges.map((r) => r.path) : [whole]) {
+      const report = JSON.parse(readFileSync(path, 'utf8')) as { files: Record<string, { mutants: MutantResult[] }> };
+      for (const [name, f] of Object.entries(report.files)) for (const m of f.mutants) results.push({ ...m, fileName: name });
+    }
   }
   const s = score(results);
   console.log(
     [
-      `recorded ${target.name}: score ${percent(s).toFixed(2)} % — ${s.detected} detected, ${s.undetected} undetected, ${s.compileErrors} not compiling, ${s.ignored} ignored${missing.length > 0 ? `; never run: ${missing.join(' ')}` : ''}`,
+      `recorded ${target.name}: score ${percent(s).toFixed(2)} % — ${s.detected} detected, ${s.undetected} undetected, ${s.compileErrors} not compiling, ${s.ignored} ignored${inRanges.length > 0 ? `; only these lines run: ${inRanges.join(' ')}` : ''}${missing.length > 0 ? `; never run: ${missing.join(' ')}` : ''}`,
       ...results.filter((r) => r.status === 'Survived' || r.status === 'NoCoverage').map(describeSurvivor),
     ].join('\n'),
   );

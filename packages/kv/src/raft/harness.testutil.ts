@@ -4,7 +4,7 @@
 import { SeededRng } from '../util/rng.ts';
 import { type RaftBugs, type RaftConfig, RaftNode } from './node.ts';
 import { MemoryStorage } from './storage.ts';
-import type { Entry, Message, NodeId, ReadState } from './types.ts';
+import type { Entry, Message, NodeId, Ready, ReadState } from './types.ts';
 
 export interface HarnessNode {
   node: RaftNode;
@@ -14,6 +14,37 @@ export interface HarnessNode {
 }
 
 export type MessageFilter = (m: Message) => boolean;
+
+/**
+ * Readies one drain may take from one node before the test fails. Every test in raft/ takes at most 22 in
+ * a row (measured 2026-11-30); a node whose `hasReady()` never turns false (a broken Ready contract, as
+ * mutation testing makes one) would otherwise spin forever, and a test that hangs reads as a timeout, not
+ * as the broken rule it is.
+ */
+export const READIES_PER_DRAIN_MAX = 1_000;
+
+/**
+ * Messages `Harness.stabilize` delivers before it fails. The longest exchange in raft/'s tests is 50
+ * messages (measured 2026-11-30); a livelock — two nodes answering each other forever — fails here in
+ * well under a second instead of hanging.
+ */
+export const STABILIZE_STEPS_MAX = 10_000;
+
+/**
+ * Calls `take` for each pending Ready of `node` until it has none, failing after `READIES_PER_DRAIN_MAX`:
+ * the one loop every raft test uses to drain a node, so none of them can spin on a broken Ready loop.
+ * `take` persists the Ready and calls `advance()`; `limit` stops earlier without failing (a slow applier).
+ */
+export function drainReadies(node: RaftNode, take: (rd: Ready) => void, limit = Number.POSITIVE_INFINITY): number {
+  let n = 0;
+  for (; n < limit && node.hasReady(); n++) {
+    if (n >= READIES_PER_DRAIN_MAX) {
+      throw new Error(`node ${node.id} still has a Ready after ${READIES_PER_DRAIN_MAX} in a row: the Ready loop does not settle`);
+    }
+    take(node.ready());
+  }
+  return n;
+}
 
 export class Harness {
   readonly nodes = new Map<NodeId, HarnessNode>();
@@ -59,23 +90,26 @@ export class Harness {
     let any = false;
     for (const h of this.nodes.values()) {
       const readiesMax = this.slowAppliers.has(h.node.id) ? 1 : Number.POSITIVE_INFINITY;
-      for (let n = 0; n < readiesMax && h.node.hasReady(); n++) {
-        any = true;
-        const rd = h.node.ready();
-        if (rd.snapshot !== undefined) h.storage.applySnapshot(rd.snapshot);
-        h.storage.append(rd.entries);
-        if (rd.hardState !== undefined) h.storage.setHardState(rd.hardState);
-        for (const m of rd.messages) this.queue.push(m);
-        for (const e of rd.committedEntries) h.applied.push(e);
-        for (const r of rd.readStates) h.readStates.push(r);
-        h.node.advance();
-      }
+      const taken = drainReadies(
+        h.node,
+        (rd) => {
+          if (rd.snapshot !== undefined) h.storage.applySnapshot(rd.snapshot);
+          h.storage.append(rd.entries);
+          if (rd.hardState !== undefined) h.storage.setHardState(rd.hardState);
+          for (const m of rd.messages) this.queue.push(m);
+          for (const e of rd.committedEntries) h.applied.push(e);
+          for (const r of rd.readStates) h.readStates.push(r);
+          h.node.advance();
+        },
+        readiesMax,
+      );
+      if (taken > 0) any = true;
     }
     return any;
   }
 
   /** Deliver until quiescent (bounded: a livelock is a test failure, not a hang). */
-  stabilize(maxSteps = 100_000): void {
+  stabilize(maxSteps = STABILIZE_STEPS_MAX): void {
     for (let steps = 0; ; steps++) {
       if (steps > maxSteps) {
         const tail = this.delivered.slice(-6).map((m) => `${m.from}->${m.to} ${m.type} term ${m.term}`);

@@ -4,7 +4,7 @@
 // Ready, status).
 import { describe, expect, it } from 'vitest';
 import { SeededRng } from '../util/rng.ts';
-import { Harness } from './harness.testutil.ts';
+import { drainReadies, Harness } from './harness.testutil.ts';
 import { type RaftConfig, RaftNode } from './node.ts';
 import { MemoryStorage } from './storage.ts';
 import { type Entry, type Message, NONE, RaftError } from './types.ts';
@@ -21,14 +21,13 @@ function standalone(id = 1, cfg: Partial<Omit<RaftConfig, 'id' | 'storage' | 'rn
 /** Persists every pending Ready as the Ready contract says and returns the messages it carried. */
 function drain(n: { node: RaftNode; storage: MemoryStorage }): Message[] {
   const out: Message[] = [];
-  while (n.node.hasReady()) {
-    const rd = n.node.ready();
+  drainReadies(n.node, (rd) => {
     if (rd.snapshot !== undefined) n.storage.applySnapshot(rd.snapshot);
     n.storage.append(rd.entries);
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
     out.push(...rd.messages);
     n.node.advance();
-  }
+  });
   return out;
 }
 
@@ -335,6 +334,8 @@ describe('the Ready contract (types.ts): what ready() hands out and when', () =>
     // A change of hard state alone (a vote) makes a Ready without soft state.
     n.node.step({ type: 'voteResponse', from: 2, to: 1, term: 1, reject: true });
     n.node.step({ type: 'voteResponse', from: 3, to: 1, term: 1, reject: true });
+    // The loss alone (a role change: no message, no new term or vote) makes a Ready.
+    expect(n.node.hasReady()).toBe(true);
     const lost = n.node.ready();
     expect(lost.softState).toEqual({ leaderId: NONE, role: 'follower' });
     expect(lost.hardState).toBeUndefined();
@@ -384,19 +385,101 @@ describe('the Ready contract (types.ts): what ready() hands out and when', () =>
     expect(n.node.hasReady()).toBe(false);
   });
 
+  it('nothing of a pending snapshot\'s log counts as durable: a leader elected before its snapshot is persisted counts none of its own log', () => {
+    // Node 2 installs a snapshot at index 10 (term 1) and wins an election at term 2 before the caller has
+    // persisted that snapshot. Its own copy may count toward a majority only once it is on disk (the
+    // Ready contract; etcd raft counts the leader's own entries only after MsgStorageAppendResp): until
+    // the Ready carrying the snapshot is advanced, its own match is 0, not the snapshot's index.
+    const n = standalone(2, { preVote: false, checkQuorum: false });
+    const snapshot = { metadata: { index: 10, term: 1, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array([10]) };
+    n.node.step({ type: 'snapshot', from: 1, to: 2, term: 1, snapshot });
+    n.node.campaign();
+    n.node.step({ type: 'voteResponse', from: 3, to: 2, term: 2, reject: false });
+    expect(n.node.status()).toMatchObject({ role: 'leader', term: 2, commit: 10, lastIndex: 11 });
+    expect(n.node.status().progress.get(2)).toEqual({ match: 0, next: 11, state: 'replicate' });
+    const rd = n.node.ready();
+    expect(rd.snapshot?.metadata.index).toBe(10);
+    expect(rd.entries.map((e) => `${e.index}/${e.term}`)).toEqual(['11/2']);
+    n.storage.applySnapshot(rd.snapshot!);
+    n.storage.append(rd.entries);
+    if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
+    n.node.advance();
+    // Persisted now: the snapshot and the new term's empty entry count.
+    expect(n.node.status().progress.get(2)).toEqual({ match: 11, next: 12, state: 'replicate' });
+  });
+
+  it('a new term alone, with nothing to send, makes a Ready: the hard state must be persisted (§5.1, figure 2)', () => {
+    // A stale vote answer of a higher term: the follower takes the term, knows no leader, answers nothing.
+    const n = standalone(1, { preVote: false, checkQuorum: false });
+    n.node.step({ type: 'voteResponse', from: 3, to: 1, term: 2, reject: true });
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 2, leaderId: NONE });
+    expect(n.node.hasReady()).toBe(true);
+    const rd = n.node.ready();
+    expect(rd).toMatchObject({ hardState: { term: 2, vote: NONE, commit: 0 }, messages: [], entries: [] });
+    expect(rd.softState).toBeUndefined();
+    n.node.advance();
+    expect(n.node.hasReady()).toBe(false);
+  });
+
+  it('soft state is handed out when the leader changes even if the role does not, and not again while nothing changed', () => {
+    const n = standalone(1, { preVote: false, checkQuorum: false });
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 1, commit: 0, context: 0 });
+    const first = n.node.ready();
+    expect(first.softState).toEqual({ leaderId: 2, role: 'follower' });
+    // A Ready carries a snapshot only when there is one to install: no key at all otherwise.
+    expect('snapshot' in first).toBe(false);
+    n.node.advance();
+    n.node.step({ type: 'heartbeat', from: 2, to: 1, term: 1, commit: 0, context: 0 });
+    const second = n.node.ready();
+    expect(second.messages.map((m) => m.type)).toEqual(['heartbeatResponse']);
+    expect(second.softState).toBeUndefined();
+    n.node.advance();
+  });
+
+  it('the uncommitted tail is counted across Readies: persisting entries frees none of the limit, only applying them does', () => {
+    // Followers never answer, so nothing commits: each drain persists the entries and calls advance().
+    const n = leaderOf3({ maxUncommittedBytes: 250 });
+    drain(n);
+    n.node.propose(new Uint8Array(76)); // 100 bytes with the entry overhead
+    drain(n);
+    n.node.propose(new Uint8Array(76));
+    drain(n);
+    const e = thrownBy(() => n.node.propose(new Uint8Array(76)));
+    expect(e).toBeInstanceOf(RaftError);
+    expect((e as RaftError).code).toBe('ProposalDropped');
+  });
+
+  it('a leader that stepped down counts no acknowledgement of its leadership: advance() on a follower commits nothing and sends no append (§5.3: followers learn the commit index from the leader)', () => {
+    const n = leaderOf3({ checkQuorum: true });
+    drain(n);
+    const { index } = n.node.propose(enc('x'));
+    // Follower 2 holds the new entry before the leader has persisted it: no majority yet (1 has it only
+    // in memory, 3 not at all).
+    n.node.step({ type: 'appendResponse', from: 2, to: 1, term: 1, reject: false, index, rejectHint: 0, logTerm: 0 });
+    const commitBefore = n.node.status().commit;
+    expect(commitBefore).toBeLessThan(index);
+    // Two election timeouts with no answer from anyone: CheckQuorum steps the leader down, same term.
+    for (let t = 0; t < 20 && n.node.status().role === 'leader'; t++) n.node.tick();
+    expect(n.node.status()).toMatchObject({ role: 'follower', term: 1 });
+    // Persisting the entry now must not make the follower count its old acknowledgements. (The appends
+    // the proposal queued while leading still go out, with the old commit index.)
+    const sent = drain(n);
+    expect(n.node.status().commit).toBe(commitBefore);
+    expect(sent.filter((m) => m.type === 'append' && m.commit >= index)).toEqual([]);
+  });
+
   it('committed entries are handed out in batches of at most maxCommittedSizePerReadyBytes (at least one entry each)', () => {
     const n = standalone(1, { maxCommittedSizePerReadyBytes: 1 }, new MemoryStorage({ voters: [1], learners: [] }));
     n.node.campaign();
     drain(n);
     for (const t of ['a', 'b', 'c']) n.node.propose(enc(t));
     const batches: number[][] = [];
-    while (n.node.hasReady()) {
-      const rd = n.node.ready();
+    drainReadies(n.node, (rd) => {
       n.storage.append(rd.entries);
       if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
       if (rd.committedEntries.length > 0) batches.push(rd.committedEntries.map((e) => e.index));
       n.node.advance();
-    }
+    });
     expect(batches).toEqual([[2], [3], [4]]);
   });
 
@@ -927,6 +1010,21 @@ describe('recently active followers, and members a configuration change adds or 
     expect(h.get(1).status().confState.voters).toEqual([1, 2]);
     expect(h.get(1).status().role).toBe('leader');
     expect(thrownBy(() => h.get(1).propose(enc('after removal')))).toBeUndefined();
+  });
+
+  it('a configuration change that keeps the transferee does not cancel the transfer: proposals stay refused and the transferee takes over once caught up (thesis §3.10)', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.filter = () => false;
+    h.get(1).proposeConfChange({ type: 'addLearner', nodeId: 4 });
+    h.get(1).transferLeadership(3);
+    h.isolate(3);
+    h.tickAll(2); // 2 answers a heartbeat, gets the change, and it commits and applies on the leader
+    expect(h.get(1).status().confState).toEqual({ voters: [1, 2, 3], learners: [4] });
+    expect(thrownBy(() => h.get(1).propose(enc('after the change')))).toBeInstanceOf(RaftError);
+    h.filter = () => true;
+    h.tickAll(1); // 3 catches up and is told to campaign
+    expect(h.leaders()).toEqual([3]);
   });
 
   it('applying a configuration change sends the leader nothing addressed to itself, even with its own newest entry not yet durable', () => {

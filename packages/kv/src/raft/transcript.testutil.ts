@@ -20,7 +20,7 @@
 //
 // Message fields (printed and parsed the same way): prev=index/term, last=index/term, commit=N,
 // entries=[index/term,…], index=N, hint=N/term, reject, transfer, context=N, id=requestId.
-import { Harness } from './harness.testutil.ts';
+import { drainReadies, Harness } from './harness.testutil.ts';
 import { MemoryStorage } from './storage.ts';
 import type { Entry, Message, NodeId } from './types.ts';
 
@@ -199,8 +199,7 @@ export class TranscriptEnv {
   private processReady(id: NodeId, out: string[]): void {
     const hn = this.harness.nodes.get(id);
     if (hn === undefined) throw new Error(`no node ${id}`);
-    while (hn.node.hasReady()) {
-      const rd = hn.node.ready();
+    drainReadies(hn.node, (rd) => {
       if (rd.snapshot !== undefined) hn.storage.applySnapshot(rd.snapshot);
       hn.storage.append(rd.entries);
       if (rd.hardState !== undefined) hn.storage.setHardState(rd.hardState);
@@ -214,7 +213,7 @@ export class TranscriptEnv {
         out.push(`  ${formatMessage(m)}`);
       }
       hn.node.advance();
-    }
+    });
   }
 
   private deliver(match: (m: Message) => boolean, drop: boolean): string[] {
