@@ -13,8 +13,9 @@
 // that the pointer does not name yet is exactly an install a crash interrupted: it is switched to then
 // (etcd likewise opens the received `<index>.snap.db` at start when its backend is behind the snapshot).
 
-import { readFile, readdir, rm, stat, writeFile, open, rename } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncPath } from '../storage/fsync.ts';
 
 export const MVCC_DIR_DEFAULT = 'mvcc';
 export const MVCC_POINTER_FILE = 'mvcc.current';
@@ -42,15 +43,6 @@ export async function currentMvccDirName(dataDir: string): Promise<string> {
   }
   if (!NAME_PATTERN.test(name)) throw new Error(`${join(dataDir, MVCC_POINTER_FILE)} names '${name.slice(0, 100)}', not an MVCC directory`);
   return name;
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Make `name` the MVCC directory in use, durably: a new pointer file renamed over the old one. */

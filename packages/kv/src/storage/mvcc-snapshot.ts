@@ -12,10 +12,11 @@
 // `finalDir` (then fsyncs the parent directory), so a directory under the final name is always complete.
 // Anything else left behind by a crash is a partial stream, removed at the next start (mvcc-dirs.ts).
 
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Level } from 'level';
 import type { Snapshot, SnapshotMetadata } from '../raft/types.ts';
+import { fsyncPath } from './fsync.ts';
 import type { MvccDisk } from './mvcc-disk.ts';
 import { KEY_CONSISTENT_INDEX, KEY_GENERATION, KEY_MVCC_FORMAT, PREFIX_APP_LOG, PREFIX_MVCC_META, PREFIX_REVISION, REVISION_KEY_LENGTH } from './mvcc-keys.ts';
 import { openRecord } from './record.ts';
@@ -138,15 +139,6 @@ export async function openMvccSnapshotSource(disk: MvccDisk, metadata: SnapshotM
 
 type Db = Level<Uint8Array, Uint8Array>;
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * The follower's side: writes a stream into a new database at `partialDir` and, at finish(), makes it
  * `finalDir` (see the header). Each write() is one unsynced LevelDB batch; finish() syncs once.
@@ -222,7 +214,7 @@ export class MvccSnapshotSink implements SnapshotSink {
     await db.close();
     await rm(this.finalDir, { recursive: true, force: true });
     await rename(this.partialDir, this.finalDir);
-    await fsyncDir(dirname(this.finalDir));
+    await fsyncPath(dirname(this.finalDir));
     this.done = true;
     return { metadata: this.metadata, data: new Uint8Array(0) };
   }
