@@ -48,15 +48,16 @@ export class StateRebuilder {
     invariant(r.main <= this.meta.currentRevision, `stored revision ${r.main} is past the current revision ${this.meta.currentRevision}`);
     this.last = r;
     const key: KeyString = keyString(r.key);
-    let history = this.state.histories.get(key);
-    if (history === undefined) {
-      history = [];
-      this.state.histories.set(key, history);
-      this.state.keys.insert(key);
-    }
+    const history = this.state.histories.get(key);
     const prev = latestLive(history);
     const record: KeyRecord = { main: r.main, sub: r.sub, tombstone: r.tombstone };
-    appendRecord(history, record);
+    if (history === undefined) {
+      // Exactly one element (RevisionWriter.put says why).
+      this.state.histories.set(key, [record]);
+      this.state.keys.insert(key);
+    } else {
+      appendRecord(history, record);
+    }
     if (r.lease !== 0) this.leaseByKey.set(key, r.lease);
     else this.leaseByKey.delete(key);
     // The event log holds revisions from the compact revision on (event-log.ts).
