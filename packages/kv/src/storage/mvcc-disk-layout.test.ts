@@ -164,6 +164,26 @@ describe('MvccDisk format 2', () => {
     expect((err as StorageCorruptError).message).toContain('checksum mismatch');
   });
 
+  it('refuses revision values with no index record at all instead of rebuilding an empty store', async () => {
+    const path = await dir();
+    await writeThree(path);
+    await withDb(path, (db) => db.clear({ gte: Uint8Array.of(PREFIX_REVISION_INDEX), lt: Uint8Array.of(PREFIX_REVISION_INDEX + 1) }));
+    const { disk } = await MvccDisk.open(path);
+    cleanups.push(() => disk.close());
+    const err = await scan(disk).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StorageCorruptError);
+    expect((err as StorageCorruptError).message).toContain('index records (format 2) are missing');
+  });
+
+  it('scans an empty store as empty', async () => {
+    const { disk } = await MvccDisk.open(await dir());
+    cleanups.push(() => disk.close());
+    expect(await scan(disk)).toEqual([]);
+  });
+
   it('reports an index record of the wrong shape as corrupt', async () => {
     const path = await dir();
     await writeThree(path);

@@ -21,6 +21,7 @@ import {
   KEY_GENERATION,
   KEY_MVCC_FORMAT,
   PREFIX_APP_LOG,
+  PREFIX_REVISION,
   PREFIX_REVISION_INDEX,
   REVISION_KEY_LENGTH,
   appLogKey,
@@ -124,12 +125,20 @@ export class MvccDisk implements RevisionBackend {
    * stay on disk until a read asks for one, and nothing is collected, so rebuilding the key index of a large
    * store costs neither a read of every value nor an array of every revision. Call before the first write.
    */
-  scanRevisions(visit: (revision: StoredRevision) => void): Promise<void> {
-    return forEachInRange(this.db, generationRange(PREFIX_REVISION_INDEX, this.generation), (key, raw) => {
+  async scanRevisions(visit: (revision: StoredRevision) => void): Promise<void> {
+    let visited = 0;
+    await forEachInRange(this.db, generationRange(PREFIX_REVISION_INDEX, this.generation), (key, raw) => {
       if (key.byteLength !== REVISION_KEY_LENGTH) throw new StorageCorruptError(this.path, describeKey(key), 'malformed revision index key');
       const { main, sub } = revisionOfKey(key);
       visit(decodeChecked(this.path, key, raw, (v) => decodeIndexRecord(v, main, sub)));
+      visited++;
     });
+    // Values without a single index record: something wrote revisions around write() (a copy of the records
+    // that left the index prefix out). Rebuilding from nothing would serve an empty store; refuse instead.
+    if (visited === 0) {
+      const [first] = await this.db.keys({ ...generationRange(PREFIX_REVISION, this.generation), limit: 1 }).all();
+      if (first !== undefined) throw new StorageCorruptError(this.path, describeKey(first), 'revision values are stored but no revision index record is: the index records (format 2) are missing');
+    }
   }
 
   /** The consistent index of the last commit issued (durable or not). */
