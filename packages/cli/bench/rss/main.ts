@@ -8,7 +8,7 @@
 //                                 Chrome DevTools' Memory tab, or summarise it with heap-summary.ts)
 // Not a test: the figures depend on the machine and on when V8 last collected.
 
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -74,10 +74,21 @@ async function heapSnapshots(dir: string, cluster: LocalCluster): Promise<void> 
     const pid = cluster.pid(m.name);
     if (pid === undefined) continue;
     process.kill(pid, 'SIGUSR2');
-    // The member writes the snapshot synchronously; it answers /metrics again once the file is complete.
-    await fetch(`${m.clientUrl}/metrics`);
-    const files = (await readdir(dir)).filter((f) => f.includes(`.${pid}.`));
-    process.stdout.write(`  ${m.name}: heap snapshot ${files.map((f) => join(dir, f)).join(', ')}\n`);
+    // The member writes the snapshot on its main thread once the signal is handled: wait for the file, then
+    // until its size stops changing and the member answers again.
+    let last = -1;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      const file = (await readdir(dir)).find((f) => f.includes(`.${pid}.`));
+      if (file === undefined) continue;
+      const size = (await stat(join(dir, file))).size;
+      if (size > 0 && size === last) {
+        await fetch(`${m.clientUrl}/metrics`);
+        process.stdout.write(`  ${m.name}: heap snapshot ${join(dir, file)}\n`);
+        break;
+      }
+      last = size;
+    }
   }
 }
 
