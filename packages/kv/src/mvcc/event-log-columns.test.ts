@@ -64,10 +64,39 @@ describe('event log columns', () => {
     );
   });
 
+  it('logs the same when fed one change at a time (appendChange, as a rebuild does) as when fed whole revisions', () => {
+    // Invariant: appending every change of the entries one by one, in (revision, sub) order, gives a log
+    // equal to EventLog.restore(entries).
+    fc.assert(
+      fc.property(entries, (es) => {
+        const log = new EventLog();
+        for (const e of es) for (const c of e.changes) log.appendChange(e.revision, c.type, c.key, c.sub, c.prev);
+        expect(log.all()).toEqual(es);
+      }),
+      { seed: 14, numRuns: 200 },
+    );
+  });
+
+  it('refuses a change of an earlier revision, or one not after the last sub-revision of the same revision', () => {
+    const log = new EventLog();
+    log.appendChange(5, 'put', 'a', 0, undefined);
+    log.appendChange(5, 'put', 'b', 1, undefined);
+    expect(() => log.appendChange(5, 'put', 'c', 1, undefined)).toThrow('event log must grow');
+    expect(() => log.appendChange(4, 'put', 'c', 2, undefined)).toThrow('event log must grow');
+    expect(() => log.append({ revision: 5, changes: [{ type: 'put', key: 'c', sub: 2, prev: undefined }] })).toThrow('event log must grow');
+    log.appendChange(5, 'delete', 'a', 2, { main: 5, sub: 0 });
+    log.appendChange(6, 'put', 'a', 0, undefined);
+    expect(log.all().map((e) => [e.revision, e.changes.length])).toEqual([
+      [5, 3],
+      [6, 1],
+    ]);
+  });
+
   it('refuses an entry at or before the last revision even when the log holds nothing of it after a compaction', () => {
     const log = EventLog.restore([{ revision: 5, changes: [{ type: 'put', key: 'a', sub: 0, prev: undefined }] }]);
     log.compact(6);
     expect(log.all()).toEqual([]);
     expect(() => log.append({ revision: 5, changes: [{ type: 'put', key: 'a', sub: 0, prev: undefined }] })).toThrow('event log must grow');
+    expect(() => log.appendChange(5, 'put', 'a', 1, undefined)).toThrow('event log must grow');
   });
 });

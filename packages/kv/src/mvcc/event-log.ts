@@ -67,13 +67,30 @@ export class EventLog {
   append(entry: RevisionChanges): void {
     if (this.lastRevision >= entry.revision) throw new Error('mvcc invariant violated: event log must grow');
     this.lastRevision = entry.revision;
-    for (const c of entry.changes) {
-      this.revisions.push(entry.revision);
-      this.keys.push(c.key);
-      this.subAndType.push(c.sub * 2 + (c.type === 'delete' ? 1 : 0));
-      this.prevMains.push(c.prev?.main ?? 0);
-      this.prevSubs.push(c.prev?.sub ?? 0);
+    for (const c of entry.changes) this.push(entry.revision, c.type, c.key, c.sub, c.prev);
+  }
+
+  /**
+   * Adds one change: of a later revision than any logged, or a later sub-revision of the last one. What a
+   * rebuild from stored revisions feeds in, one at a time in (revision, sub) order, without building an
+   * object per change.
+   */
+  appendChange(revision: number, type: Change['type'], key: KeyString, sub: number, prev: Revision | undefined): void {
+    const n = this.revisions.length;
+    const sameAsLast = n > 0 && this.revisions[n - 1] === revision;
+    if (revision < this.lastRevision || (revision === this.lastRevision && !(sameAsLast && sub * 2 > (this.subAndType[n - 1] as number)))) {
+      throw new Error('mvcc invariant violated: event log must grow');
     }
+    this.lastRevision = revision;
+    this.push(revision, type, key, sub, prev);
+  }
+
+  private push(revision: number, type: Change['type'], key: KeyString, sub: number, prev: Revision | undefined): void {
+    this.revisions.push(revision);
+    this.keys.push(key);
+    this.subAndType.push(sub * 2 + (type === 'delete' ? 1 : 0));
+    this.prevMains.push(prev?.main ?? 0);
+    this.prevSubs.push(prev?.sub ?? 0);
   }
 
   /** Drops entries below `revision`. Entries at `revision` stay: watching from the compact revision is allowed. */
