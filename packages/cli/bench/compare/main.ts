@@ -39,6 +39,11 @@ if (mvccBackend !== undefined && mvccBackend !== 'leveldb' && mvccBackend !== 'm
 const phases: ReadonlySet<Phase> = parsePhases(values.phases);
 const wanted = (values.only === undefined ? ['halyard', 'etcd'] : [values.only]) as ('halyard' | 'etcd')[];
 const DEADLINE_MS = 60_000;
+/**
+ * How long a restart may take, to the members' ready lines and then to the first read: a minute, plus time
+ * for the open to scan what the load stored (at 1,000,000 keys on a loaded 2-core machine, minutes).
+ */
+const RESTART_DEADLINE_MS = DEADLINE_MS + keys * 0.3;
 
 /** A phase left out by --phases leaves its figures undefined. */
 export interface TargetResults {
@@ -91,7 +96,7 @@ async function measure(target: BenchTarget): Promise<TargetResults> {
     }
     if (phases.has('load')) r.load = await phase(`load ${keys} × 1 KiB`, (p) => load(target, client, keys, 64, p));
     await client.close();
-    if (phases.has('restart')) r.restartToFirstReadMs = await phase('restart all → first read', async () => restartToFirstReadMs(target, DEADLINE_MS));
+    if (phases.has('restart')) r.restartToFirstReadMs = await phase('restart all → first read', async () => restartToFirstReadMs(target, RESTART_DEADLINE_MS));
     if (phases.has('failover')) {
       const failover: number[] = [];
       await phase(`failover × ${trials}`, async (p) => {
@@ -118,7 +123,7 @@ try {
     }
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
-    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend]) : await startEtcd(dir, 3);
+    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend], RESTART_DEADLINE_MS) : await startEtcd(dir, 3);
     try {
       results[name] = await measure(target);
     } finally {
