@@ -277,7 +277,7 @@ function encodeRecord(record: RevisionRecord): unknown[] {
 }
 
 /** [key, lease] for a put, [key] for a tombstone: what rebuilding the key index needs, without the value. */
-export function encodeIndexRecord(record: RevisionRecord): unknown[] {
+function encodeIndexRecord(record: RevisionRecord): unknown[] {
   return record.kv === undefined ? [record.key] : [record.key, record.kv.lease];
 }
 
