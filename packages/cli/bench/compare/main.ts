@@ -1,7 +1,7 @@
 // `pnpm bench`: Halyard and etcd side by side in one run, same machine, same workloads, same client shape
 // (one client object, N requests in flight). Prints a table with ratios and writes a JSON file.
 // Run: npx tsx packages/cli/bench/compare/main.ts [--smoke] [--keys 100000] [--trials 5] [--only halyard|etcd] [--mvcc-backend leveldb|memory]
-//        [--phases latency,load,restart,failover] [--out FILE]
+//        [--phases latency,load,restart,failover] [--halyard-build sources|compiled] [--out FILE]
 // Not a test: figures vary with the machine's load and the disk's fsync latency.
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'mvcc-backend': { type: 'string' },
     phases: { type: 'string' },
+    'halyard-build': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -37,6 +38,8 @@ if (values.only !== undefined && values.only !== 'halyard' && values.only !== 'e
 const mvccBackend = values['mvcc-backend'];
 if (mvccBackend !== undefined && mvccBackend !== 'leveldb' && mvccBackend !== 'memory') throw new Error('--mvcc-backend takes leveldb or memory');
 const phases: ReadonlySet<Phase> = parsePhases(values.phases);
+const halyardBuild = values['halyard-build'] ?? 'sources';
+if (halyardBuild !== 'sources' && halyardBuild !== 'compiled') throw new Error('--halyard-build takes sources or compiled');
 const wanted = (values.only === undefined ? ['halyard', 'etcd'] : [values.only]) as ('halyard' | 'etcd')[];
 const DEADLINE_MS = 60_000;
 /**
@@ -53,6 +56,8 @@ export interface TargetResults {
   get64?: LatencyFigures;
   load?: LoadFigures;
   restartToFirstReadMs?: number;
+  /** Each member's own account of the restart (Halyard: time loading the program, time opening its data). */
+  restartNotes?: readonly string[];
   failoverMs?: number[];
 }
 
@@ -96,7 +101,10 @@ async function measure(target: BenchTarget): Promise<TargetResults> {
     }
     if (phases.has('load')) r.load = await phase(`load ${keys} × 1 KiB`, (p) => load(target, client, keys, 64, p));
     await client.close();
-    if (phases.has('restart')) r.restartToFirstReadMs = await phase('restart all → first read', async () => restartToFirstReadMs(target, RESTART_DEADLINE_MS));
+    if (phases.has('restart')) {
+      r.restartToFirstReadMs = await phase('restart all → first read', async () => restartToFirstReadMs(target, RESTART_DEADLINE_MS));
+      r.restartNotes = target.startupNotes?.() ?? [];
+    }
     if (phases.has('failover')) {
       const failover: number[] = [];
       await phase(`failover × ${trials}`, async (p) => {
@@ -123,7 +131,7 @@ try {
     }
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
-    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend], RESTART_DEADLINE_MS) : await startEtcd(dir, 3);
+    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend], RESTART_DEADLINE_MS, halyardBuild === 'compiled' ? 'compiled' : 'same') : await startEtcd(dir, 3);
     try {
       results[name] = await measure(target);
     } finally {
@@ -136,9 +144,10 @@ try {
 
 const rows: Row[] = renderRows(results);
 process.stdout.write(`\n3 members on loopback each, fsync on; 256-byte values (1 KiB for the load); one client object.\n${renderTable(rows)}\n`);
+for (const [name, r] of Object.entries(results)) for (const note of r.restartNotes ?? []) process.stdout.write(`${name} restart: ${note}\n`);
 const out = values.out ?? join('bench-results', `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 await mkdir(dirname(out), { recursive: true });
-await writeFile(out, JSON.stringify({ date: new Date().toISOString(), smoke, keys, ops, trials, phases: [...phases], results }, null, 2));
+await writeFile(out, JSON.stringify({ date: new Date().toISOString(), smoke, keys, ops, trials, phases: [...phases], halyardBuild, results }, null, 2));
 process.stdout.write(`JSON: ${out}\n`);
 
 function renderRows(r: typeof results): Row[] {
