@@ -5,11 +5,15 @@ import { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { freePorts } from '../../../kv/src/server/test-util.testutil.ts';
 import type { BenchTarget, StoreClient } from './target.ts';
 
-/** `extraArgs`: more flags for every member (e.g. `--mvcc-backend memory` to measure the in-memory MVCC design). */
-export async function startHalyard(dataDir: string, size: number, extraArgs: readonly string[] = []): Promise<BenchTarget> {
+/**
+ * `extraArgs`: more flags for every member (e.g. `--mvcc-backend memory` to measure the in-memory MVCC design).
+ * `readyTimeoutMs`: how long a member may take to start (a restart opens everything the load stored).
+ * `build`: 'compiled' runs the members from `dist/` (LocalClusterOptions.build).
+ */
+export async function startHalyard(dataDir: string, size: number, extraArgs: readonly string[] = [], readyTimeoutMs?: number, build: 'same' | 'compiled' = 'same'): Promise<BenchTarget> {
   const free = await freePorts(2 * size);
   const ports = Array.from({ length: size }, (_, i) => ({ client: free[2 * i]!, peer: free[2 * i + 1]! }));
-  const cluster = new LocalCluster({ size, dataDir, ports, tickMs: 100, extraArgs });
+  const cluster = new LocalCluster({ size, dataDir, ports, tickMs: 100, extraArgs, build, ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }) });
   await cluster.startAll();
   const names = Array.from({ length: size }, (_, i) => cluster.members[i]!.name);
   const nameOfPid = (pid: number): string => {
@@ -50,6 +54,7 @@ export async function startHalyard(dataDir: string, size: number, extraArgs: rea
       await cluster.stopAll();
       await Promise.all(names.map((n) => cluster.start(n, 'existing')));
     },
+    startupNotes: () => names.flatMap((n) => cluster.logs(n).filter((line) => line.startsWith(`member ${n} startup:`)).slice(-1)),
     async stop() {
       await admin.close();
       await cluster.stopAll();

@@ -1,6 +1,7 @@
 // `pnpm bench`: Halyard and etcd side by side in one run, same machine, same workloads, same client shape
 // (one client object, N requests in flight). Prints a table with ratios and writes a JSON file.
-// Run: npx tsx packages/cli/bench/compare/main.ts [--smoke] [--keys 100000] [--trials 5] [--only halyard|etcd] [--mvcc-backend leveldb|memory] [--out FILE]
+// Run: npx tsx packages/cli/bench/compare/main.ts [--smoke] [--keys 100000] [--trials 5] [--only halyard|etcd] [--mvcc-backend leveldb|memory]
+//        [--phases latency,load,restart,failover] [--halyard-build sources|compiled] [--out FILE]
 // Not a test: figures vary with the machine's load and the disk's fsync latency.
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { startEtcd, etcdInstalled, ETCD_BIN } from './etcd-target.ts';
 import { startHalyard } from './halyard-target.ts';
 import { intFlag } from '../int-flag.ts';
+import { type Phase, parsePhases } from './phases.ts';
 import { type Row, renderTable } from './report.ts';
 import type { BenchTarget } from './target.ts';
 import { type LatencyFigures, type LoadFigures, VALUE_256, closedLoop, failoverMs, load, restartToFirstReadMs } from './workloads.ts';
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     trials: { type: 'string' },
     only: { type: 'string' },
     'mvcc-backend': { type: 'string' },
+    phases: { type: 'string' },
+    'halyard-build': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -33,17 +37,28 @@ const trials = intFlag('trials', values.trials, smoke ? 1 : 5, { min: 1, max: 10
 if (values.only !== undefined && values.only !== 'halyard' && values.only !== 'etcd') throw new Error('--only takes halyard or etcd');
 const mvccBackend = values['mvcc-backend'];
 if (mvccBackend !== undefined && mvccBackend !== 'leveldb' && mvccBackend !== 'memory') throw new Error('--mvcc-backend takes leveldb or memory');
+const phases: ReadonlySet<Phase> = parsePhases(values.phases);
+const halyardBuild = values['halyard-build'] ?? 'sources';
+if (halyardBuild !== 'sources' && halyardBuild !== 'compiled') throw new Error('--halyard-build takes sources or compiled');
 const wanted = (values.only === undefined ? ['halyard', 'etcd'] : [values.only]) as ('halyard' | 'etcd')[];
 const DEADLINE_MS = 60_000;
+/**
+ * How long a restart may take, to the members' ready lines and then to the first read: a minute, plus time
+ * for the open to scan what the load stored (at 1,000,000 keys on a loaded 2-core machine, minutes).
+ */
+const RESTART_DEADLINE_MS = DEADLINE_MS + keys * 0.3;
 
+/** A phase left out by --phases leaves its figures undefined. */
 export interface TargetResults {
-  putSerial: LatencyFigures;
-  put64: LatencyFigures;
-  getSerial: LatencyFigures;
-  get64: LatencyFigures;
-  load: LoadFigures;
-  restartToFirstReadMs: number;
-  failoverMs: number[];
+  putSerial?: LatencyFigures;
+  put64?: LatencyFigures;
+  getSerial?: LatencyFigures;
+  get64?: LatencyFigures;
+  load?: LoadFigures;
+  restartToFirstReadMs?: number;
+  /** Each member's own account of the restart (Halyard: time loading the program, time opening its data). */
+  restartNotes?: readonly string[];
+  failoverMs?: number[];
 }
 
 function bar(label: string): { update: (d: number, t: number) => void; stop: () => void } {
@@ -75,23 +90,32 @@ async function measure(target: BenchTarget): Promise<TargetResults> {
       b.stop();
     }
   };
+  const r: TargetResults = {};
   try {
     await client.put('warm-up', VALUE_256);
-    const putSerial = await phase('put, 1 in flight', (p) => closedLoop(client, ops, 1, (c, i) => c.put(`put1/${i}`, VALUE_256), p));
-    const put64 = await phase('put, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.put(`put64/${i}`, VALUE_256), p));
-    const getSerial = await phase('get, 1 in flight', (p) => closedLoop(client, ops, 1, (c, i) => c.get(`put1/${i % ops}`), p));
-    const get64 = await phase('get, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.get(`put1/${i % ops}`), p));
-    const loaded = await phase(`load ${keys} × 1 KiB`, (p) => load(target, client, keys, 64, p));
+    if (phases.has('latency')) {
+      r.putSerial = await phase('put, 1 in flight', (p) => closedLoop(client, ops, 1, (c, i) => c.put(`put1/${i}`, VALUE_256), p));
+      r.put64 = await phase('put, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.put(`put64/${i}`, VALUE_256), p));
+      r.getSerial = await phase('get, 1 in flight', (p) => closedLoop(client, ops, 1, (c, i) => c.get(`put1/${i % ops}`), p));
+      r.get64 = await phase('get, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.get(`put1/${i % ops}`), p));
+    }
+    if (phases.has('load')) r.load = await phase(`load ${keys} × 1 KiB`, (p) => load(target, client, keys, 64, p));
     await client.close();
-    const restart = await phase('restart all → first read', async () => restartToFirstReadMs(target, DEADLINE_MS));
-    const failover: number[] = [];
-    await phase(`failover × ${trials}`, async (p) => {
-      for (let i = 0; i < trials; i++) {
-        failover.push(await failoverMs(target, DEADLINE_MS));
-        p(i + 1, trials);
-      }
-    });
-    return { putSerial, put64, getSerial, get64, load: loaded, restartToFirstReadMs: restart, failoverMs: failover };
+    if (phases.has('restart')) {
+      r.restartToFirstReadMs = await phase('restart all → first read', async () => restartToFirstReadMs(target, RESTART_DEADLINE_MS));
+      r.restartNotes = target.startupNotes?.() ?? [];
+    }
+    if (phases.has('failover')) {
+      const failover: number[] = [];
+      await phase(`failover × ${trials}`, async (p) => {
+        for (let i = 0; i < trials; i++) {
+          failover.push(await failoverMs(target, DEADLINE_MS));
+          p(i + 1, trials);
+        }
+      });
+      r.failoverMs = failover;
+    }
+    return r;
   } finally {
     await client.close().catch(() => {});
   }
@@ -107,7 +131,7 @@ try {
     }
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
-    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend]) : await startEtcd(dir, 3);
+    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend], RESTART_DEADLINE_MS, halyardBuild === 'compiled' ? 'compiled' : 'same') : await startEtcd(dir, 3);
     try {
       results[name] = await measure(target);
     } finally {
@@ -120,9 +144,10 @@ try {
 
 const rows: Row[] = renderRows(results);
 process.stdout.write(`\n3 members on loopback each, fsync on; 256-byte values (1 KiB for the load); one client object.\n${renderTable(rows)}\n`);
+for (const [name, r] of Object.entries(results)) for (const note of r.restartNotes ?? []) process.stdout.write(`${name} restart: ${note}\n`);
 const out = values.out ?? join('bench-results', `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 await mkdir(dirname(out), { recursive: true });
-await writeFile(out, JSON.stringify({ date: new Date().toISOString(), smoke, keys, ops, trials, results }, null, 2));
+await writeFile(out, JSON.stringify({ date: new Date().toISOString(), smoke, keys, ops, trials, phases: [...phases], halyardBuild, results }, null, 2));
 process.stdout.write(`JSON: ${out}\n`);
 
 function renderRows(r: typeof results): Row[] {
@@ -130,21 +155,22 @@ function renderRows(r: typeof results): Row[] {
   const e = r.etcd;
   const tenths = (l: LoadFigures | undefined): string => (l === undefined ? '–' : `${l.writesPerSecondByTenth[0]!.toFixed(0)} → ${l.writesPerSecondByTenth.at(-1)!.toFixed(0)} /s`);
   const mb = (l: LoadFigures | undefined): string => (l === undefined ? '–' : l.memberRssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)}`).join('/') + ' MB');
+  const flatness = (l: LoadFigures | undefined): number | undefined => (l === undefined ? undefined : l.writesPerSecondByTenth.at(-1)! / l.writesPerSecondByTenth[0]!);
   const med = (xs: readonly number[] | undefined): number | undefined => {
     if (xs === undefined || xs.length === 0) return undefined;
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.floor(s.length / 2)];
   };
   return [
-    { what: 'put, 1 in flight (writes/s)', etcd: e?.putSerial.opsPerSecond, halyard: h?.putSerial.opsPerSecond, higherIsBetter: true },
-    { what: 'put, 1 in flight p50 (ms)', etcd: e?.putSerial.p50Ms, halyard: h?.putSerial.p50Ms, higherIsBetter: false },
-    { what: 'put, 1 in flight p99 (ms)', etcd: e?.putSerial.p99Ms, halyard: h?.putSerial.p99Ms, higherIsBetter: false },
-    { what: 'put, 64 in flight (writes/s)', etcd: e?.put64.opsPerSecond, halyard: h?.put64.opsPerSecond, higherIsBetter: true },
-    { what: 'linearizable get, 1 in flight (/s)', etcd: e?.getSerial.opsPerSecond, halyard: h?.getSerial.opsPerSecond, higherIsBetter: true },
-    { what: 'linearizable get, 1 in flight p50 (ms)', etcd: e?.getSerial.p50Ms, halyard: h?.getSerial.p50Ms, higherIsBetter: false },
-    { what: 'linearizable get, 64 in flight (/s)', etcd: e?.get64.opsPerSecond, halyard: h?.get64.opsPerSecond, higherIsBetter: true },
+    { what: 'put, 1 in flight (writes/s)', etcd: e?.putSerial?.opsPerSecond, halyard: h?.putSerial?.opsPerSecond, higherIsBetter: true },
+    { what: 'put, 1 in flight p50 (ms)', etcd: e?.putSerial?.p50Ms, halyard: h?.putSerial?.p50Ms, higherIsBetter: false },
+    { what: 'put, 1 in flight p99 (ms)', etcd: e?.putSerial?.p99Ms, halyard: h?.putSerial?.p99Ms, higherIsBetter: false },
+    { what: 'put, 64 in flight (writes/s)', etcd: e?.put64?.opsPerSecond, halyard: h?.put64?.opsPerSecond, higherIsBetter: true },
+    { what: 'linearizable get, 1 in flight (/s)', etcd: e?.getSerial?.opsPerSecond, halyard: h?.getSerial?.opsPerSecond, higherIsBetter: true },
+    { what: 'linearizable get, 1 in flight p50 (ms)', etcd: e?.getSerial?.p50Ms, halyard: h?.getSerial?.p50Ms, higherIsBetter: false },
+    { what: 'linearizable get, 64 in flight (/s)', etcd: e?.get64?.opsPerSecond, halyard: h?.get64?.opsPerSecond, higherIsBetter: true },
     { what: `load ${keys} keys: first → last tenth`, etcd: tenths(e?.load), halyard: tenths(h?.load) },
-    { what: 'load: last tenth / first tenth', etcd: e === undefined ? undefined : e.load.writesPerSecondByTenth.at(-1)! / e.load.writesPerSecondByTenth[0]!, halyard: h === undefined ? undefined : h.load.writesPerSecondByTenth.at(-1)! / h.load.writesPerSecondByTenth[0]!, higherIsBetter: true },
+    { what: 'load: last tenth / first tenth', etcd: flatness(e?.load), halyard: flatness(h?.load), higherIsBetter: true },
     { what: 'member RSS after the load', etcd: mb(e?.load), halyard: mb(h?.load) },
     { what: 'restart all → first read (ms)', etcd: e?.restartToFirstReadMs, halyard: h?.restartToFirstReadMs, higherIsBetter: false },
     { what: `kill -9 leader → first write (ms, median of ${trials})`, etcd: med(e?.failoverMs), halyard: med(h?.failoverMs), higherIsBetter: false },

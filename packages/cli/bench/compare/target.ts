@@ -20,6 +20,8 @@ export interface BenchTarget {
   restartMember(pid: number): Promise<void>;
   /** Stop every member (SIGTERM) and start them all again from disk. */
   restartAll(): Promise<void>;
+  /** What the members said about their last start (how long loading and opening took), where they say it. */
+  startupNotes?(): readonly string[];
   stop(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@
 // cluster only ever signals the processes it started, by pid.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -16,6 +16,8 @@ import { ensureClusterToken } from './cluster-token.ts';
 const COMPILED = import.meta.url.endsWith('.js');
 const CLI_MAIN = resolve(fileURLToPath(new URL(COMPILED ? '../cli/main.js' : '../cli/main.ts', import.meta.url)));
 const NODE_ARGS: readonly string[] = COMPILED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+/** The compiled CLI (`pnpm build`), for `build: 'compiled'` from the sources. */
+const CLI_MAIN_COMPILED = resolve(fileURLToPath(new URL(COMPILED ? '../cli/main.js' : '../../dist/cli/main.js', import.meta.url)));
 
 export interface LocalMemberSpec {
   readonly name: string;
@@ -62,6 +64,13 @@ export interface LocalClusterOptions {
   readonly extraArgs?: readonly string[];
   /** Options for node itself in each member (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Which build the members run: 'same' (default) as this process — the sources through tsx when this runs
+   * from the sources; 'compiled' the compiled `dist/` (run `pnpm build` first), as a deployment runs it. A
+   * benchmark beside etcd's binary uses 'compiled': through tsx a member spends seconds compiling its sources
+   * at every start.
+   */
+  readonly build?: 'same' | 'compiled';
   /** How long a member may take to print its ready line before start() gives up and kills it. */
   readonly readyTimeoutMs?: number;
 }
@@ -179,10 +188,12 @@ export class LocalCluster {
     if (this.procs.has(name)) throw new Error(`member ${name} is already running`);
     const prepared = await this.prepare();
     await mkdir(m.dataDir, { recursive: true });
+    const compiled = this.options.build === 'compiled';
+    if (compiled && !existsSync(CLI_MAIN_COMPILED)) throw new Error(`members should run the compiled build, but ${CLI_MAIN_COMPILED} is missing: run \`pnpm build\` first`);
     const args = [
-      ...NODE_ARGS,
+      ...(compiled ? [] : NODE_ARGS),
       ...(this.options.nodeArgs ?? []),
-      CLI_MAIN,
+      compiled ? CLI_MAIN_COMPILED : CLI_MAIN,
       'kv',
       'member',
       'run',

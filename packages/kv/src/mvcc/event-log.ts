@@ -48,20 +48,60 @@ export function materialize(revision: number, change: Change, backend: RevisionB
   return { type: change.type, kv, prevKv };
 }
 
+/**
+ * The changes are kept in columns, one slot per change, ascending by (revision, sub), rather than as an
+ * object per change in an array per revision: the log holds every revision since the last compaction
+ * (all of them on a store never compacted), so its cost per revision is what a large store pays. Objects
+ * and arrays cost ~150 bytes per single-change revision; five array slots cost 40.
+ */
 export class EventLog {
-  /** Ascending by revision; only revisions that changed something (every revision does, by definition). */
-  private entries: RevisionChanges[] = [];
+  private revisions: number[] = [];
+  private keys: KeyString[] = [];
+  /** sub × 2, plus 1 for a delete. */
+  private subAndType: number[] = [];
+  /** The prev revision's main, 0 when the key was absent (no revision is 0). */
+  private prevMains: number[] = [];
+  private prevSubs: number[] = [];
+  private lastRevision = 0;
 
   append(entry: RevisionChanges): void {
-    const last = this.entries[this.entries.length - 1];
-    if (last !== undefined && last.revision >= entry.revision) throw new Error('mvcc invariant violated: event log must grow');
-    this.entries.push(entry);
+    if (this.lastRevision >= entry.revision) throw new Error('mvcc invariant violated: event log must grow');
+    this.lastRevision = entry.revision;
+    for (const c of entry.changes) this.push(entry.revision, c.type, c.key, c.sub, c.prev);
+  }
+
+  /**
+   * Adds one change: of a later revision than any logged, or a later sub-revision of the last one. What a
+   * rebuild from stored revisions feeds in, one at a time in (revision, sub) order, without building an
+   * object per change.
+   */
+  appendChange(revision: number, type: Change['type'], key: KeyString, sub: number, prev: Revision | undefined): void {
+    const n = this.revisions.length;
+    const sameAsLast = n > 0 && this.revisions[n - 1] === revision;
+    if (revision < this.lastRevision || (revision === this.lastRevision && !(sameAsLast && sub * 2 > (this.subAndType[n - 1] as number)))) {
+      throw new Error('mvcc invariant violated: event log must grow');
+    }
+    this.lastRevision = revision;
+    this.push(revision, type, key, sub, prev);
+  }
+
+  private push(revision: number, type: Change['type'], key: KeyString, sub: number, prev: Revision | undefined): void {
+    this.revisions.push(revision);
+    this.keys.push(key);
+    this.subAndType.push(sub * 2 + (type === 'delete' ? 1 : 0));
+    this.prevMains.push(prev?.main ?? 0);
+    this.prevSubs.push(prev?.sub ?? 0);
   }
 
   /** Drops entries below `revision`. Entries at `revision` stay: watching from the compact revision is allowed. */
   compact(revision: number): void {
     const i = this.indexOf(revision);
-    if (i > 0) this.entries = this.entries.slice(i);
+    if (i === 0) return;
+    this.revisions = this.revisions.slice(i);
+    this.keys = this.keys.slice(i);
+    this.subAndType = this.subAndType.slice(i);
+    this.prevMains = this.prevMains.slice(i);
+    this.prevSubs = this.prevSubs.slice(i);
   }
 
   /**
@@ -89,21 +129,29 @@ export class EventLog {
       });
     }
     const events: Event[] = [];
+    const n = this.revisions.length;
     let i = this.indexOf(startRevision);
-    let scanned = 0;
-    for (; i < this.entries.length && scanned < revisionsMax; i++, scanned++) {
-      const entry = this.entries[i] as RevisionChanges;
-      for (const change of entry.changes) {
-        if (range === undefined || rangeContains(range, change.key)) events.push(materialize(entry.revision, change, backend));
+    for (let scanned = 0; i < n && scanned < revisionsMax; scanned++) {
+      const revision = this.revisions[i] as number;
+      for (; i < n && this.revisions[i] === revision; i++) {
+        const key = this.keys[i] as KeyString;
+        if (range === undefined || rangeContains(range, key)) events.push(materialize(revision, this.changeAt(i), backend));
       }
     }
-    const nextRevision = i < this.entries.length ? (this.entries[i] as RevisionChanges).revision : currentRevision + 1;
+    const nextRevision = i < n ? (this.revisions[i] as number) : currentRevision + 1;
     return { events, nextRevision: Math.max(nextRevision, startRevision) };
   }
 
-  /** All entries (for snapshots). */
+  /** All entries (for snapshots), built from the columns. */
   all(): readonly RevisionChanges[] {
-    return this.entries;
+    const out: { revision: number; changes: Change[] }[] = [];
+    for (let i = 0; i < this.revisions.length; i++) {
+      const revision = this.revisions[i] as number;
+      const last = out[out.length - 1];
+      if (last?.revision === revision) last.changes.push(this.changeAt(i));
+      else out.push({ revision, changes: [this.changeAt(i)] });
+    }
+    return out;
   }
 
   static restore(entries: readonly RevisionChanges[]): EventLog {
@@ -112,13 +160,24 @@ export class EventLog {
     return log;
   }
 
-  /** Index of the first entry with revision ≥ `revision`. */
+  private changeAt(i: number): Change {
+    const subAndType = this.subAndType[i] as number;
+    const prevMain = this.prevMains[i] as number;
+    return {
+      type: subAndType % 2 === 1 ? 'delete' : 'put',
+      key: this.keys[i] as KeyString,
+      sub: Math.floor(subAndType / 2),
+      prev: prevMain === 0 ? undefined : { main: prevMain, sub: this.prevSubs[i] as number },
+    };
+  }
+
+  /** Index of the first slot with revision ≥ `revision`. */
   private indexOf(revision: number): number {
     let lo = 0;
-    let hi = this.entries.length;
+    let hi = this.revisions.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((this.entries[mid] as RevisionChanges).revision < revision) lo = mid + 1;
+      if ((this.revisions[mid] as number) < revision) lo = mid + 1;
       else hi = mid;
     }
     return lo;

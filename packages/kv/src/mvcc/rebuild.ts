@@ -7,7 +7,7 @@
 import { invariant } from './errors.ts';
 import type { Revision, RevisionBackend } from './backend.ts';
 import { compact } from './compaction.ts';
-import { EventLog, type Change } from './event-log.ts';
+import { EventLog } from './event-log.ts';
 import { keyString, type KeyString } from './key-range.ts';
 import { LeaseTable, type LeaseHeaders } from './lease.ts';
 import { appendRecord, compareRevision, latestLive, type KeyRecord } from './revision.ts';
@@ -31,7 +31,7 @@ export interface StoredMvccMeta {
 /** Feed it every stored revision in ascending order, then call `finish`. */
 export class StateRebuilder {
   private readonly state: MvccState;
-  private readonly changes: { revision: number; changes: Change[] }[] = [];
+  private readonly events = new EventLog();
   private last: Revision | undefined;
   /** The lease of each key's last stored revision (0 for none or a tombstone). */
   private readonly leaseByKey = new Map<KeyString, number>();
@@ -45,27 +45,24 @@ export class StateRebuilder {
 
   add(r: StoredRevision): void {
     invariant(this.last === undefined || compareRevision(this.last, r) < 0, 'stored revisions out of order');
-    invariant(r.main <= this.meta.currentRevision, `stored revision ${r.main} is past the current revision ${this.meta.currentRevision}`);
+    // Checked before building the message: this runs once per stored revision at every start.
+    if (r.main > this.meta.currentRevision) invariant(false, `stored revision ${r.main} is past the current revision ${this.meta.currentRevision}`);
     this.last = r;
     const key: KeyString = keyString(r.key);
-    let history = this.state.histories.get(key);
-    if (history === undefined) {
-      history = [];
-      this.state.histories.set(key, history);
-      this.state.keys.insert(key);
-    }
+    const history = this.state.histories.get(key);
     const prev = latestLive(history);
     const record: KeyRecord = { main: r.main, sub: r.sub, tombstone: r.tombstone };
-    appendRecord(history, record);
-    if (r.lease !== 0) this.leaseByKey.set(key, r.lease);
-    else this.leaseByKey.delete(key);
-    // The event log holds revisions from the compact revision on (event-log.ts).
-    if (r.main >= this.meta.compactRevision) {
-      const lastEntry = this.changes[this.changes.length - 1];
-      const change: Change = { type: r.tombstone ? 'delete' : 'put', key, sub: r.sub, prev };
-      if (lastEntry?.revision === r.main) lastEntry.changes.push(change);
-      else this.changes.push({ revision: r.main, changes: [change] });
+    if (history === undefined) {
+      // Exactly one element (RevisionWriter.put says why).
+      this.state.histories.set(key, [record]);
+      this.state.keys.insert(key);
+    } else {
+      appendRecord(history, record);
     }
+    if (r.lease !== 0) this.leaseByKey.set(key, r.lease);
+    else if (this.leaseByKey.size > 0) this.leaseByKey.delete(key);
+    // The event log holds revisions from the compact revision on (event-log.ts).
+    if (r.main >= this.meta.compactRevision) this.events.appendChange(r.main, r.tombstone ? 'delete' : 'put', key, r.sub, prev);
   }
 
   /** The rebuilt state. */
@@ -73,7 +70,7 @@ export class StateRebuilder {
     const s = this.state;
     s.currentRevision = this.meta.currentRevision;
     s.leases = LeaseTable.restore({ nextId: this.meta.leases.nextId, leases: this.meta.leases.leases.map((l) => ({ ...l, keys: [] })) });
-    s.events = EventLog.restore(this.changes);
+    s.events = this.events;
     if (this.meta.compactRevision > 0) {
       // Re-running the compaction forgets (and hands to the backend for removal) whatever it had not removed.
       compact(s, this.meta.compactRevision);

@@ -145,6 +145,20 @@ export class MvccStore {
     return new MvccStore(options, rebuilder.finish());
   }
 
+  /**
+   * rebuild, fed by a scan that hands over the stored revisions one at a time (ascending) as it reads them,
+   * so a large store is never held as one array of revisions.
+   */
+  static async rebuildFromScan(
+    meta: StoredMvccMeta,
+    scan: (visit: (r: StoredRevision) => void) => Promise<void>,
+    options: MvccStoreOptions & { readonly backend: RevisionBackend },
+  ): Promise<MvccStore> {
+    const rebuilder = new StateRebuilder(meta, options.backend);
+    await scan((r) => rebuilder.add(r));
+    return new MvccStore(options, rebuilder.finish());
+  }
+
   /** What a persistent backend stores beside the revisions (see rebuild). */
   persistentMeta(): StoredMvccMeta {
     return { currentRevision: this.state.currentRevision, compactRevision: this.state.compactRevision, leases: this.state.leases.headers() };

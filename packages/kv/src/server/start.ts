@@ -3,7 +3,7 @@
 // simulator runs over simulated ones.
 
 import { mkdir } from 'node:fs/promises';
-import { Registry } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { join } from 'node:path';
 import { DiskStorage, ImageSink, SNAPSHOT_CHUNK_SIZE_BYTES_DEFAULT, SnapshotChunkError } from '../storage/index.ts';
 import { PeerTransport, type TransportLogger, consoleLogger } from '../transport/index.ts';
@@ -51,6 +51,9 @@ export async function startKvMember(config: MemberConfig, logger: TransportLogge
   const peerUrl = new URL(config.peerUrl);
   const peerTls = loadTls(config.peerTls, 'peer');
   const registry = new Registry();
+  // process_resident_memory_bytes, nodejs_heap_* and nodejs_external_memory_bytes: what a member's memory is
+  // made of (etcd's /metrics has process_* and go_memstats_* for the same question). Read at scrape time.
+  collectDefaultMetrics({ register: registry });
   const trace = WriteTrace.fromEnv(ids.memberId);
   // The transport delivers to the member, which is built next (nothing is delivered before start()).
   let member: KvMember | undefined;

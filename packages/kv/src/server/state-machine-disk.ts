@@ -58,7 +58,7 @@ export class StateMachineDisk implements StateMachineJournal {
   ): Promise<{ journal: StateMachineDisk; consistentIndex: number; mvcc: MvccStore; dedupe: DedupeTable; members: Member[]; removed: number[] }> {
     const { disk, loaded } = await MvccDisk.open(dir, options.removalsPerCommitMax === undefined ? {} : { removalsPerCommitMax: options.removalsPerCommitMax });
     try {
-      const rebuilt = rebuildState(dir, disk, loaded, options);
+      const rebuilt = await rebuildState(dir, disk, loaded, options);
       const log = loaded.appLog;
       const firstSeq = log.length > 0 ? log[0]![0] : 0;
       const nextSeq = log.length > 0 ? log[log.length - 1]![0] + 1 : 0;
@@ -131,12 +131,12 @@ export class StateMachineDisk implements StateMachineJournal {
   }
 }
 
-function rebuildState(
+async function rebuildState(
   dir: string,
   disk: MvccDisk,
   loaded: MvccDiskLoaded,
   options: { readonly mvcc?: MvccStoreOptions; readonly dedupeEntriesMax?: number },
-): { mvcc: MvccStore; dedupe: DedupeTable; members: Member[]; removed: number[] } {
+): Promise<{ mvcc: MvccStore; dedupe: DedupeTable; members: Member[]; removed: number[] }> {
   const bad = (what: string): never => {
     throw new StorageCorruptError(dir, what, 'missing or malformed');
   };
@@ -150,7 +150,7 @@ function rebuildState(
     leases: leases === undefined ? { nextId: 1, leases: [] } : leases,
   };
   if (!Array.isArray(meta.leases.leases) || typeof meta.leases.nextId !== 'number') bad('leases');
-  const mvcc = MvccStore.rebuild(meta, loaded.revisions, { ...options.mvcc, backend: disk });
+  const mvcc = await MvccStore.rebuildFromScan(meta, (visit) => disk.scanRevisions(visit), { ...options.mvcc, backend: disk });
   const dedupe = new DedupeTable(options.dedupeEntriesMax);
   for (const [, entry] of loaded.appLog) {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'object') bad('dedupe entry');

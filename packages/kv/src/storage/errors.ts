@@ -9,7 +9,9 @@ export type StorageErrorCode =
   /** An earlier write failed; the on-disk state is unknown to this process, so it refuses further writes. */
   | 'Failed'
   /** Used after close(). */
-  | 'Closed';
+  | 'Closed'
+  /** The directory was written in an on-disk format this build does not read (an older or newer layout). */
+  | 'Unsupported';
 
 export class StorageError extends Error {
   readonly code: StorageErrorCode;

@@ -16,16 +16,19 @@ import type { StoredRevision } from '../mvcc/rebuild.ts';
 import { StorageCorruptError, StorageError } from './errors.ts';
 import { describeKey } from './keys.ts';
 import {
+  GENERATION_PREFIXES,
   KEY_CONSISTENT_INDEX,
   KEY_GENERATION,
   KEY_MVCC_FORMAT,
   PREFIX_APP_LOG,
   PREFIX_REVISION,
+  PREFIX_REVISION_INDEX,
   REVISION_KEY_LENGTH,
   appLogKey,
   generationRange,
   metaKey,
   otherGenerationRanges,
+  revisionIndexKey,
   revisionKey,
   revisionOfKey,
   seqOfAppLogKey,
@@ -33,8 +36,11 @@ import {
 import { decodeChecked, openRecord, sealRecord } from './record.ts';
 import { expectArray, expectBytes, expectUint } from './shape.ts';
 
-/** Layout version stored under KEY_MVCC_FORMAT. */
-export const MVCC_FORMAT_VERSION = 1;
+/**
+ * Layout version stored under KEY_MVCC_FORMAT. 2: every revision also has an index record (key, lease,
+ * tombstone; no value) under its own prefix, which is all open() reads. Version 1 directories lack them.
+ */
+export const MVCC_FORMAT_VERSION = 2;
 /** Compaction removals deleted per commit at most (etcd's default compaction batch limit is 1000 per 10 ms). */
 export const REMOVALS_PER_COMMIT_MAX = 10_000;
 
@@ -44,8 +50,6 @@ export interface MvccDiskLoaded {
   readonly consistentIndex: number;
   /** Named records (putMeta), decoded. */
   readonly meta: ReadonlyMap<string, unknown>;
-  /** Every stored revision, ascending. */
-  readonly revisions: readonly StoredRevision[];
   /** The app log (appendLog), ascending by sequence number. */
   readonly appLog: readonly (readonly [number, unknown])[];
 }
@@ -108,16 +112,37 @@ export class MvccDisk implements RevisionBackend {
         await db.put(KEY_MVCC_FORMAT, sealRecord(KEY_MVCC_FORMAT, MVCC_FORMAT_VERSION), { sync: true });
       } else {
         const version = decodeChecked(dir, KEY_MVCC_FORMAT, format, (v) => expectUint(v, 'format'));
-        if (version !== MVCC_FORMAT_VERSION) throw new StorageCorruptError(dir, 'mvcc format', `unsupported format version ${version} (this build reads ${MVCC_FORMAT_VERSION})`);
+        if (version !== MVCC_FORMAT_VERSION) throw unsupportedFormat(dir, version);
       }
       const generation = await readUint(dir, db, KEY_GENERATION);
       const consistentIndex = await readUint(dir, db, KEY_CONSISTENT_INDEX);
-      for (const prefix of [PREFIX_REVISION, PREFIX_APP_LOG]) for (const range of otherGenerationRanges(prefix, generation)) await db.clear(range);
+      for (const prefix of GENERATION_PREFIXES) for (const range of otherGenerationRanges(prefix, generation)) await db.clear(range);
       const loaded = await load(dir, db, generation, consistentIndex);
       return { disk: new MvccDisk(dir, db, generation, consistentIndex, options.removalsPerCommitMax ?? REMOVALS_PER_COMMIT_MAX), loaded };
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Hands every stored revision to `visit`, ascending, from the index records alone (format 2): the values
+   * stay on disk until a read asks for one, and nothing is collected, so rebuilding the key index of a large
+   * store costs neither a read of every value nor an array of every revision. Call before the first write.
+   */
+  async scanRevisions(visit: (revision: StoredRevision) => void): Promise<void> {
+    let visited = 0;
+    await forEachInRange(this.db, generationRange(PREFIX_REVISION_INDEX, this.generation), (key, raw) => {
+      if (key.byteLength !== REVISION_KEY_LENGTH) throw new StorageCorruptError(this.path, describeKey(key), 'malformed revision index key');
+      const { main, sub } = revisionOfKey(key);
+      visit(decodeChecked(this.path, key, raw, (v) => decodeIndexRecord(v, main, sub)));
+      visited++;
+    });
+    // Values without a single index record: something wrote revisions around write() (a copy of the records
+    // that left the index prefix out). Rebuilding from nothing would serve an empty store; refuse instead.
+    if (visited === 0) {
+      const [first] = await this.db.keys({ ...generationRange(PREFIX_REVISION, this.generation), limit: 1 }).all();
+      if (first !== undefined) throw new StorageCorruptError(this.path, describeKey(first), 'revision values are stored but no revision index record is: the index records (format 2) are missing');
     }
   }
 
@@ -164,7 +189,8 @@ export class MvccDisk implements RevisionBackend {
     this.cache.set(k, record);
     this.stagedCacheEntries.push([k, record]);
     const key = revisionKey(this.generation, revision.main, revision.sub);
-    this.staged.push({ type: 'put', key, value: sealRecord(key, encodeRecord(record)) });
+    const indexKey = revisionIndexKey(this.generation, revision.main, revision.sub);
+    this.staged.push({ type: 'put', key, value: sealRecord(key, encodeRecord(record)) }, { type: 'put', key: indexKey, value: sealRecord(indexKey, encodeIndexRecord(record)) });
   }
 
   remove(revisions: readonly Revision[]): void {
@@ -213,7 +239,7 @@ export class MvccDisk implements RevisionBackend {
     this.staged = [];
     this.stagedCacheEntries = [];
     for (const r of this.removals.splice(0, this.removalsPerCommitMax)) {
-      ops.push({ type: 'del', key: revisionKey(this.generation, r.main, r.sub) });
+      ops.push({ type: 'del', key: revisionKey(this.generation, r.main, r.sub) }, { type: 'del', key: revisionIndexKey(this.generation, r.main, r.sub) });
       this.cache.delete(cacheKey(r));
     }
     ops.push({ type: 'put', key: KEY_CONSISTENT_INDEX, value: sealRecord(KEY_CONSISTENT_INDEX, consistentIndex) });
@@ -225,7 +251,7 @@ export class MvccDisk implements RevisionBackend {
       if (this.failure !== undefined) throw new StorageError('Failed', `an earlier write to ${this.path} failed`, { cause: this.failure });
       try {
         await this.db.batch(ops, { sync });
-        if (clear !== undefined) for (const prefix of [PREFIX_REVISION, PREFIX_APP_LOG]) await this.db.clear(generationRange(prefix, clear));
+        if (clear !== undefined) for (const prefix of GENERATION_PREFIXES) await this.db.clear(generationRange(prefix, clear));
       } catch (err) {
         this.failure = err;
         throw new StorageError('Failed', `write to ${this.path} failed: ${String(err)}`, { cause: err });
@@ -274,6 +300,26 @@ function encodeRecord(record: RevisionRecord): unknown[] {
   return kv === undefined ? [record.key] : [kv.key, kv.lease, kv.createRevision, kv.version, kv.value];
 }
 
+/** [key, lease] for a put, [key] for a tombstone: what rebuilding the key index needs, without the value. */
+function encodeIndexRecord(record: RevisionRecord): unknown[] {
+  return record.kv === undefined ? [record.key] : [record.key, record.kv.lease];
+}
+
+function decodeIndexRecord(v: unknown, main: number, sub: number): StoredRevision {
+  const a = expectArray(v, 'revision index', 2);
+  const key = expectBytes(a[0], 'revision index.key');
+  if (a.length === 1) return { main, sub, key, tombstone: true, lease: 0 };
+  return { main, sub, key, tombstone: false, lease: expectUint(a[1], 'revision index.lease') };
+}
+
+function unsupportedFormat(dir: string, version: number): StorageError {
+  const hint =
+    version < MVCC_FORMAT_VERSION
+      ? 'it was written by an earlier build, before revision index records (format 2). This build does not convert it: start the member with the build that wrote it, or empty the member\'s data directory and add it to the cluster again so it receives the data from the leader'
+      : 'it was written by a newer build';
+  return new StorageError('Unsupported', `the MVCC database at ${dir} has format version ${version}; this build reads version ${MVCC_FORMAT_VERSION}: ${hint}`);
+}
+
 /** A plain Uint8Array over the same memory: KeyValues look the same whichever backend served them. */
 function plain(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -305,20 +351,9 @@ async function load(path: string, db: Db, generation: number, consistentIndex: n
   for await (const [key, raw] of db.iterator({ gte: metaPrefix, lt: Uint8Array.of(metaPrefix[0]! + 1) })) {
     meta.set(Buffer.from(key.subarray(1)).toString('utf8'), openRecord(path, key, raw));
   }
-  const revisions: StoredRevision[] = [];
-  await forEachInRange(db, generationRange(PREFIX_REVISION, generation), (key, raw) => {
-    if (key.byteLength !== REVISION_KEY_LENGTH) throw new StorageCorruptError(path, describeKey(key), 'malformed revision key');
-    const { main, sub } = revisionOfKey(key);
-    const stored = decodeChecked(path, key, raw, (v) => {
-      const a = expectArray(v, 'revision', 5);
-      const kv = decodeKv(a, main);
-      return { main, sub, key: expectBytes(a[0], 'revision.key'), tombstone: kv === undefined, lease: kv?.lease ?? 0 };
-    });
-    revisions.push(stored);
-  });
   const appLog: [number, unknown][] = [];
   await forEachInRange(db, generationRange(PREFIX_APP_LOG, generation), (key, raw) => appLog.push([seqOfAppLogKey(key), openRecord(path, key, raw)]));
-  return { consistentIndex, meta, revisions, appLog };
+  return { consistentIndex, meta, appLog };
 }
 
 /** Entries fetched this many at a time at startup: one await per entry would dominate a large load. */

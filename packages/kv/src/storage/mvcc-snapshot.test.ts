@@ -76,10 +76,13 @@ async function receive(chunks: readonly SnapshotChunk[], index: number): Promise
   return finalDir;
 }
 
+/** What a member would open at `path`: meta, app log, every revision's index record and its value. */
 async function loadedOf(path: string): Promise<unknown> {
   const { disk, loaded } = await MvccDisk.open(path);
+  const revisions: unknown[] = [];
+  await disk.scanRevisions((r) => revisions.push({ ...r, kv: disk.read({ main: r.main, sub: r.sub }) }));
   await disk.close();
-  return { ...loaded, meta: [...loaded.meta.entries()].sort() };
+  return { ...loaded, revisions, meta: [...loaded.meta.entries()].sort() };
 }
 
 async function errorCode(p: Promise<unknown>): Promise<string> {
