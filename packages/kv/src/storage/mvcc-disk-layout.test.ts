@@ -54,6 +54,18 @@ async function scan(disk: MvccDisk): Promise<{ main: number; sub: number; key: s
   return out.map((r) => ({ main: r.main, sub: r.sub, key: new TextDecoder().decode(r.key), tombstone: r.tombstone, lease: r.lease }));
 }
 
+/** Opens `path` and scans it, which must fail as corrupt storage: the error's message. */
+async function corruptScanMessage(path: string): Promise<string> {
+  const { disk } = await MvccDisk.open(path);
+  cleanups.push(() => disk.close());
+  const err = await scan(disk).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StorageCorruptError);
+  return (err as StorageCorruptError).message;
+}
+
 /** Three revisions: a put with a lease, a put without, a tombstone (two changes in one main revision). */
 async function writeThree(path: string): Promise<void> {
   const { disk } = await MvccDisk.open(path);
@@ -154,28 +166,14 @@ describe('MvccDisk format 2', () => {
     const key = revisionIndexKey(0, 3, 0);
     // A record sealed under another key fails its checksum (the CRC covers the key).
     await withDb(path, (db) => db.put(key, sealRecord(revisionIndexKey(0, 2, 0), [enc('b'), 0])));
-    const { disk } = await MvccDisk.open(path);
-    cleanups.push(() => disk.close());
-    const err = await scan(disk).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(StorageCorruptError);
-    expect((err as StorageCorruptError).message).toContain('checksum mismatch');
+    expect(await corruptScanMessage(path)).toContain('checksum mismatch');
   });
 
   it('refuses revision values with no index record at all instead of rebuilding an empty store', async () => {
     const path = await dir();
     await writeThree(path);
     await withDb(path, (db) => db.clear({ gte: Uint8Array.of(PREFIX_REVISION_INDEX), lt: Uint8Array.of(PREFIX_REVISION_INDEX + 1) }));
-    const { disk } = await MvccDisk.open(path);
-    cleanups.push(() => disk.close());
-    const err = await scan(disk).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(StorageCorruptError);
-    expect((err as StorageCorruptError).message).toContain('index records (format 2) are missing');
+    expect(await corruptScanMessage(path)).toContain('index records (format 2) are missing');
   });
 
   it('scans an empty store as empty', async () => {
