@@ -18,7 +18,7 @@ import { Level } from 'level';
 import type { Snapshot, SnapshotMetadata } from '../raft/types.ts';
 import { fsyncPath } from './fsync.ts';
 import type { MvccDisk } from './mvcc-disk.ts';
-import { KEY_CONSISTENT_INDEX, KEY_GENERATION, KEY_MVCC_FORMAT, PREFIX_APP_LOG, PREFIX_MVCC_META, PREFIX_REVISION, PREFIX_REVISION_INDEX, REVISION_KEY_LENGTH } from './mvcc-keys.ts';
+import { GENERATION_PREFIXES, KEY_CONSISTENT_INDEX, KEY_GENERATION, KEY_MVCC_FORMAT, PREFIX_APP_LOG, PREFIX_MVCC_META, PREFIX_REVISION, PREFIX_REVISION_INDEX, REVISION_KEY_LENGTH } from './mvcc-keys.ts';
 import { openRecord } from './record.ts';
 import { SnapshotChunkError, type SnapshotSink, type SnapshotSource } from './snapshot-chunks.ts';
 
@@ -31,8 +31,8 @@ const READ_BATCH_RECORDS = 1_000;
 const RECORD_HEADER_BYTES = 6;
 const APP_LOG_KEY_LENGTH = 13;
 
-/** Every record kind of an MVCC database: meta, then each generation's revisions, app log and revision index. */
-const STREAM_PREFIXES = [PREFIX_MVCC_META, PREFIX_REVISION, PREFIX_APP_LOG, PREFIX_REVISION_INDEX];
+/** Every record kind of an MVCC database: meta, then each generation's records (mvcc-keys.ts lists them once). */
+const STREAM_PREFIXES = [PREFIX_MVCC_META, ...GENERATION_PREFIXES];
 const STREAM_RANGE = { gte: Uint8Array.of(Math.min(...STREAM_PREFIXES)), lt: Uint8Array.of(Math.max(...STREAM_PREFIXES) + 1) };
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
