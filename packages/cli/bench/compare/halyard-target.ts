@@ -9,11 +9,12 @@ import type { BenchTarget, StoreClient } from './target.ts';
  * `extraArgs`: more flags for every member (e.g. `--mvcc-backend memory` to measure the in-memory MVCC design).
  * `readyTimeoutMs`: how long a member may take to start (a restart opens everything the load stored).
  * `build`: 'compiled' runs the members from `dist/` (LocalClusterOptions.build).
+ * `nodeArgs`: options for node in every member (`--cpu-prof`, …).
  */
-export async function startHalyard(dataDir: string, size: number, extraArgs: readonly string[] = [], readyTimeoutMs?: number, build: 'same' | 'compiled' = 'same'): Promise<BenchTarget> {
+export async function startHalyard(dataDir: string, size: number, extraArgs: readonly string[] = [], readyTimeoutMs?: number, build: 'same' | 'compiled' = 'same', nodeArgs: readonly string[] = []): Promise<BenchTarget> {
   const free = await freePorts(2 * size);
   const ports = Array.from({ length: size }, (_, i) => ({ client: free[2 * i]!, peer: free[2 * i + 1]! }));
-  const cluster = new LocalCluster({ size, dataDir, ports, tickMs: 100, extraArgs, build, ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }) });
+  const cluster = new LocalCluster({ size, dataDir, ports, tickMs: 100, extraArgs, build, nodeArgs, ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }) });
   await cluster.startAll();
   const names = Array.from({ length: size }, (_, i) => cluster.members[i]!.name);
   const nameOfPid = (pid: number): string => {

@@ -1,7 +1,7 @@
 // `pnpm bench`: Halyard and etcd side by side in one run, same machine, same workloads, same client shape
 // (one client object, N requests in flight). Prints a table with ratios and writes a JSON file.
 // Run: npx tsx packages/cli/bench/compare/main.ts [--smoke] [--keys 100000] [--trials 5] [--only halyard|etcd] [--mvcc-backend leveldb|memory]
-//        [--phases latency,load,restart,failover] [--halyard-build sources|compiled] [--out FILE]
+//        [--phases latency,load,restart,failover] [--halyard-build sources|compiled] [--cpu-prof DIR] [--out FILE]
 // Not a test: figures vary with the machine's load and the disk's fsync latency.
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     'mvcc-backend': { type: 'string' },
     phases: { type: 'string' },
     'halyard-build': { type: 'string' },
+    'cpu-prof': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -40,6 +41,8 @@ if (mvccBackend !== undefined && mvccBackend !== 'leveldb' && mvccBackend !== 'm
 const phases: ReadonlySet<Phase> = parsePhases(values.phases);
 const halyardBuild = values['halyard-build'] ?? 'sources';
 if (halyardBuild !== 'sources' && halyardBuild !== 'compiled') throw new Error('--halyard-build takes sources or compiled');
+/** --cpu-prof DIR: every Halyard member writes a V8 CPU profile into DIR when it stops. */
+const cpuProfDir = values['cpu-prof'];
 const wanted = (values.only === undefined ? ['halyard', 'etcd'] : [values.only]) as ('halyard' | 'etcd')[];
 const DEADLINE_MS = 60_000;
 /**
@@ -131,7 +134,7 @@ try {
     }
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
-    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend], RESTART_DEADLINE_MS, halyardBuild === 'compiled' ? 'compiled' : 'same') : await startEtcd(dir, 3);
+    const target = name === 'halyard' ? await startHalyard(dir, 3, mvccBackend === undefined ? [] : ['--mvcc-backend', mvccBackend], RESTART_DEADLINE_MS, halyardBuild === 'compiled' ? 'compiled' : 'same', cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`]) : await startEtcd(dir, 3);
     try {
       results[name] = await measure(target);
     } finally {

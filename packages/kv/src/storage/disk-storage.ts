@@ -7,6 +7,7 @@
 // Ready: after a crash either all of it is on disk or none of it is.
 
 import { Level } from 'level';
+import { type BatchOp, type Db, writeBatch } from './level-batch.ts';
 import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.ts';
 import { crc32 } from './crc32.ts';
 import { StorageCorruptError, StorageError } from './errors.ts';
@@ -85,8 +86,6 @@ interface StoredSnapshotMeta {
 
 const NO_SNAPSHOT: StoredSnapshotMeta = { index: 0, term: 0, confState: EMPTY_CONF_STATE, sizeBytes: 0, chunkCount: 0, crc32: 0 };
 
-type Db = Level<Uint8Array, Uint8Array>;
-type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 export class DiskStorage {
   readonly path: string;
@@ -295,7 +294,7 @@ export class DiskStorage {
   private async write(ops: BatchOp[], sync: boolean): Promise<void> {
     if (ops.length === 0) return;
     try {
-      await this.db.batch(ops, { sync });
+      await writeBatch(this.db, ops, { sync });
     } catch (err) {
       // The batch may or may not be on disk; this process no longer knows its own state. Fail-stop.
       this.failure = err;

@@ -10,6 +10,7 @@
 // per commit (etcd's scheduled compaction deletes in batches too), so a compaction never builds one huge batch.
 
 import { Level } from 'level';
+import { type BatchOp, type Db, writeBatch } from './level-batch.ts';
 import type { KeyValue } from '@halyard/kv-client/protocol';
 import type { Revision, RevisionBackend, RevisionRecord } from '../mvcc/backend.ts';
 import type { StoredRevision } from '../mvcc/rebuild.ts';
@@ -54,13 +55,11 @@ export interface MvccDiskLoaded {
   readonly appLog: readonly (readonly [number, unknown])[];
 }
 
-type Db = Level<Uint8Array, Uint8Array>;
 /** A LevelDB iterator over raw keys and values (see iterateCommitted). */
 export interface CommittedIterator {
   nextv(size: number): Promise<[Uint8Array, Uint8Array][]>;
   close(): Promise<void>;
 }
-type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 function cacheKey(r: Revision): string {
   return `${r.main}.${r.sub}`;
@@ -250,7 +249,7 @@ export class MvccDisk implements RevisionBackend {
       if (this.closed) throw new StorageError('Closed', `MVCC database at ${this.path} is closed`);
       if (this.failure !== undefined) throw new StorageError('Failed', `an earlier write to ${this.path} failed`, { cause: this.failure });
       try {
-        await this.db.batch(ops, { sync });
+        await writeBatch(this.db, ops, { sync });
         if (clear !== undefined) for (const prefix of GENERATION_PREFIXES) await this.db.clear(generationRange(prefix, clear));
       } catch (err) {
         this.failure = err;

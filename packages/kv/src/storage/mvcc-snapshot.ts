@@ -15,6 +15,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Level } from 'level';
+import { type BatchOp, type Db, writeBatch } from './level-batch.ts';
 import type { Snapshot, SnapshotMetadata } from '../raft/types.ts';
 import { fsyncPath } from './fsync.ts';
 import type { MvccDisk } from './mvcc-disk.ts';
@@ -139,7 +140,6 @@ export async function openMvccSnapshotSource(disk: MvccDisk, metadata: SnapshotM
   };
 }
 
-type Db = Level<Uint8Array, Uint8Array>;
 
 /**
  * The follower's side: writes a stream into a new database at `partialDir` and, at finish(), makes it
@@ -176,7 +176,7 @@ export class MvccSnapshotSink implements SnapshotSink {
     const db = this.open();
     const buf = this.carry.byteLength === 0 ? data : Buffer.concat([this.carry, data]);
     const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-    const ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
+    const ops: BatchOp[] = [];
     let at = 0;
     while (view.byteLength - at >= RECORD_HEADER_BYTES) {
       const keyBytes = view.readUInt16BE(at);
@@ -195,7 +195,7 @@ export class MvccSnapshotSink implements SnapshotSink {
     this.carry = Uint8Array.from(view.subarray(at));
     // Two batches in flight at most: LevelDB writes one while the next chunk arrives and is parsed.
     const previous = this.inFlight;
-    const mine = ops.length > 0 ? db.batch(ops) : Promise.resolve();
+    const mine = ops.length > 0 ? writeBatch(db, ops) : Promise.resolve();
     mine.catch(() => undefined);
     this.inFlight = mine;
     await previous;
