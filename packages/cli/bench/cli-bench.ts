@@ -7,6 +7,7 @@
 //
 // Run: npx -y pnpm@10.20.0 run build && npx tsx packages/cli/bench/cli-bench.ts [--runs 30]
 // Reports wall-time p50/p90/min/max over the runs (and CPU time with GNU time), after 3 warm-up rounds,
+// and, when NODE_EXTRA_CA_CERTS is set, the floor and the bin once more without it (Node parses it at start-up),
 // interleaved with `node -e 0` (the floor) so a busy machine slows every subject alike. Data
 // directories are on /dev/shm when it exists (fsync is then nearly free, for etcd as for Halyard).
 
@@ -37,6 +38,13 @@ interface Sample {
   readonly wallMs: number;
   /** User + system CPU of the process, when GNU time is there. */
   readonly cpuMs?: number;
+}
+
+/** This process's environment without NODE_EXTRA_CA_CERTS. */
+function withoutExtraCaCerts(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
 }
 
 /** One run of a process: wall time from spawn to exit (and its CPU time); throws if it fails. */
@@ -134,12 +142,26 @@ try {
     { label: 'halyard: node packages/cli/bin/halyard.js kv --endpoints <3 members> put bench-key bench-value', cmd: process.execPath, args: [BIN, 'kv', '--endpoints', endpoints, 'put', 'bench-key', 'bench-value'] },
     { label: 'halyard unbundled: node packages/cli/dist/cli/main.js kv --endpoints <3 members> put bench-key bench-value', cmd: process.execPath, args: [join(DIST, 'cli', 'main.js'), 'kv', '--endpoints', endpoints, 'put', 'bench-key', 'bench-value'] },
     ...(etcd !== undefined ? [{ label: 'etcdctl: etcdctl --endpoints <1 member> put bench-key bench-value', cmd: 'etcdctl', args: ['--endpoints', etcd.url, 'put', 'bench-key', 'bench-value'], env: { ...process.env, ETCDCTL_API: '3' } }] : []),
+    // Node reads and parses every certificate of NODE_EXTRA_CA_CERTS as it starts, before any JavaScript
+    // runs, whether or not the process ever opens a TLS connection; some machines set it for every process
+    // (ours points it at the system's whole CA bundle). The floor and the bin again without it show how
+    // much of both is that.
+    ...(process.env.NODE_EXTRA_CA_CERTS !== undefined
+      ? [
+          { label: 'node -e 0, without NODE_EXTRA_CA_CERTS', cmd: process.execPath, args: ['-e', '0'], env: withoutExtraCaCerts() },
+          { label: 'halyard (the bin, as above), without NODE_EXTRA_CA_CERTS', cmd: process.execPath, args: [BIN, 'kv', '--endpoints', endpoints, 'put', 'bench-key', 'bench-value'], env: withoutExtraCaCerts() },
+        ]
+      : []),
   ];
   console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${runs} interleaved rounds after ${WARM_UP_RUNS} warm-up rounds`);
   const figures = await measure(subjects);
   for (const [k, s] of subjects.entries()) console.log(`${s.label}\n  ${show(figures[k]!)}`);
   if (etcd === undefined) console.log('etcdctl: etcd or etcdctl not installed; skipped');
   console.log(`halyard above the floor (p50): ${(figures[1]!.p50 - figures[0]!.p50).toFixed(1)} ms; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
+    const [floor, bin] = [figures[subjects.length - 2]!, figures[subjects.length - 1]!];
+    console.log(`without NODE_EXTRA_CA_CERTS (${process.env.NODE_EXTRA_CA_CERTS}): floor ${floor.p50.toFixed(1)} ms, halyard ${bin.p50.toFixed(1)} ms, ${(bin.p50 - floor.p50).toFixed(1)} ms above it`);
+  }
 } finally {
   await etcd?.stop();
   await cluster.stopAll();
