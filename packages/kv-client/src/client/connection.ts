@@ -2,8 +2,10 @@
 // their watcher by watch id. Knows nothing about leaders or retries: it reports failures precisely
 // (ConnectionLostError says whether a request had been sent) and the caller decides.
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import type WebSocketClass from 'ws';
 import { KvError, type WireError } from '../protocol/errors.ts';
+import { corkUntilNextTick } from '../protocol/cork.ts';
 import { decodeFrame, encodeFrame } from '../protocol/frame.ts';
 import type { Method, Methods, ServerFrame } from '../protocol/messages.ts';
 import { wsUrlOf } from './endpoints.ts';
@@ -85,6 +87,7 @@ export class Connection {
     readonly endpoint: string,
     private readonly ws: WebSocket,
     private readonly options: ConnectionOptions,
+    private readonly socket: Socket | undefined,
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.lastHeardAtMs = Date.now()));
@@ -117,6 +120,11 @@ export class Connection {
       // An HTTP answer other than 101 means no member listens there (another service, a proxy's error page):
       // remembered here, reported by onError once ws has aborted the handshake.
       let refusedWith: { status: number; statusText: string } | undefined;
+      // The TCP socket under ws, to cork (protocol/cork.ts); ws gives it with the upgrade response.
+      let socket: Socket | undefined;
+      ws.once('upgrade', (res: { socket: Socket }) => {
+        socket = res.socket;
+      });
       const onUnexpectedResponse = (_req: unknown, res: { statusCode?: number; statusMessage?: string }): void => {
         refusedWith = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '' };
         ws.terminate();
@@ -132,7 +140,7 @@ export class Connection {
       };
       const onOpen = (): void => {
         cleanup();
-        resolve(new Connection(endpoint, ws, options));
+        resolve(new Connection(endpoint, ws, options, socket));
       };
       const onError = (err: Error): void => {
         cleanup();
@@ -213,6 +221,7 @@ export class Connection {
         ...(onResult !== undefined ? { onResult: onResult as (result: unknown) => void } : {}),
       });
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.socket !== undefined) corkUntilNextTick(this.socket);
       this.ws.send(frame, { binary: true });
     });
   }

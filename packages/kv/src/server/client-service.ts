@@ -4,8 +4,9 @@
 
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { decodeClientRequest, frameIdOf, KvError, decodeFrame, encodeFrame, type ClientRequest, type Methods, type ServerFrame } from '@halyard/kv-client/protocol';
+import { corkUntilNextTick, decodeClientRequest, frameIdOf, KvError, decodeFrame, encodeFrame, type ClientRequest, type Methods, type ServerFrame } from '@halyard/kv-client/protocol';
 import { toWireError } from './wire-errors.ts';
 import { type KvMember, VERSION } from './member.ts';
 import { ClientRequests } from './requests.ts';
@@ -31,7 +32,8 @@ function toBytes(data: RawData): Uint8Array {
 export class ClientService {
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
-  private readonly sockets = new Set<WebSocket>();
+  /** Open client connections, each with the TCP socket under it (corked per turn: protocol/cork.ts). */
+  private readonly sockets = new Map<WebSocket, Socket>();
 
   private readonly requests: ClientRequests;
 
@@ -47,7 +49,7 @@ export class ClientService {
     const server: Server =
       tls === undefined ? createServer(onRequest) : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined }, onRequest);
     const wss = new WebSocketServer({ server, maxPayload: this.member.config.requestSizeBytesMax + CLIENT_FRAME_OVERHEAD_BYTES });
-    wss.on('connection', (ws) => this.onConnection(ws));
+    wss.on('connection', (ws, req) => this.onConnection(ws, req.socket));
     wss.on('error', (e) => this.member.logger.warn('client listener error', { message: e.message }));
     this.server = server;
     this.wss = wss;
@@ -63,7 +65,7 @@ export class ClientService {
 
   async close(): Promise<void> {
     this.requests.close();
-    for (const ws of this.sockets) ws.terminate();
+    for (const ws of this.sockets.keys()) ws.terminate();
     this.wss?.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -151,8 +153,8 @@ export class ClientService {
     reply(200, { ok: true });
   }
 
-  private onConnection(ws: WebSocket): void {
-    this.sockets.add(ws);
+  private onConnection(ws: WebSocket, socket: Socket): void {
+    this.sockets.set(ws, socket);
     let inFlight = 0;
     const sink: WatchSink = {
       send: (frame) => this.send(ws, frame),
@@ -212,6 +214,8 @@ export class ClientService {
 
   private send(ws: WebSocket, frame: ServerFrame): void {
     if (ws.readyState !== WebSocket.OPEN) return;
+    const socket = this.sockets.get(ws);
+    if (socket !== undefined) corkUntilNextTick(socket);
     ws.send(encodeFrame(frame));
   }
 
