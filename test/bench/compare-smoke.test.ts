@@ -15,7 +15,7 @@ const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const ETCD = process.env['HALYARD_ETCD_BIN'] ?? '/usr/bin/etcd';
 
-interface Figures { opsPerSecond: number; p50Ms: number; p99Ms: number }
+interface Figures { opsPerSecond: number; p50Ms: number; p99Ms: number; cpuUsPerOp?: { client: number; members: number[] } }
 interface Results {
   putSerial: Figures; put64: Figures; getSerial: Figures; get64: Figures;
   load: { writesPerSecondByTenth: number[]; memberRssBytes: number[] };
@@ -33,6 +33,7 @@ describe('pnpm bench (smoke size)', () => {
     const out = join(dir, 'result.json');
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'packages/cli/bench/compare/main.ts', '--smoke', '--keys', '200', '--ops', '50', '--out', out], { cwd: ROOT, timeout: 400_000 });
     expect(stdout).toContain('Halyard vs etcd');
+    expect(stdout).toContain('halyard: CPU per put at 64 in flight: client ');
     const json = JSON.parse(await readFile(out, 'utf8')) as { results: Record<string, Results> };
     const targets = existsSync(ETCD) ? ['halyard', 'etcd'] : ['halyard'];
     expect(Object.keys(json.results).sort()).toEqual(targets.sort());
@@ -42,6 +43,12 @@ describe('pnpm bench (smoke size)', () => {
         expect(f.opsPerSecond).toBeGreaterThan(0);
         expect(f.p50Ms).toBeGreaterThan(0);
         expect(f.p99Ms).toBeGreaterThanOrEqual(f.p50Ms);
+      }
+      // CPU per operation at 64 in flight: the client's and each of the three members' (the leader did work).
+      for (const f of [r.put64, r.get64]) {
+        expect(f.cpuUsPerOp?.client).toBeGreaterThan(0);
+        expect(f.cpuUsPerOp?.members).toHaveLength(3);
+        expect(Math.max(...(f.cpuUsPerOp?.members ?? [0]))).toBeGreaterThan(0);
       }
       expect(r.load.writesPerSecondByTenth).toHaveLength(10);
       expect(r.load.memberRssBytes).toHaveLength(3);

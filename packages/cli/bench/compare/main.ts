@@ -98,9 +98,9 @@ async function measure(target: BenchTarget): Promise<TargetResults> {
     await client.put('warm-up', VALUE_256);
     if (phases.has('latency')) {
       r.putSerial = await phase('put, 1 in flight', (p) => closedLoop(client, ops, 1, (c, i) => c.put(`put1/${i}`, VALUE_256), p));
-      r.put64 = await phase('put, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.put(`put64/${i}`, VALUE_256), p));
+      r.put64 = await phase('put, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.put(`put64/${i}`, VALUE_256), p, target.pids()));
       r.getSerial = await phase('get, 1 in flight', (p) => closedLoop(client, ops, 1, (c, i) => c.get(`put1/${i % ops}`), p));
-      r.get64 = await phase('get, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.get(`put1/${i % ops}`), p));
+      r.get64 = await phase('get, 64 in flight', (p) => closedLoop(client, ops * 4, 64, (c, i) => c.get(`put1/${i % ops}`), p, target.pids()));
     }
     if (phases.has('load')) r.load = await phase(`load ${keys} × 1 KiB`, (p) => load(target, client, keys, 64, p));
     await client.close();
@@ -148,6 +148,12 @@ try {
 const rows: Row[] = renderRows(results);
 process.stdout.write(`\n3 members on loopback each, fsync on; 256-byte values (1 KiB for the load); one client object.\n${renderTable(rows)}\n`);
 for (const [name, r] of Object.entries(results)) for (const note of r.restartNotes ?? []) process.stdout.write(`${name} restart: ${note}\n`);
+for (const [name, r] of Object.entries(results)) {
+  for (const [what, f] of [['put', r.put64], ['get', r.get64]] as const) {
+    const c = f?.cpuUsPerOp;
+    if (c !== undefined) process.stdout.write(`${name}: CPU per ${what} at 64 in flight: client ${c.client.toFixed(0)} µs, members ${c.members.map((m) => m.toFixed(0)).join(' / ')} µs\n`);
+  }
+}
 const out = values.out ?? join('bench-results', `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, JSON.stringify({ date: new Date().toISOString(), smoke, keys, ops, trials, phases: [...phases], halyardBuild, results }, null, 2));
@@ -158,6 +164,8 @@ function renderRows(r: typeof results): Row[] {
   const e = r.etcd;
   const tenths = (l: LoadFigures | undefined): string => (l === undefined ? '–' : `${l.writesPerSecondByTenth[0]!.toFixed(0)} → ${l.writesPerSecondByTenth.at(-1)!.toFixed(0)} /s`);
   const mb = (l: LoadFigures | undefined): string => (l === undefined ? '–' : l.memberRssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)}`).join('/') + ' MB');
+  // All of the machine's CPU that one operation took: the client's and every member's.
+  const cpu = (f: LatencyFigures | undefined): number | undefined => (f?.cpuUsPerOp === undefined ? undefined : f.cpuUsPerOp.client + f.cpuUsPerOp.members.reduce((a, b) => a + b, 0));
   const flatness = (l: LoadFigures | undefined): number | undefined => (l === undefined ? undefined : l.writesPerSecondByTenth.at(-1)! / l.writesPerSecondByTenth[0]!);
   const med = (xs: readonly number[] | undefined): number | undefined => {
     if (xs === undefined || xs.length === 0) return undefined;
@@ -169,9 +177,11 @@ function renderRows(r: typeof results): Row[] {
     { what: 'put, 1 in flight p50 (ms)', etcd: e?.putSerial?.p50Ms, halyard: h?.putSerial?.p50Ms, higherIsBetter: false },
     { what: 'put, 1 in flight p99 (ms)', etcd: e?.putSerial?.p99Ms, halyard: h?.putSerial?.p99Ms, higherIsBetter: false },
     { what: 'put, 64 in flight (writes/s)', etcd: e?.put64?.opsPerSecond, halyard: h?.put64?.opsPerSecond, higherIsBetter: true },
+    { what: 'put, 64 in flight: CPU per put (µs, client + members)', etcd: cpu(e?.put64), halyard: cpu(h?.put64), higherIsBetter: false },
     { what: 'linearizable get, 1 in flight (/s)', etcd: e?.getSerial?.opsPerSecond, halyard: h?.getSerial?.opsPerSecond, higherIsBetter: true },
     { what: 'linearizable get, 1 in flight p50 (ms)', etcd: e?.getSerial?.p50Ms, halyard: h?.getSerial?.p50Ms, higherIsBetter: false },
     { what: 'linearizable get, 64 in flight (/s)', etcd: e?.get64?.opsPerSecond, halyard: h?.get64?.opsPerSecond, higherIsBetter: true },
+    { what: 'get, 64 in flight: CPU per get (µs, client + members)', etcd: cpu(e?.get64), halyard: cpu(h?.get64), higherIsBetter: false },
     { what: `load ${keys} keys: first → last tenth`, etcd: tenths(e?.load), halyard: tenths(h?.load) },
     { what: 'load: last tenth / first tenth', etcd: flatness(e?.load), halyard: flatness(h?.load), higherIsBetter: true },
     { what: 'member RSS after the load', etcd: mb(e?.load), halyard: mb(h?.load) },

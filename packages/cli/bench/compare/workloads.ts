@@ -8,6 +8,8 @@ export interface LatencyFigures {
   readonly opsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU (user + system) per operation, µs: this process (the client) and each member, when measured. */
+  readonly cpuUsPerOp?: { readonly client: number; readonly members: readonly number[] };
 }
 
 export type Progress = (done: number, total: number) => void;
@@ -17,10 +19,29 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
-/** `total` operations from one client object with `inFlight` outstanding at a time; per-operation latency. */
-export async function closedLoop(client: StoreClient, total: number, inFlight: number, op: (c: StoreClient, i: number) => Promise<void>, progress?: Progress): Promise<LatencyFigures> {
+/** CPU time (user + system) a process has used so far, µs, from /proc (Linux; undefined where unreadable). */
+export async function processCpuUs(pid: number): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // After the parenthesised command name: utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100/s).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `total` operations from one client object with `inFlight` outstanding at a time; per-operation latency.
+ * With `memberPids`, also the CPU each member and this process (the client) spent per operation: on a
+ * machine whose cores the client and every member share, the figure that bounds throughput.
+ */
+export async function closedLoop(client: StoreClient, total: number, inFlight: number, op: (c: StoreClient, i: number) => Promise<void>, progress?: Progress, memberPids?: readonly number[]): Promise<LatencyFigures> {
   const latencies: number[] = [];
   let next = 0;
+  const membersBefore = memberPids === undefined ? undefined : await Promise.all(memberPids.map(processCpuUs));
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(inFlight, total) }, async () => {
@@ -33,8 +54,13 @@ export async function closedLoop(client: StoreClient, total: number, inFlight: n
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const clientUsed = process.cpuUsage(clientBefore);
+  const membersAfter = memberPids === undefined ? undefined : await Promise.all(memberPids.map(processCpuUs));
   latencies.sort((a, b) => a - b);
-  return { ops: total, opsPerSecond: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
+  const figures = { ops: total, opsPerSecond: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
+  if (membersBefore === undefined || membersAfter === undefined || [...membersBefore, ...membersAfter].some((x) => x === undefined)) return figures;
+  const members = membersAfter.map((after, i) => (after! - membersBefore[i]!) / total);
+  return { ...figures, cpuUsPerOp: { client: (clientUsed.user + clientUsed.system) / total, members } };
 }
 
 export const VALUE_256 = randomBytes(256);
