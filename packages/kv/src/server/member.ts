@@ -12,6 +12,7 @@ import { type ConfChange, type Entry, type Message, type NodeId, NONE, type Read
 import { type SnapshotSource, imageSource } from '../storage/snapshot-chunks.ts';
 import type { TransportLogger } from '../transport/index.ts';
 import type { BootState } from './boot.ts';
+import { CommitSchedule } from './commit-schedule.ts';
 import type { ClusterIds, MemberConfig } from './config.ts';
 import type { Outcome } from './dedupe.ts';
 import { Lessor } from './lessor.ts';
@@ -132,6 +133,8 @@ export class KvMember implements PeerInbound {
   private readonly received: ReceivedSnapshots | undefined;
   /** The durable switch to the last snapshot installed from a stream; later snapshots of our own wait for it. */
   private installDurable: Promise<void> = Promise.resolve();
+  /** When the state machine on disk commits what it applied (commit-schedule.ts). */
+  private readonly commitSchedule: CommitSchedule;
   /** Snapshot streams waiting for the state machine and the core to stand at the same index (openSnapshotSource). */
   private viewWaiters: { readonly chunkSizeBytes: number; readonly resolve: (s: Promise<SnapshotSource>) => void }[] = [];
 
@@ -203,6 +206,12 @@ export class KvMember implements PeerInbound {
         advanced: () => this.afterAdvance(),
         persisted: (ms) => this.metrics.fsyncSeconds.observe(ms / 1000),
       },
+    });
+    this.commitSchedule = new CommitSchedule({
+      clock: this.clock,
+      readyInFlight: () => this.loop.persisting || this.loop.applying,
+      uncommitted: () => this.sm.disk !== undefined && (this.smApplied !== this.smCommitted || this.sm.disk.hasChanges),
+      commit: () => this.commitStateMachine(),
     });
     // Peers we know of now: the initial cluster (a joining member needs it to answer the leader);
     // membership changes applied later update the list.
@@ -379,18 +388,20 @@ export class KvMember implements PeerInbound {
 
   private afterAdvance(): void {
     this.appliedWaiters.applied(this.node.status().applied);
-    this.commitStateMachine();
+    this.commitSchedule.advanced();
     this.openWaitingViews();
     this.maybeSnapshot();
   }
 
   /**
    * A state machine on disk commits what it applied, with the applied index, in one batch (etcd's consistent
-   * index). Only here, after the Ready's write: every entry applied so far is then in this member's own Raft
-   * log, so a crash before the commit lands is repaired by replaying the log from the last committed index.
-   * Not fsync'd (a process crash keeps it; the log covers a power loss); the snapshot path fsyncs.
+   * index). Only with no Ready in flight (after an advance, or when commit-schedule.ts finds none): every
+   * entry applied so far is then in this member's own Raft log, so a crash before the commit lands is
+   * repaired by replaying the log from the last committed index. Not fsync'd (a process crash keeps it; the
+   * log covers a power loss); the snapshot path fsyncs.
    */
   private commitStateMachine(): void {
+    this.commitSchedule.committed();
     const disk = this.sm.disk;
     if (disk === undefined || (this.smApplied === this.smCommitted && !disk.hasChanges)) return;
     this.smCommitted = this.smApplied;
@@ -709,6 +720,7 @@ export class KvMember implements PeerInbound {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.commitSchedule.stop();
     this.stopTicking?.();
     this.loop.stop();
     const err = new KvError('Stopping', 'this member is stopping');
