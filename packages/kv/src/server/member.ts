@@ -228,10 +228,22 @@ export class KvMember implements PeerInbound {
 
   // ------------------------------------------------------------------ inputs (PeerInbound and the tick)
 
-  receive(m: Message): void {
+  /**
+   * Steps a peer's message into the core; with `drain` false the Ready loop is not run, and the caller
+   * calls frameReceived() once the rest of the frame's messages are stepped too: one Ready (one write, one frame
+   * of acknowledgements) for the frame rather than one per message. A leader's frame to a follower carries
+   * an append per proposal it batched; answered one by one, a follower handed out a Ready and sent a frame
+   * for each of them.
+   */
+  receive(m: Message, drain = true): void {
     if (this.stopped) return;
     this.trace?.received(m);
     this.node.step(m);
+    if (drain) this.drain();
+  }
+
+  /** The messages of one incoming frame have all been received (receive with drain false): run the loop. */
+  frameReceived(): void {
     this.drain();
   }
 

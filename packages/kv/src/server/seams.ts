@@ -74,8 +74,13 @@ export interface PeerNetwork {
 
 /** What the network hands to the member; the member implements it. */
 export interface PeerInbound {
-  /** A message from a peer. */
-  receive(message: Message): void;
+  /**
+   * A message from a peer. With `drain` false the member only steps it; frameReceived() follows once the
+   * rest of its frame is stepped.
+   */
+  receive(message: Message, drain?: boolean): void;
+  /** The messages of one frame have all been received. */
+  frameReceived(): void;
   /** A peer could not be reached: pipelined appends to it are probably lost. */
   unreachable(peerId: NodeId): void;
   /** A snapshot send to a peer finished (ok) or failed. */

@@ -24,6 +24,8 @@ export interface InboundContext {
   readonly logger: TransportLogger;
   /** Deliver one validated message from `peerId` (fault hooks and the handler live behind this). */
   readonly deliver: (peerId: NodeId, msg: Message) => void;
+  /** The messages of one frame (or one snapshot) have all been delivered. */
+  readonly delivered: () => void;
   /** Where an incoming snapshot stream is written (PeerTransportOptions.openSnapshotSink). */
   readonly openSink: (from: NodeId, metadata: SnapshotMetadata, format: SnapshotFormat) => Promise<SnapshotSink>;
   /** Whether a peer was removed from the cluster (refused with 'MemberRemoved'). */
@@ -80,6 +82,7 @@ export function serveInbound(ws: WebSocket, remote: string, ctx: InboundContext)
         const stray = frame.msgs.find((m) => m.from !== from || m.to !== ctx.localId);
         if (stray) return reject('WrongSender', `message ${stray.from}→${stray.to} on the connection of ${from}→${ctx.localId}`);
         for (const m of frame.msgs) ctx.deliver(from, m);
+        ctx.delivered();
         return;
       }
       case 'snap': {
@@ -187,6 +190,7 @@ class InboundSnapshots {
         const snapshot = await sink.finish();
         if (this.closed) return;
         this.deliver(from, { type: 'snapshot', from, to: this.ctx.localId, term, snapshot });
+        this.ctx.delivered();
         this.ack(chunk.streamId, index, true);
         this.ctx.logger.info('snapshot received', { peer: from, index, sizeBytes: chunk.end?.totalSizeBytes });
       })

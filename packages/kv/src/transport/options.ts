@@ -100,6 +100,11 @@ export interface PeerTransportOptions {
   readonly peers?: Iterable<readonly [NodeId, string]>;
   /** Receives every validated message addressed to this member, in arrival order per peer. */
   readonly handler: (msg: Message) => void;
+  /**
+   * Called after the messages of one incoming frame (or one received snapshot) have all gone to `handler`:
+   * the server steps a frame's messages into the Raft core and hands out one Ready for all of them.
+   */
+  readonly delivered?: () => void;
   /** Metrics go here; omitted, the counters exist but are registered nowhere. */
   readonly registry?: Registry;
   readonly tls?: TransportTlsOptions;

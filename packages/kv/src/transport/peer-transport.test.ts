@@ -217,6 +217,23 @@ describe('PeerTransport messaging', () => {
   });
 });
 
+describe('PeerTransport frames', () => {
+  it('calls delivered once after the messages of a frame, so the server runs one Ready for all of them', async () => {
+    fresh();
+    const a = await net.add(1);
+    const events: string[] = [];
+    await net.add(2, { handler: (m) => events.push(`msg ${m.type === 'heartbeat' ? m.context : m.type}`), delivered: () => events.push('delivered') });
+    net.connectAll();
+    // One sendAll: one frame to the peer.
+    a.transport.sendAll([heartbeat(1, 2, 1), heartbeat(1, 2, 2), heartbeat(1, 2, 3)]);
+    await waitFor('the frame delivered', () => events.includes('delivered'));
+    expect(events).toEqual(['msg 1', 'msg 2', 'msg 3', 'delivered']);
+    a.transport.sendAll([heartbeat(1, 2, 4)]);
+    await waitFor('the second frame delivered', () => events.filter((e) => e === 'delivered').length === 2);
+    expect(events.slice(4)).toEqual(['msg 4', 'delivered']);
+  });
+});
+
 describe('PeerTransport reconnects', () => {
   it('redials with backoff after the other side restarts, delivering what was queued meanwhile', async () => {
     fresh();

@@ -228,6 +228,7 @@ export class PeerTransport {
       metrics: this.metrics,
       logger: this.logger,
       deliver: (peerId, msg) => this.deliver(peerId, msg),
+      delivered: () => this.delivered(),
       openSink: this.opts.openSnapshotSink ?? defaultSink,
       isRemoved: (peerId) => this.opts.isRemoved?.(peerId) === true,
       accepted: (peerId, accepted) => this.onAccepted(peerId, accepted),
@@ -268,6 +269,15 @@ export class PeerTransport {
       // The handler is the server's; its failure must not take down a peer connection.
       this.metrics.messagesDropped.inc({ peer, reason: 'handlerError' });
       this.logger.warn('message handler threw', { peer: peerId, type: msg.type, message: String(err) });
+    }
+  }
+
+  private delivered(): void {
+    try {
+      this.opts.delivered?.();
+    } catch (err) {
+      // As a throwing handler: the server's failure must not take down a peer connection.
+      this.logger.warn('delivered hook threw', { message: String(err) });
     }
   }
 
