@@ -287,6 +287,22 @@ export class KvMember implements PeerInbound {
     if (!this.stopped) this.loop.pump();
   }
 
+  private drainScheduled = false;
+
+  /**
+   * drain() once the current burst of promise reactions has run: the writes of every client frame that one
+   * socket read delivered are proposed before the Ready loop hands out a Ready, so they share one Ready —
+   * one disk write and one append frame per follower — instead of the first going alone.
+   */
+  private drainSoon(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    queueMicrotask(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
   // ------------------------------------------------------------------ the state machine side of the loop
 
   /**
@@ -651,7 +667,7 @@ export class KvMember implements PeerInbound {
     } catch (e) {
       this.proposals.reject(id, e instanceof Error ? e : new Error(String(e)));
     }
-    this.drain();
+    this.drainSoon();
     return outcome;
   }
 
