@@ -135,6 +135,8 @@ export class KvMember implements PeerInbound {
   private installDurable: Promise<void> = Promise.resolve();
   /** When the state machine on disk commits what it applied (commit-schedule.ts). */
   private readonly commitSchedule: CommitSchedule;
+  /** A drain is queued for the end of the current burst of promise reactions (drainSoon). */
+  private drainScheduled = false;
   /** Snapshot streams waiting for the state machine and the core to stand at the same index (openSnapshotSource). */
   private viewWaiters: { readonly chunkSizeBytes: number; readonly resolve: (s: Promise<SnapshotSource>) => void }[] = [];
 
@@ -286,8 +288,6 @@ export class KvMember implements PeerInbound {
   private drain(): void {
     if (!this.stopped) this.loop.pump();
   }
-
-  private drainScheduled = false;
 
   /**
    * drain() once the current burst of promise reactions has run: the writes of every client frame that one
