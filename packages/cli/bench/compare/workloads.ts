@@ -1,6 +1,7 @@
 // The workloads of `pnpm bench`, each against a BenchTarget so Halyard and etcd run exactly the same code.
 
 import { randomBytes } from 'node:crypto';
+import { processCpuUs } from '../proc-stat.ts';
 import { type BenchTarget, type StoreClient, rssBytes, until } from './target.ts';
 
 export interface LatencyFigures {
@@ -19,19 +20,6 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
-/** CPU time (user + system) a process has used so far, µs, from /proc (Linux; undefined where unreadable). */
-export async function processCpuUs(pid: number): Promise<number | undefined> {
-  const { readFile } = await import('node:fs/promises');
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // After the parenthesised command name: utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100/s).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * `total` operations from one client object with `inFlight` outstanding at a time; per-operation latency.
  * With `memberPids`, also the CPU each member and this process (the client) spent per operation: on a
@@ -40,7 +28,7 @@ export async function processCpuUs(pid: number): Promise<number | undefined> {
 export async function closedLoop(client: StoreClient, total: number, inFlight: number, op: (c: StoreClient, i: number) => Promise<void>, progress?: Progress, memberPids?: readonly number[]): Promise<LatencyFigures> {
   const latencies: number[] = [];
   let next = 0;
-  const membersBefore = memberPids === undefined ? undefined : await Promise.all(memberPids.map(processCpuUs));
+  const membersBefore = memberPids === undefined ? undefined : await Promise.all(memberPids.map((pid) => processCpuUs(pid)));
   const clientBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
@@ -55,7 +43,7 @@ export async function closedLoop(client: StoreClient, total: number, inFlight: n
   );
   const seconds = (performance.now() - started) / 1000;
   const clientUsed = process.cpuUsage(clientBefore);
-  const membersAfter = memberPids === undefined ? undefined : await Promise.all(memberPids.map(processCpuUs));
+  const membersAfter = memberPids === undefined ? undefined : await Promise.all(memberPids.map((pid) => processCpuUs(pid)));
   latencies.sort((a, b) => a - b);
   const figures = { ops: total, opsPerSecond: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
   if (membersBefore === undefined || membersAfter === undefined || [...membersBefore, ...membersAfter].some((x) => x === undefined)) return figures;

@@ -13,6 +13,7 @@ import { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { freePorts } from '../../../kv/src/server/test-util.testutil.ts';
 import { WRITE_TRACE_ENV, monotonicNs, type WriteTraceDump } from '../../../kv/src/server/write-trace.ts';
 import { intFlag } from '../int-flag.ts';
+import { cpuOfStat } from '../proc-stat.ts';
 import { type ClientPut, analysePuts, renderPutTrace } from './analyse.ts';
 
 const { values } = parseArgs({
@@ -35,11 +36,8 @@ async function fetchDump(clientUrl: string): Promise<WriteTraceDump> {
 
 /** CPU time (ms, user + system) and context switches of a process so far, from /proc (Linux). */
 async function processCost(pid: number): Promise<{ userMs: number; sysMs: number; switches: number }> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15, in clock ticks (100/s).
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const userMs = Number(f[11]) * 10;
-  const sysMs = Number(f[12]) * 10;
+  const { userUs, sysUs } = cpuOfStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+  const [userMs, sysMs] = [userUs / 1000, sysUs / 1000];
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const num = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { userMs, sysMs, switches: num('voluntary_ctxt_switches') + num('nonvoluntary_ctxt_switches') };

@@ -19,6 +19,7 @@ import { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { freePorts } from '../../../kv/src/server/test-util.testutil.ts';
 import { intFlag } from '../int-flag.ts';
 import { VALUE_1K, closedLoop } from '../compare/workloads.ts';
+import { cpuOfStat } from '../proc-stat.ts';
 
 const { values } = parseArgs({ options: { keys: { type: 'string' }, members: { type: 'string' }, extra: { type: 'string' }, 'heap-snapshot': { type: 'string' }, 'idle-s': { type: 'string' } } });
 const keys = intFlag('keys', values.keys, 100_000, { min: 1, max: 10_000_000 });
@@ -77,13 +78,11 @@ interface ProcessCost {
   readonly writeBytes: number;
 }
 
-/** utime + stime of a /proc stat line (fields 14 and 15), in µs. */
+/** utime + stime of a /proc stat line, in µs. */
 function cpuUsOfStat(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  const { userUs, sysUs } = cpuOfStat(stat);
+  return userUs + sysUs;
 }
-/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)). */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU time of the main thread (tid = pid) and of the whole process, and bytes it caused to be written to disk. */
 async function processCost(pid: number): Promise<ProcessCost> {
