@@ -1,10 +1,11 @@
 import { Level } from 'level';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../raft/types.ts';
 import { DiskStorage } from './disk-storage.ts';
 import { StorageCorruptError, StorageError } from './errors.ts';
 import { KEY_HARD_STATE, PREFIX_SNAPSHOT_CHUNK, entryKey, snapshotChunkKey } from './keys.ts';
-import { ent, ents, hs, tempDir } from './test-helpers.ts';
+import type { Db } from './level-batch.ts';
+import { ent, ents, hs, recordBatchWrites, tempDir } from './test-helpers.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -82,20 +83,7 @@ describe('DiskStorage round trip', () => {
 
   it('writes one synced batch per Ready however many entries it holds (group commit)', async () => {
     const { storage } = await openStorage();
-    // Every batch goes through LevelDB's chained batch (level-batch.ts): count the writes and their options.
-    type Chained = { write: (options: unknown) => Promise<void> };
-    const db = (storage as unknown as { db: { batch: () => Chained } }).db;
-    const writes: unknown[] = [];
-    const original = db.batch.bind(db);
-    const spy = vi.spyOn(db, 'batch').mockImplementation(() => {
-      const batch = original();
-      const write = batch.write.bind(batch);
-      batch.write = (options) => {
-        writes.push(options);
-        return write(options);
-      };
-      return batch;
-    });
+    const { spy, writes } = recordBatchWrites((storage as unknown as { db: Db }).db);
     await storage.saveReady({ hardState: hs(1, 0), entries: ents(1, 500, 1) });
     expect(spy).toHaveBeenCalledTimes(1);
     expect(writes).toEqual([{ sync: true }]);

@@ -86,7 +86,6 @@ interface StoredSnapshotMeta {
 
 const NO_SNAPSHOT: StoredSnapshotMeta = { index: 0, term: 0, confState: EMPTY_CONF_STATE, sizeBytes: 0, chunkCount: 0, crc32: 0 };
 
-
 export class DiskStorage {
   readonly path: string;
   private readonly db: Db;

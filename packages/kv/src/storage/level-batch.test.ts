@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type BatchOp, type Db, writeBatch } from './level-batch.ts';
+import { recordBatchWrites } from './test-helpers.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -41,17 +42,7 @@ describe('writeBatch', () => {
 
   it('passes sync through and writes nothing when building the batch fails', async () => {
     const db = await openDb();
-    const writes: unknown[] = [];
-    const original = db.batch.bind(db);
-    vi.spyOn(db, 'batch').mockImplementation(() => {
-      const batch = original();
-      const write = batch.write.bind(batch);
-      batch.write = ((options: unknown) => {
-        writes.push(options);
-        return write(options as { sync: boolean });
-      }) as typeof batch.write;
-      return batch;
-    });
+    const { writes } = recordBatchWrites(db);
     await writeBatch(db, [{ type: 'put', key: b('k'), value: b('v') }], { sync: true });
     await writeBatch(db, [{ type: 'put', key: b('k2'), value: b('v') }]);
     expect(writes).toEqual([{ sync: true }, { sync: false }]);
